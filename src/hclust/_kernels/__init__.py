@@ -1,0 +1,1 @@
+"""numba kernels: arrays in, arrays out; the public functions validate their input."""
