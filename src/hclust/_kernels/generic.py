@@ -1,0 +1,203 @@
+"""The generic algorithm with a nearest-neighbour list and an indexed heap.
+
+Muellner 2011, Fig. 3 (Generic-linkage): exact for every Lance-Williams
+method, including the non-reducible ones (centroid, median, flexible with
+beta > 0) whose trees may contain inversions. The merged cluster takes the
+slot of the larger index; merges are produced in order and never re-sorted.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import NUMBA_CACHE
+from .lance_williams import lw_update, position_of, remove_active
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _before(key, i, j):
+    """Heap order: smaller key first, ties to the smaller slot."""
+    return key[i] < key[j] or (key[i] == key[j] and i < j)
+
+
+@njit(cache=NUMBA_CACHE)
+def heap_sift_up(heap, pos, key, p):
+    item = heap[p]
+    while p > 0:
+        parent = (p - 1) // 2
+        if _before(key, item, heap[parent]):
+            heap[p] = heap[parent]
+            pos[heap[p]] = p
+            p = parent
+        else:
+            break
+    heap[p] = item
+    pos[item] = p
+
+
+@njit(cache=NUMBA_CACHE)
+def heap_sift_down(heap, pos, key, p, size):
+    item = heap[p]
+    while True:
+        child = 2 * p + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(key, heap[child + 1], heap[child]):
+            child += 1
+        if _before(key, heap[child], item):
+            heap[p] = heap[child]
+            pos[heap[p]] = p
+            p = child
+        else:
+            break
+    heap[p] = item
+    pos[item] = p
+
+
+@njit(cache=NUMBA_CACHE)
+def heap_update(heap, pos, key, i, value, size):
+    """Set key[i] = value and restore the heap."""
+    old = key[i]
+    key[i] = value
+    if value < old:
+        heap_sift_up(heap, pos, key, pos[i])
+    else:
+        heap_sift_down(heap, pos, key, pos[i], size)
+
+
+@njit(cache=NUMBA_CACHE)
+def heap_remove(heap, pos, key, i, size):
+    """Remove slot i from the heap; returns the new size."""
+    p = pos[i]
+    size -= 1
+    pos[i] = -1
+    if p == size:
+        return size
+    moved = heap[size]
+    heap[p] = moved
+    pos[moved] = p
+    heap_sift_up(heap, pos, key, p)
+    heap_sift_down(heap, pos, key, pos[moved], size)
+    return size
+
+
+@njit(cache=NUMBA_CACHE)
+def _nearest_after(D, offsets, active, m, x):
+    """(slot, distance) of the nearest active slot y > x; ties to the smaller y."""
+    best = -1
+    current = np.inf
+    ox = offsets[x]
+    for t in range(position_of(active, m, x) + 1, m):
+        i = active[t]
+        d = D[ox + i]
+        if d < current:
+            current = d
+            best = i
+    return best, current
+
+
+@njit(cache=NUMBA_CACHE)
+def generic_init(D, offsets, active, m, neighbour, mindist, heap, pos):
+    """Nearest neighbours ``y > x`` of every slot and the heap over them; returns heap size."""
+    size = 0
+    for t in range(m - 1):
+        x = active[t]
+        y, d = _nearest_after(D, offsets, active, m, x)
+        neighbour[x] = y
+        mindist[x] = d
+        heap[size] = x
+        pos[x] = size
+        size += 1
+    for p in range((size - 2) // 2, -1, -1):
+        heap_sift_down(heap, pos, mindist, p, size)
+    return size
+
+
+@njit(cache=NUMBA_CACHE)
+def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist, heap, pos,
+                                 heap_size, x, y, d_xy, method, beta):
+    """Write distances to the union of x < y into slot y and keep the neighbour list.
+
+    One pass over column and row y (Muellner 2011, Fig. 3, lines 23-31):
+    slots before y take y as neighbour where it is nearer (a decrease of
+    their key), a neighbour x becomes y (still a lower bound); y's own
+    neighbour among later slots is found in the same pass. Returns the heap size.
+    """
+    n_x = size[x]
+    n_y = size[y]
+    px = position_of(active, m, x)
+    py = position_of(active, m, y)
+    for t in range(py):
+        if t == px:
+            continue
+        z = active[t]
+        if t < px:
+            d_zx = D[offsets[z] + x]
+        else:
+            d_zx = D[offsets[x] + z]
+        d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
+        D[offsets[z] + y] = d
+        if neighbour[z] == x:
+            neighbour[z] = y
+        if d < mindist[z]:
+            neighbour[z] = y
+            heap_update(heap, pos, mindist, z, d, heap_size)
+    ox = offsets[x]
+    oy = offsets[y]
+    best = -1
+    current = np.inf
+    for t in range(py + 1, m):
+        z = active[t]
+        d = lw_update(method, D[ox + z], D[oy + z], d_xy, n_x, n_y, size[z], beta)
+        D[oy + z] = d
+        if d < current:
+            current = d
+            best = z
+    if best < 0:
+        # y is the last active slot: it has no later neighbour.
+        if pos[y] >= 0:
+            heap_size = heap_remove(heap, pos, mindist, y, heap_size)
+    else:
+        neighbour[y] = best
+        heap_update(heap, pos, mindist, y, current, heap_size)
+    return heap_size
+
+
+@njit(cache=NUMBA_CACHE)
+def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
+                a, b, h, method, beta, k_stop):
+    """Run merges until ``state[2] == k_stop``; resumable.
+
+    state : int64[3] (heap size, number active, merges done). ``mindist`` is a
+    lower bound of each slot's distance to its later slots; a stale entry is
+    recomputed when it reaches the top of the heap. Ties: the heap orders
+    equal keys by slot, neighbours are the smallest equally near slot.
+    """
+    heap_size = state[0]
+    m = state[1]
+    k = state[2]
+    while k < k_stop:
+        x = heap[0]
+        y = neighbour[x]
+        while size[y] == 0 or mindist[x] != D[offsets[x] + y]:
+            y, d = _nearest_after(D, offsets, active, m, x)
+            neighbour[x] = y
+            heap_update(heap, pos, mindist, x, d, heap_size)
+            x = heap[0]
+            y = neighbour[x]
+        d_xy = mindist[x]
+        heap_size = heap_remove(heap, pos, mindist, x, heap_size)
+        a[k] = x
+        b[k] = y
+        h[k] = d_xy
+        heap_size = _merge_and_update_neighbours(
+            D, offsets, size, active, m, neighbour, mindist, heap, pos,
+            heap_size, x, y, d_xy, method, beta,
+        )
+        size[y] = size[x] + size[y]
+        size[x] = 0.0
+        m = remove_active(active, m, x)
+        k += 1
+    state[0] = heap_size
+    state[1] = m
+    state[2] = k
+    return k

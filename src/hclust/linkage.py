@@ -1,0 +1,441 @@
+"""Agglomerative hierarchical clustering: ``linkage(X or y, method) -> Z``.
+
+The public function validates and dispatches; the algorithms are numba
+kernels in ``hclust._kernels`` (DESIGN.md, "The engine: algorithm per
+linkage").
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ._kernels import generic as _generic
+from ._kernels import lance_williams as _lw
+from ._kernels import mst as _mst
+from ._kernels import nnchain as _nnchain
+from ._kernels.unionfind import merges_to_linkage
+from ._threads import numba_threads
+from ._typing import FloatArray, ProgressCallback
+from ._validation import (
+    as_condensed,
+    as_float_array,
+    as_observations,
+    check_memory,
+    check_option,
+    format_bytes,
+    square_to_condensed,
+)
+
+METHODS: tuple[str, ...] = (
+    "average",
+    "centroid",
+    "complete",
+    "flexible",
+    "median",
+    "single",
+    "ward",
+    "weighted",
+)
+
+_METHOD_CODES = {
+    "single": _lw.METHOD_SINGLE,
+    "complete": _lw.METHOD_COMPLETE,
+    "average": _lw.METHOD_AVERAGE,
+    "weighted": _lw.METHOD_WEIGHTED,
+    "ward": _lw.METHOD_WARD,
+    "centroid": _lw.METHOD_CENTROID,
+    "median": _lw.METHOD_MEDIAN,
+    "flexible": _lw.METHOD_FLEXIBLE,
+}
+
+#: Methods defined through Euclidean geometry (centroids, variances).
+_EUCLIDEAN_ONLY = ("ward", "centroid", "median")
+
+#: Methods for which observation weights change the tree.
+_WEIGHT_AWARE = ("average", "ward", "centroid")
+
+#: Metrics for which single linkage runs on the vectors without a matrix.
+_VECTOR_METRICS = {
+    "euclidean": _mst.VEC_EUCLIDEAN,
+    "sqeuclidean": _mst.VEC_SQEUCLIDEAN,
+    "cityblock": _mst.VEC_CITYBLOCK,
+    "chebyshev": _mst.VEC_CHEBYSHEV,
+}
+
+#: Work per resumable kernel call (distance reads), so that progress is
+#: reported and Ctrl-C is honoured a few times a second.
+_WORK_PER_CALL = 20_000_000
+
+
+def linkage(
+    X: Any,
+    method: str = "single",
+    metric: str = "euclidean",
+    *,
+    weights: Any = None,
+    beta: float = -0.25,
+    optimal_ordering: bool = False,
+    n_jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> FloatArray:
+    """Hierarchical agglomerative clustering, exact, with scipy's output format.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame
+        Either an observation matrix of shape ``(n, d)`` (numbers; a DataFrame
+        must have numeric columns), a condensed distance vector of length
+        ``n (n - 1) / 2`` as returned by :func:`hclust.pdist` or
+        ``scipy.spatial.distance.pdist``, or, with ``metric="precomputed"``, a
+        square symmetric distance matrix.
+    method : str, default="single"
+        ``"single"``, ``"complete"``, ``"average"`` (UPGMA), ``"weighted"``
+        (WPGMA), ``"ward"``, ``"centroid"`` (UPGMC), ``"median"`` (WPGMC) with
+        scipy's meanings, or ``"flexible"``: the Lance-Williams flexible
+        strategy ``d(k, i+j) = (1 - beta) / 2 (d(k, i) + d(k, j)) + beta d(i, j)``.
+    metric : str, default="euclidean"
+        Distance between observations (see :data:`hclust.metrics.METRICS`),
+        or ``"precomputed"``. Ignored for a condensed vector. Ward, centroid
+        and median need Euclidean distances.
+    weights : array-like of shape (n,), optional
+        Positive observation weights: row ``i`` stands for ``weights[i]``
+        identical observations (R's ``hclust(members=)``). A data set with
+        duplicated rows and its deduplicated rows with counts as weights give
+        the same tree above height 0. Weights change the tree for average,
+        ward and centroid; single, complete, weighted and median are
+        unaffected; flexible refuses them (it has no weighted form).
+        ``Z[:, 3]`` still counts rows (leaves), as scipy requires.
+    beta : float, default=-0.25
+        The flexible method's parameter, ``-1 <= beta < 1``. ``beta = 0`` is
+        ``"weighted"``.
+    optimal_ordering : bool, default=False
+        Reorder the tree's leaves so that neighbouring leaves are as close as
+        possible (Bar-Joseph et al. 2001); the merges are unchanged.
+    n_jobs : int, optional
+        Threads for the parallel parts (distance computation, vector single
+        linkage); default all cores.
+    progress : callable, optional
+        ``progress(done, total)``, called from time to time with the number
+        of merges done so far out of ``n - 1``.
+
+    Returns
+    -------
+    Z : ndarray of shape (n - 1, 4), float64
+        scipy's linkage matrix: row ``i`` merges nodes ``Z[i, 0] < Z[i, 1]``
+        at height ``Z[i, 2]`` into node ``n + i`` of size ``Z[i, 3]``;
+        leaves are ``0 .. n-1``.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values (the first is named), fewer than 2
+        observations, a vector whose length is not ``n (n - 1) / 2``, a
+        square matrix that is not a distance matrix, unknown method or
+        metric, a non-Euclidean metric with ward/centroid/median, bad weights.
+    TypeError
+        Non-numeric data.
+    hclust.InsufficientMemoryError
+        The ``n x n`` distance matrix would not fit in the available memory
+        (checked before allocating).
+    KeyboardInterrupt
+        Ctrl-C stops the run between steps; the input is left untouched.
+
+    See Also
+    --------
+    hclust.pdist : the distances used for an observation matrix.
+    scipy.cluster.hierarchy.linkage : the reference this function matches.
+
+    Notes
+    -----
+    Algorithms (Muellner 2011): single linkage is Prim's minimum spanning
+    tree, computed from the vectors without storing distances for the
+    euclidean, sqeuclidean, cityblock and chebyshev metrics (O(n d) memory)
+    and from the condensed matrix otherwise; complete, average, weighted,
+    and ward use the nearest-neighbour chain on one condensed matrix updated
+    in place; centroid, median and flexible use the generic algorithm
+    (nearest-neighbour list and heap), which always merges the closest pair
+    and may produce inversions (a merge lower than an earlier one), exactly
+    as scipy does for centroid and median. Flexible needs the closest-pair
+    order for every ``beta != 0``: its update is not independent of the
+    order in which reciprocal nearest neighbours merge, so the
+    nearest-neighbour chain would give a different tree than R's
+    ``agnes(method="flexible")``. Time is O(n^2) (O(n^2 d) for vector single
+    linkage), O(n^3) in the worst case for the generic algorithm.
+
+    Ward, centroid and median run on squared Euclidean distances, where
+    their Lance-Williams updates are linear, and report Euclidean heights.
+
+    Ties are broken deterministically: the nearest neighbour of a cluster is
+    the one with the smallest index among equally near ones (in the chain,
+    the previous chain element first); merges of equal height keep the order
+    in which they were found. The same input always gives the same ``Z``.
+
+    References
+    ----------
+    .. [1] D. Muellner, "Modern hierarchical, agglomerative clustering
+       algorithms", arXiv:1109.2378 (2011).
+    .. [2] G. N. Lance and W. T. Williams, "A general theory of classificatory
+       sorting strategies", :doi:`10.1093/comjnl/9.4.373` (1967).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hclust
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [5.0, 0.0], [5.0, 2.0]])
+    >>> hclust.linkage(X, "average")
+    array([[ 0.        ,  1.        ,  1.        ,  2.        ],
+           [ 2.        ,  3.        ,  2.        ,  2.        ],
+           [ 4.        ,  5.        ,  5.2249..., 4.        ]])
+    """
+    method = check_option(method, "method", METHODS)
+    if not isinstance(metric, str) and not callable(metric):
+        raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
+    beta = _check_beta(method, beta)
+
+    data, n, kind = _prepare_input(X, metric, method)
+    w = _check_weights(weights, n, method)
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be a callable progress(done, total) or None.")
+
+    with numba_threads(n_jobs) as threads:
+        if method == "single" and kind == "vectors" and metric in _VECTOR_METRICS:
+            a, b, h = _single_vectors(data, _VECTOR_METRICS[metric], threads, progress)
+        else:
+            if kind == "vectors":
+                D = _distances(data, metric, n, method, n_jobs)
+            elif method == "single":
+                D = data  # Prim only reads the matrix
+            else:
+                _check_matrix_memory(n, method, copy=True)
+                D = data.copy()
+            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads)
+
+    Z = merges_to_linkage(a, b, h, np.ones(n))
+    if optimal_ordering:
+        Z = _optimal_ordering(Z, X, data, n, kind, metric)
+    return Z
+
+
+def _check_beta(method: str, beta: Any) -> float:
+    try:
+        value = float(beta)
+    except (TypeError, ValueError):
+        raise TypeError(f"beta must be a number; got {beta!r}.") from None
+    if method == "flexible" and not (-1.0 <= value < 1.0 and math.isfinite(value)):
+        raise ValueError(f"beta must satisfy -1 <= beta < 1 for method='flexible'; got {beta!r}.")
+    return value
+
+
+def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, str]:
+    """Classify and validate the input: ('vectors' | 'condensed', n)."""
+    if isinstance(metric, str) and metric == "precomputed":
+        y, n = square_to_condensed(X)
+        return y, n, "condensed"
+    array, _ = as_float_array(X)
+    if array.ndim == 1:
+        y, n = as_condensed(array)
+        return y, n, "condensed"
+    if array.ndim != 2:
+        raise ValueError(
+            f"X must be a condensed distance vector (1-D) or an observation matrix (2-D); "
+            f"got {array.ndim} dimensions with shape {array.shape}."
+        )
+    if isinstance(metric, str):
+        from .metrics import METRICS
+
+        valid = tuple(sorted(METRICS + ("precomputed",)))
+        check_option(metric, "metric", valid)
+        if method in _EUCLIDEAN_ONLY and metric != "euclidean":
+            raise ValueError(
+                f"method={method!r} needs metric='euclidean', not {metric!r}: its heights are "
+                "distances between cluster centroids (or increases of within-cluster variance), "
+                "which only Euclidean geometry defines. Use 'average' or 'complete' with "
+                f"metric={metric!r}, or pass your own distances as a condensed vector."
+            )
+    elif method in _EUCLIDEAN_ONLY:
+        raise ValueError(f"method={method!r} needs metric='euclidean', not a callable.")
+    X_checked = as_observations(X)
+    n = X_checked.shape[0]
+    _warn_if_distance_matrix(X_checked)
+    return X_checked, n, "vectors"
+
+
+def _warn_if_distance_matrix(X: FloatArray) -> None:
+    n, d = X.shape
+    if n == d and n > 2 and np.all(np.diagonal(X) == 0) and np.all(X >= 0) and np.allclose(X, X.T):
+        warnings.warn(
+            "X is square, symmetric, non-negative and zero on the diagonal: it looks like a "
+            "distance matrix but is treated as observations. Pass metric='precomputed' if it "
+            "holds distances.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _check_weights(weights: Any, n: int, method: str) -> FloatArray | None:
+    if weights is None:
+        return None
+    if method == "flexible":
+        raise ValueError(
+            "weights have no meaning for method='flexible': its update does not reduce to "
+            "duplicated observations. Use 'average', 'ward' or 'centroid' for weighted data."
+        )
+    w, _ = as_float_array(weights, "weights")
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"weights must have shape ({n},), one per observation; got {w.shape}.")
+    if not np.isfinite(w).all():
+        raise ValueError(f"weights must be finite; position {int(np.flatnonzero(~np.isfinite(w))[0])} is not.")
+    if (w <= 0).any():
+        first = int(np.flatnonzero(w <= 0)[0])
+        raise ValueError(
+            f"weights must be positive; weights[{first}] = {w[first]!r}. Drop observations of weight 0."
+        )
+    return np.ascontiguousarray(w, dtype=np.float64)
+
+
+def _matrix_bytes(n: int) -> int:
+    return 8 * (n * (n - 1) // 2)
+
+
+def _check_matrix_memory(n: int, method: str, copy: bool) -> None:
+    need = _matrix_bytes(n)
+    what = (
+        f"linkage(method={method!r}) on {n:,} observations copies the condensed distance "
+        f"matrix ({format_bytes(need)})"
+        if copy
+        else f"The condensed distance matrix for {n:,} observations"
+    )
+    check_memory(
+        need,
+        what,
+        "Alternatives: method='single' on the observations needs no matrix (O(n d) memory); "
+        "hclust.summarize(X, n_micro=...) clusters weighted micro-clusters; or reduce n "
+        "(deduplicate rows and pass their counts as weights).",
+    )
+
+
+def _distances(X: FloatArray, metric: Any, n: int, method: str, n_jobs: int | None) -> FloatArray:
+    from .metrics import pdist
+
+    _check_matrix_memory(n, method, copy=False)
+    return pdist(X, metric, n_jobs=n_jobs)
+
+
+def _single_vectors(
+    X: FloatArray, metric_code: int, threads: int, progress: ProgressCallback | None
+) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    n, d = X.shape
+    outside = np.arange(1, n, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    parent = np.zeros(n, dtype=np.int64)
+    state = np.array([n - 1, 0, 0], dtype=np.int64)
+    a = np.empty(n - 1, dtype=np.int64)
+    b = np.empty(n - 1, dtype=np.int64)
+    h = np.empty(n - 1)
+    # Parallel scans pay once a step has enough distances to compute.
+    parallel = threads > 1 and n * d >= 200_000
+    run = _mst.prim_vectors_run_parallel if parallel else _mst.prim_vectors_run_serial
+    n_chunks = 4 * threads if parallel else 1
+    step = max(1, _WORK_PER_CALL // max(1, n * d))
+    done = 0
+    while done < n - 1:
+        done = run(X, outside, dist, parent, state, a, b, h, min(n - 1, done + step), metric_code, n_chunks)
+        if progress is not None:
+            progress(done, n - 1)
+    return _sorted_merges(a, b, h)
+
+
+def _sorted_merges(
+    a: np.ndarray, b: np.ndarray, h: FloatArray
+) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    """Merges in height order; equal heights keep the order they were found in."""
+    order = np.argsort(h, kind="mergesort")
+    return a[order], b[order], h[order]
+
+
+def _run_matrix(
+    D: FloatArray,
+    n: int,
+    method: str,
+    beta: float,
+    w: FloatArray | None,
+    progress: ProgressCallback | None,
+    threads: int,
+) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    """Merges from a condensed matrix ``D`` (owned: modified, except for single)."""
+    n_chunks = 2 * threads if threads > 1 else 1
+    offsets = _lw.row_offsets(n)
+    size = np.ones(n) if w is None else w.copy()
+    a = np.empty(n - 1, dtype=np.int64)
+    b = np.empty(n - 1, dtype=np.int64)
+    h = np.empty(n - 1)
+    step = max(1, _WORK_PER_CALL // n)
+    done = 0
+
+    def report() -> None:
+        if progress is not None:
+            progress(done, n - 1)
+
+    if method == "single":
+        outside = np.arange(1, n, dtype=np.int64)
+        dist = np.full(n, np.inf)
+        parent = np.zeros(n, dtype=np.int64)
+        state = np.array([n - 1, 0, 0], dtype=np.int64)
+        while done < n - 1:
+            done = _mst.prim_condensed_run(
+                D, offsets, outside, dist, parent, state, a, b, h, min(n - 1, done + step)
+            )
+            report()
+        return _sorted_merges(a, b, h)
+
+    code = _METHOD_CODES[method]
+    squared = method in _EUCLIDEAN_ONLY
+    if squared:
+        _lw.square_in_place(D)
+        if method == "ward" and w is not None:
+            _lw.ward_weight_scale(D, w)
+    active = np.arange(n, dtype=np.int64)
+    # Flexible beta != 0 is reducible for beta <= 0 but not order-independent:
+    # merging two reciprocal-nearest pairs in the other order changes their
+    # distance by (1 - beta) * beta * (d_ij - d_kl) / 2, so only the
+    # closest-pair-first order (the generic algorithm) gives its defined tree.
+    if method in ("complete", "average", "weighted", "ward"):
+        chain = np.empty(n, dtype=np.int64)
+        state = np.array([0, n, 0], dtype=np.int64)
+        while done < n - 1:
+            done = _nnchain.nn_chain_run(
+                D, offsets, size, active, chain, state, a, b, h, code, beta,
+                min(n - 1, done + step), n_chunks,
+            )
+            report()
+        a, b, h = _sorted_merges(a, b, h)
+    else:
+        neighbour = np.full(n, -1, dtype=np.int64)
+        mindist = np.full(n, np.inf)
+        heap = np.empty(n, dtype=np.int64)
+        pos = np.full(n, -1, dtype=np.int64)
+        heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
+        state = np.array([heap_size, n, 0], dtype=np.int64)
+        while done < n - 1:
+            done = _generic.generic_run(
+                D, offsets, size, active, neighbour, mindist, heap, pos, state,
+                a, b, h, code, beta, min(n - 1, done + step),
+            )
+            report()
+    if squared:
+        h = np.sqrt(np.maximum(h, 0.0))
+    return a, b, h
+
+
+def _optimal_ordering(
+    Z: FloatArray, X: Any, data: FloatArray, n: int, kind: str, metric: Any
+) -> FloatArray:
+    from .tree import optimal_leaf_ordering
+
+    if kind == "vectors":
+        return optimal_leaf_ordering(Z, data, metric=metric)
+    return optimal_leaf_ordering(Z, data)
