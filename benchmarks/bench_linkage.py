@@ -1,0 +1,91 @@
+"""hclust.linkage against scipy and fastcluster, in one process run.
+
+Usage: python benchmarks/bench_linkage.py [--sizes 5000 20000] [--dim 8] [--methods ...]
+
+For every method and size, each library clusters the same blobs from the
+observation matrix (distances included in the time); the script prints
+seconds, peak resident memory above the starting point, the ratios
+(peer time / hclust time, > 1 means hclust is faster) and whether the trees
+agree with scipy (merges equal, heights within 1e-12 relative).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import gb, measure  # noqa: E402
+
+METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
+
+
+def blobs(n: int, d: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, size=(12, d))
+    labels = rng.integers(0, 12, size=n)
+    return centers[labels] + rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=12)[labels, None]
+
+
+def same_tree(Z: np.ndarray, Z_ref: np.ndarray) -> bool:
+    return bool(
+        np.array_equal(np.sort(Z[:, :2], axis=1), np.sort(Z_ref[:, :2], axis=1))
+        and np.allclose(Z[:, 2], Z_ref[:, 2], rtol=1e-12, atol=0)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--dim", type=int, default=8)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--skip-scipy-above", type=int, default=10**9)
+    args = parser.parse_args()
+
+    import fastcluster
+    import numba
+    import scipy
+    from scipy.cluster import hierarchy as sch
+
+    import hclust
+
+    print(
+        f"hclust {hclust.__version__}, scipy {scipy.__version__}, fastcluster {fastcluster.__version__}, "
+        f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads); d = {args.dim}, blobs"
+    )
+    warm = blobs(50, args.dim)
+    for method in args.methods:  # compile (or load the cache) outside the timings
+        hclust.linkage(warm, method)
+
+    header = (
+        f"{'method':9} {'n':>6} | {'hclust':>7} {'memory':>8} | {'fastcl.':>7} {'memory':>8} "
+        f"{'ratio':>6} | {'scipy':>7} {'memory':>8} {'ratio':>6} | same as scipy"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in args.sizes:
+        X = blobs(n, args.dim)
+        for method in args.methods:
+            Z, t_h, m_h = measure(lambda: hclust.linkage(X, method))
+            Z_f, t_f, m_f = measure(lambda: fastcluster.linkage(X, method))
+            del Z_f
+            if n <= args.skip_scipy_above:
+                Z_s, t_s, m_s = measure(lambda: sch.linkage(X, method))
+                scipy_cols = f"{t_s:7.2f} {gb(m_s):>8} {t_s / t_h:6.2f}"
+                agree = "yes" if same_tree(Z, Z_s) else "NO"
+                del Z_s
+            else:
+                scipy_cols = f"{'-':>7} {'-':>8} {'-':>6}"
+                agree = "-"
+            print(
+                f"{method:9} {n:6d} | {t_h:7.2f} {gb(m_h):>8} | {t_f:7.2f} {gb(m_f):>8} "
+                f"{t_f / t_h:6.2f} | {scipy_cols} | {agree}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
