@@ -529,3 +529,23 @@ def test_n_jobs_gives_identical_results():
     X = blobs(300, 5, seed=3)
     for method in METHODS:
         np.testing.assert_array_equal(linkage(X, method, n_jobs=1), linkage(X, method, n_jobs=2))
+
+
+def test_gower_on_a_mixed_dataframe():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "spend": rng.gamma(2.0, 100.0, size=60),
+            "visits": rng.integers(1, 30, size=60).astype(float),
+            "region": rng.choice(["north", "south", "east"], size=60),
+            "member": rng.choice([True, False], size=60),
+        }
+    )
+    frame.loc[3, "spend"] = np.nan
+    y = hclust.Gower().fit(frame).condensed()
+    for method in ("average", "complete", "single", "weighted"):
+        Z = linkage(frame, method, metric="gower")
+        np.testing.assert_allclose(sch.cophenet(Z), sch.cophenet(sch.linkage(y, method)), rtol=1e-12)
+    with pytest.raises(ValueError, match="Gower distances of mixed data are not Euclidean"):
+        linkage(frame, "ward", metric="gower")

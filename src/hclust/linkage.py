@@ -99,7 +99,9 @@ def linkage(
         strategy ``d(k, i+j) = (1 - beta) / 2 (d(k, i) + d(k, j)) + beta d(i, j)``.
     metric : str, default="euclidean"
         Distance between observations (see :data:`hclust.metrics.METRICS`),
-        or ``"precomputed"``. Ignored for a condensed vector. Ward, centroid
+        ``"gower"`` for mixed-type tables (a DataFrame with numeric,
+        categorical, ordinal and binary columns and missing values; see
+        :class:`hclust.Gower`), or ``"precomputed"``. Ignored for a condensed vector. Ward, centroid
         and median need Euclidean distances.
     weights : array-like of shape (n,), optional
         Positive observation weights: row ``i`` stands for ``weights[i]``
@@ -235,6 +237,8 @@ def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, s
     if isinstance(metric, str) and metric == "precomputed":
         y, n = square_to_condensed(X)
         return y, n, "condensed"
+    if isinstance(metric, str) and metric == "gower":
+        return _gower_distances(X, method)
     array, _ = as_float_array(X)
     if array.ndim == 1:
         y, n = as_condensed(array)
@@ -247,7 +251,7 @@ def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, s
     if isinstance(metric, str):
         from .metrics import METRICS
 
-        valid = tuple(sorted(METRICS + ("precomputed",)))
+        valid = tuple(sorted(METRICS + ("gower", "precomputed")))
         check_option(metric, "metric", valid)
         if method in _EUCLIDEAN_ONLY and metric != "euclidean":
             raise ValueError(
@@ -262,6 +266,32 @@ def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, s
     n = X_checked.shape[0]
     _warn_if_distance_matrix(X_checked)
     return X_checked, n, "vectors"
+
+
+def _gower_distances(X: Any, method: str) -> tuple[FloatArray, int, str]:
+    """Condensed Gower distances of a (mixed-type) table, fitted on the table itself."""
+    from .gower import Gower
+
+    if method in _EUCLIDEAN_ONLY:
+        raise ValueError(
+            f"method={method!r} needs Euclidean distances; Gower distances of mixed data are "
+            "not Euclidean. Use 'average' (the usual choice with Gower), 'complete' or 'single', "
+            "or encode and scale the data (hclust.segment.Preparer) for ward."
+        )
+    y = Gower().fit(X).condensed()
+    n = int(round((1 + math.sqrt(1 + 8 * y.shape[0])) / 2))
+    if n < 2:
+        raise ValueError(f"X has {n} observation(s); at least 2 are needed.")
+    missing = np.isnan(y)
+    if missing.any():
+        from ._validation import condensed_to_pair
+
+        i, j = condensed_to_pair(int(np.flatnonzero(missing)[0]), n)
+        raise ValueError(
+            f"Gower distance undefined for {int(missing.sum())} pair(s), first rows {i} and {j}: "
+            "they share no variable observed in both. Drop or impute those rows first."
+        )
+    return y, n, "condensed"
 
 
 def _warn_if_distance_matrix(X: FloatArray) -> None:
