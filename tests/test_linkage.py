@@ -549,3 +549,14 @@ def test_gower_on_a_mixed_dataframe():
         np.testing.assert_allclose(sch.cophenet(Z), sch.cophenet(sch.linkage(y, method)), rtol=1e-12)
     with pytest.raises(ValueError, match="Gower distances of mixed data are not Euclidean"):
         linkage(frame, "ward", metric="gower")
+
+
+@pytest.mark.parametrize("method", ["single", "average", "ward", "centroid"])
+def test_optimal_ordering_matches_scipy(method):
+    X = blobs(40, 3, seed=17)
+    Z = linkage(X, method, optimal_ordering=True)
+    Z_ref = sch.linkage(X, method, optimal_ordering=True)
+    np.testing.assert_array_equal(Z[:, :2], Z_ref[:, :2])
+    np.testing.assert_allclose(Z[:, 2], Z_ref[:, 2], rtol=1e-12)
+    y = scipy_pdist(X)
+    np.testing.assert_array_equal(linkage(y, method, optimal_ordering=True)[:, :2], Z_ref[:, :2])

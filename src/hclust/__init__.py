@@ -3,26 +3,63 @@
 from __future__ import annotations
 
 from ._validation import InsufficientMemoryError
+from .dynamic import cutree_dynamic
 from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
+from .layout import DendrogramLayout, dendrogram_layout
 from .segment import Preparer, RFMReport, Schema, infer_schema, rfm
+from .tree import (
+    agglomerative_coefficient,
+    check_linkage,
+    cophenet,
+    cut,
+    cut_tree,
+    fcluster,
+    from_sklearn,
+    inconsistent,
+    is_monotonic,
+    is_valid_linkage,
+    leaves_list,
+    optimal_leaf_ordering,
+    outliers,
+    to_json,
+    to_newick,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "METHODS",
-    "METRICS",
+    "DendrogramLayout",
     "Gower",
     "GowerWarning",
     "InsufficientMemoryError",
+    "METHODS",
+    "METRICS",
     "Preparer",
     "RFMReport",
     "Schema",
     "__version__",
+    "agglomerative_coefficient",
     "cdist",
+    "check_linkage",
+    "cophenet",
+    "cut",
+    "cut_tree",
+    "cutree_dynamic",
+    "dendrogram_layout",
+    "fcluster",
+    "from_sklearn",
+    "inconsistent",
     "infer_schema",
+    "is_monotonic",
+    "is_valid_linkage",
+    "leaves_list",
     "linkage",
+    "optimal_leaf_ordering",
+    "outliers",
     "pdist",
     "rfm",
+    "to_json",
+    "to_newick",
 ]
