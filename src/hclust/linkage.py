@@ -435,12 +435,10 @@ def _run_matrix(
     # closest-pair-first order (the generic algorithm) gives its defined tree.
     if method in ("complete", "average", "weighted", "ward"):
         chain = np.empty(n, dtype=np.int64)
-        neighbour = np.full(n, -1, dtype=np.int64)
-        mindist = np.full(n, np.inf)
         state = np.array([0, n, 0], dtype=np.int64)
         while done < n - 1:
             done = _nnchain.nn_chain_run(
-                D, offsets, size, active, chain, neighbour, mindist, state, a, b, h, code, beta,
+                D, offsets, size, active, chain, state, a, b, h, code, beta,
                 min(n - 1, done + step), n_chunks,
             )
             report()

@@ -19,24 +19,19 @@ from .lance_williams import (
 
 
 @njit(cache=NUMBA_CACHE)
-def nn_chain_run(D, offsets, size, active, chain, neighbour, mindist, state, a, b, h,
-                 method, beta, k_stop, n_chunks):
+def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, k_stop, n_chunks):
     """Run merges until ``state[2] == k_stop``; resumable.
 
     D : float64[n(n-1)/2], modified; offsets : int64[n]; size : float64[n]
     (0 for merged-away slots); active : int64[n], sorted active slots in
     ``active[:state[1]]``; chain : int64[n], the chain in ``chain[:state[0]]``;
-    neighbour/mindist : int64[n]/float64[n], cached nearest neighbours (-1:
-    none); state : int64[3] (chain length, number active, merges done);
+    state : int64[3] (chain length, number active, merges done);
     a, b, h : int64/int64/float64[n-1] merge records (slot, slot, height);
     n_chunks : blocks per scan for the parallel twin (1: serial).
 
-    A cached neighbour stays exact while its distance is unchanged: for a
-    reducible method no distance to x drops below x's nearest-neighbour
-    distance after later merges, so only caches whose distance changed need
-    a new scan. Ties: the previous chain element when it is among the
-    nearest (needed for termination), then the cached neighbour, then the
-    smallest slot index.
+    Ties: the nearest neighbour of the chain's top is the previous chain
+    element when it is among the nearest (needed for termination), otherwise
+    the smallest slot index.
     """
     best_slot = np.empty(n_chunks, dtype=np.int64)
     best_dist = np.empty(n_chunks)
@@ -49,20 +44,14 @@ def nn_chain_run(D, offsets, size, active, chain, neighbour, mindist, state, a, 
             chain_len = 1
         while True:
             x = chain[chain_len - 1]
-            y = neighbour[x]
-            if y >= 0 and size[y] > 0 and D[offsets[min(x, y)] + max(x, y)] == mindist[x]:
-                current = mindist[x]
+            if n_chunks == 1:
+                y, current = nearest_active_serial(
+                    D, offsets, active, m, x, n_chunks, best_slot, best_dist
+                )
             else:
-                if n_chunks == 1:
-                    y, current = nearest_active_serial(
-                        D, offsets, active, m, x, n_chunks, best_slot, best_dist
-                    )
-                else:
-                    y, current = nearest_active_parallel(
-                        D, offsets, active, m, x, n_chunks, best_slot, best_dist
-                    )
-                neighbour[x] = y
-                mindist[x] = current
+                y, current = nearest_active_parallel(
+                    D, offsets, active, m, x, n_chunks, best_slot, best_dist
+                )
             if chain_len > 1:
                 previous = chain[chain_len - 2]
                 if D[offsets[min(x, previous)] + max(x, previous)] <= current:
@@ -82,7 +71,6 @@ def nn_chain_run(D, offsets, size, active, chain, neighbour, mindist, state, a, 
             update_merged_parallel(D, offsets, active, m, size, x, y, current, method, beta, n_chunks)
         size[y] = size[x] + size[y]
         size[x] = 0.0
-        neighbour[y] = -1
         m = remove_active(active, m, x)
         k += 1
     state[0] = chain_len
