@@ -560,3 +560,24 @@ def test_optimal_ordering_matches_scipy(method):
     np.testing.assert_allclose(Z[:, 2], Z_ref[:, 2], rtol=1e-12)
     y = scipy_pdist(X)
     np.testing.assert_array_equal(linkage(y, method, optimal_ordering=True)[:, :2], Z_ref[:, :2])
+
+
+@pytest.mark.parametrize("method", ["complete", "average", "weighted", "ward"])
+def test_hand_over_to_nearest_neighbour_chain(monkeypatch, method):
+    """With no recomputation budget the chain finishes the run: same tree as scipy."""
+    module = importlib.import_module("hclust.linkage")
+    X = blobs(300, 4, seed=23)
+    monkeypatch.setattr(module, "_GENERIC_BUDGET", 0)
+    assert_same_tree(linkage(X, method), sch.linkage(X, method))
+    # a budget that runs out part-way through
+    monkeypatch.setattr(module, "_GENERIC_BUDGET", 0.001)
+    assert_same_tree(linkage(X, method), sch.linkage(X, method))
+
+
+def test_tie_rule_closest_pair_smallest_slots():
+    """Equal distances everywhere: (0, 1) first, then the merged slot 1 with 2, and so on."""
+    y = np.ones(10)  # 5 points, all at distance 1
+    for method in ("complete", "average", "weighted", "centroid", "median", "flexible"):
+        Z = linkage(y, method)
+        assert Z[0, :2].tolist() == [0, 1], method
+        np.testing.assert_array_equal(linkage(y, method), Z)

@@ -70,6 +70,10 @@ _VECTOR_METRICS = {
 #: reported and Ctrl-C is honoured a few times a second.
 _WORK_PER_CALL = 20_000_000
 
+#: Recomputation reads (times n^2) the generic algorithm may spend on a
+#: reducible method before the nearest-neighbour chain takes over.
+_GENERIC_BUDGET = 3
+
 
 def linkage(
     X: Any,
@@ -156,25 +160,34 @@ def linkage(
     Algorithms (Muellner 2011): single linkage is Prim's minimum spanning
     tree, computed from the vectors without storing distances for the
     euclidean, sqeuclidean, cityblock and chebyshev metrics (O(n d) memory)
-    and from the condensed matrix otherwise; complete, average, weighted,
-    and ward use the nearest-neighbour chain on one condensed matrix updated
-    in place; centroid, median and flexible use the generic algorithm
-    (nearest-neighbour list and heap), which always merges the closest pair
-    and may produce inversions (a merge lower than an earlier one), exactly
-    as scipy does for centroid and median. Flexible needs the closest-pair
-    order for every ``beta != 0``: its update is not independent of the
-    order in which reciprocal nearest neighbours merge, so the
-    nearest-neighbour chain would give a different tree than R's
-    ``agnes(method="flexible")``. Time is O(n^2) (O(n^2 d) for vector single
-    linkage), O(n^3) in the worst case for the generic algorithm.
+    and from the condensed matrix otherwise. The other methods run on one
+    condensed matrix updated in place with the generic algorithm
+    (nearest-neighbour list and heap; it always merges the closest pair),
+    which reads the matrix's strided columns far less often than the
+    nearest-neighbour chain. Its worst case is O(n^3), so for complete,
+    average, weighted and ward a budget of recomputations hands the rest of
+    the run to the nearest-neighbour chain (O(n^2)), which gives the same
+    tree. Centroid and median may produce inversions (a merge lower than an
+    earlier one), exactly as scipy does. Flexible always merges the closest
+    pair first: its update is not independent of the order in which
+    reciprocal nearest neighbours merge, so the nearest-neighbour chain
+    would give a different tree than R's ``agnes(method="flexible")``.
+    Time is O(n^2) (O(n^2 d) for vector single linkage; up to O(n^3) for
+    centroid, median and flexible on adversarial data).
 
     Ward, centroid and median run on squared Euclidean distances, where
     their Lance-Williams updates are linear, and report Euclidean heights.
 
-    Ties are broken deterministically: the nearest neighbour of a cluster is
-    the one with the smallest index among equally near ones (in the chain,
-    the previous chain element first); merges of equal height keep the order
-    in which they were found. The same input always gives the same ``Z``.
+    Ties are broken deterministically. Observation ``i`` starts in slot
+    ``i`` and a merged cluster keeps the larger slot of its two parts; the
+    closest pair of clusters merges first, and among equally close pairs the
+    one with the smallest smaller slot, then the smallest larger slot. (After
+    a hand-over to the nearest-neighbour chain, a chain's nearest neighbour
+    is the previous chain element if it is among the nearest, else the
+    smallest slot.) Single linkage adds, in Prim's algorithm, the smallest
+    index among equally near observations. Merges of equal height keep the
+    order in which they were made. The same input always gives the same
+    ``Z``, whatever ``n_jobs``.
 
     References
     ----------
@@ -429,13 +442,33 @@ def _run_matrix(
         if method == "ward" and w is not None:
             _lw.ward_weight_scale(D, w)
     active = np.arange(n, dtype=np.int64)
-    # Flexible beta != 0 is reducible for beta <= 0 but not order-independent:
-    # merging two reciprocal-nearest pairs in the other order changes their
-    # distance by (1 - beta) * beta * (d_ij - d_kl) / 2, so only the
-    # closest-pair-first order (the generic algorithm) gives its defined tree.
-    if method in ("complete", "average", "weighted", "ward"):
+    # The generic algorithm reads the strided columns of the condensed matrix
+    # about 2.5 times less often than the nearest-neighbour chain, which is
+    # what bounds both on large matrices, so it runs first for every method.
+    # Its worst case is O(n^3): for the reducible methods a budget of
+    # recomputations hands the rest over to the chain (any order of
+    # reciprocal-nearest merges gives their tree), keeping O(n^2).
+    # Flexible is reducible for beta <= 0 but not order-independent: merging
+    # two reciprocal-nearest pairs in the other order changes their distance
+    # by (1 - beta) * beta * (d_ij - d_kl) / 2, so only the closest-pair-first
+    # order gives its defined tree and it never hands over.
+    reducible = method in ("complete", "average", "weighted", "ward")
+    budget = np.array([int(_GENERIC_BUDGET * n * n) if reducible else np.iinfo(np.int64).max], dtype=np.int64)
+    neighbour = np.full(n, -1, dtype=np.int64)
+    mindist = np.full(n, np.inf)
+    heap = np.empty(n, dtype=np.int64)
+    pos = np.full(n, -1, dtype=np.int64)
+    heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
+    state = np.array([heap_size, n, 0], dtype=np.int64)
+    while done < n - 1 and budget[0] >= 0:
+        done = _generic.generic_run(
+            D, offsets, size, active, neighbour, mindist, heap, pos, state,
+            a, b, h, code, beta, min(n - 1, done + step), budget,
+        )
+        report()
+    if done < n - 1:
         chain = np.empty(n, dtype=np.int64)
-        state = np.array([0, n, 0], dtype=np.int64)
+        state = np.array([0, state[1], done], dtype=np.int64)
         while done < n - 1:
             done = _nnchain.nn_chain_run(
                 D, offsets, size, active, chain, state, a, b, h, code, beta,
@@ -443,19 +476,6 @@ def _run_matrix(
             )
             report()
         a, b, h = _sorted_merges(a, b, h)
-    else:
-        neighbour = np.full(n, -1, dtype=np.int64)
-        mindist = np.full(n, np.inf)
-        heap = np.empty(n, dtype=np.int64)
-        pos = np.full(n, -1, dtype=np.int64)
-        heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
-        state = np.array([heap_size, n, 0], dtype=np.int64)
-        while done < n - 1:
-            done = _generic.generic_run(
-                D, offsets, size, active, neighbour, mindist, heap, pos, state,
-                a, b, h, code, beta, min(n - 1, done + step),
-            )
-            report()
     if squared:
         h = np.sqrt(np.maximum(h, 0.0))
     return a, b, h

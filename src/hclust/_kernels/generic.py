@@ -164,13 +164,17 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
 
 @njit(cache=NUMBA_CACHE)
 def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
-                a, b, h, method, beta, k_stop):
-    """Run merges until ``state[2] == k_stop``; resumable.
+                a, b, h, method, beta, k_stop, budget):
+    """Run merges until ``state[2] == k_stop`` or the budget runs out; resumable.
 
     state : int64[3] (heap size, number active, merges done). ``mindist`` is a
     lower bound of each slot's distance to its later slots; a stale entry is
-    recomputed when it reaches the top of the heap. Ties: the heap orders
-    equal keys by slot, neighbours are the smallest equally near slot.
+    recomputed when it reaches the top of the heap. budget : int64[1],
+    distance reads left for recomputations (the generic algorithm is O(n^3)
+    in the worst case); when it drops below 0 the run stops with a
+    consistent state. Ties: the heap orders equal keys by slot, neighbours
+    are the smallest equally near slot, so the lexicographically smallest
+    closest pair of slots merges first.
     """
     heap_size = state[0]
     m = state[1]
@@ -179,7 +183,13 @@ def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
         x = heap[0]
         y = neighbour[x]
         while size[y] == 0 or mindist[x] != D[offsets[x] + y]:
+            if budget[0] < 0:
+                state[0] = heap_size
+                state[1] = m
+                state[2] = k
+                return k
             y, d = _nearest_after(D, offsets, active, m, x)
+            budget[0] -= m
             neighbour[x] = y
             heap_update(heap, pos, mindist, x, d, heap_size)
             x = heap[0]
