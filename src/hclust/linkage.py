@@ -85,6 +85,7 @@ def linkage(
     optimal_ordering: bool = False,
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
+    algorithm: str = "auto",
 ) -> FloatArray:
     """Hierarchical agglomerative clustering, exact, with scipy's output format.
 
@@ -127,6 +128,13 @@ def linkage(
     progress : callable, optional
         ``progress(done, total)``, called from time to time with the number
         of merges done so far out of ``n - 1``.
+    algorithm : {"auto", "matrix", "vector"}, default="auto"
+        ``"vector"`` works on the observations in O(n d) memory, without a
+        distance matrix: single linkage (euclidean, sqeuclidean, cityblock,
+        chebyshev) and ward (reciprocal-nearest-neighbour rounds on
+        centroids and weights, with a kd-tree). ``"matrix"`` stores one
+        condensed distance matrix. ``"auto"`` uses the vector algorithm for
+        single linkage, and for ward when the matrix would not fit in memory.
 
     Returns
     -------
@@ -211,14 +219,20 @@ def linkage(
         raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
     beta = _check_beta(method, beta)
 
+    algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
     data, n, kind = _prepare_input(X, metric, method)
     w = _check_weights(weights, n, method)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
+    engine = _choose_engine(algorithm, method, metric, kind, n)
 
     with numba_threads(n_jobs) as threads:
-        if method == "single" and kind == "vectors" and metric in _VECTOR_METRICS:
+        if engine == "single-vector":
             a, b, h = _single_vectors(data, _VECTOR_METRICS[metric], threads, progress)
+        elif engine == "ward-vector":
+            from ._linkage_vector import ward_vectors
+
+            a, b, h = ward_vectors(data, w, threads, progress)
         else:
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs)
@@ -233,6 +247,39 @@ def linkage(
     if optimal_ordering:
         Z = _optimal_ordering(Z, X, data, n, kind, metric)
     return Z
+
+
+def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, n: int) -> str:
+    """'single-vector', 'ward-vector' or 'matrix', or a clear refusal."""
+    vector_single = method == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
+    vector_ward = method == "ward" and metric == "euclidean"
+    if algorithm == "vector":
+        if kind != "vectors":
+            raise ValueError(
+                "algorithm='vector' needs observations (an n x d matrix), not distances."
+            )
+        if not (vector_single or vector_ward):
+            raise ValueError(
+                f"method={method!r} with metric={metric!r} has no linear-memory algorithm "
+                "(hclust has one for ward with metric='euclidean' and for single with "
+                f"{', '.join(sorted(_VECTOR_METRICS))}); the matrix engine needs "
+                f"{format_bytes(_matrix_bytes(n))} for {n:,} observations. Use "
+                "algorithm='matrix', or hclust.summarize for micro-cluster summaries."
+            )
+    if kind != "vectors" or algorithm == "matrix":
+        return "matrix"
+    if vector_single:
+        return "single-vector"
+    if vector_ward and (algorithm == "vector" or not _matrix_fits(n)):
+        return "ward-vector"
+    return "matrix"
+
+
+def _matrix_fits(n: int) -> bool:
+    from ._validation import available_memory
+    from ._config import MEMORY_FRACTION
+
+    return _matrix_bytes(n) <= available_memory() * MEMORY_FRACTION
 
 
 def _check_beta(method: str, beta: Any) -> float:
@@ -355,7 +402,8 @@ def _check_matrix_memory(n: int, method: str, copy: bool) -> None:
     check_memory(
         need,
         what,
-        "Alternatives: method='single' on the observations needs no matrix (O(n d) memory); "
+        "Alternatives: method='single' or method='ward' on the observations need no matrix "
+        "(O(n d) memory: algorithm='vector'); "
         "hclust.summarize(X, n_micro=...) clusters weighted micro-clusters; or reduce n "
         "(deduplicate rows and pass their counts as weights).",
     )

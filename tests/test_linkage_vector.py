@@ -1,0 +1,106 @@
+"""The linear-memory engine (algorithm='vector') against scipy and the matrix engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.cluster import hierarchy as sch
+
+from hclust import linkage
+
+from test_linkage import assert_same_tree, blobs, noise, shifted
+
+
+@pytest.mark.parametrize(
+    ("make", "n", "d"),
+    [
+        (blobs, 2, 1),
+        (blobs, 3, 1),
+        (noise, 50, 1),
+        (blobs, 200, 2),
+        (shifted, 300, 2),
+        (blobs, 400, 8),
+        (noise, 500, 8),
+        (blobs, 150, 64),
+        (noise, 1200, 3),
+    ],
+)
+def test_vector_ward_matches_scipy(make, n, d):
+    X = make(n, d, seed=n + d)
+    assert_same_tree(linkage(X, "ward", algorithm="vector"), sch.linkage(X, "ward"))
+
+
+def test_vector_ward_with_very_different_spreads():
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal(0, 0.01, (100, 3)), rng.normal(5, 3.0, (100, 3)), rng.normal(-9, 0.3, (60, 3))])
+    assert_same_tree(linkage(X, "ward", algorithm="vector"), sch.linkage(X, "ward"))
+
+
+@pytest.mark.parametrize("d", [2, 20])
+def test_vector_ward_weights_match_matrix_engine(d):
+    X = blobs(120, d, seed=9)
+    w = np.random.default_rng(9).integers(1, 6, size=120).astype(float)
+    assert_same_tree(
+        linkage(X, "ward", weights=w, algorithm="vector"),
+        linkage(X, "ward", weights=w, algorithm="matrix"),
+        rtol=1e-10,
+    )
+
+
+def test_vector_ward_with_many_duplicates():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(40, 3))
+    X = base[rng.integers(0, 40, size=300)]
+    Z = linkage(X, "ward", algorithm="vector")
+    assert sch.is_valid_linkage(Z)
+    np.testing.assert_array_equal(Z, linkage(X, "ward", algorithm="vector"))  # deterministic
+    np.testing.assert_allclose(np.sort(Z[:, 2]), np.sort(sch.linkage(X, "ward")[:, 2]), rtol=1e-10, atol=1e-12)
+    for k in (2, 5, 10, 40):
+        assert sch.is_isomorphic(
+            sch.fcluster(Z, k, criterion="maxclust"),
+            sch.fcluster(sch.linkage(X, "ward"), k, criterion="maxclust"),
+        )
+
+
+def test_vector_single_is_the_default_for_single():
+    X = blobs(300, 4, seed=2)
+    assert_same_tree(linkage(X, "single", algorithm="vector"), linkage(X, "single", algorithm="matrix"), rtol=0)
+
+
+def test_auto_uses_vector_ward_when_the_matrix_does_not_fit(monkeypatch):
+    X = blobs(200, 3, seed=4)
+    monkeypatch.setenv("HCLUST_MAX_MEMORY", "1000")
+    assert_same_tree(linkage(X, "ward"), sch.linkage(X, "ward"))
+    with pytest.raises(MemoryError, match="algorithm='vector'"):
+        linkage(X, "average")
+
+
+def test_vector_progress_and_threads_agree():
+    X = blobs(3000, 3, seed=1)
+    calls = []
+    Z1 = linkage(X, "ward", algorithm="vector", n_jobs=1, progress=lambda d, t: calls.append(d))
+    Z2 = linkage(X, "ward", algorithm="vector", n_jobs=2)
+    np.testing.assert_array_equal(Z1, Z2)
+    assert calls[-1] == 2999
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": "average"}, "no linear-memory algorithm.*needs"),
+        ({"method": "ward", "metric": "cityblock"}, "needs metric='euclidean'"),
+        ({"method": "single", "metric": "cosine"}, "no linear-memory algorithm"),
+    ],
+)
+def test_vector_refusals(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        linkage(blobs(20, 2, seed=0), algorithm="vector", **kwargs)
+
+
+def test_vector_needs_observations():
+    from scipy.spatial.distance import pdist
+
+    with pytest.raises(ValueError, match="needs observations"):
+        linkage(pdist(blobs(10, 2, seed=0)), "ward", algorithm="vector")
+    with pytest.raises(ValueError, match="Unknown algorithm"):
+        linkage(blobs(10, 2, seed=0), "ward", algorithm="fast")
