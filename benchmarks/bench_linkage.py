@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=8)
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--skip-scipy-above", type=int, default=10**9)
+    parser.add_argument("--no-vector", dest="vector", action="store_false",
+                        help="skip the linear-memory rows (ward/single against linkage_vector)")
     args = parser.parse_args()
 
     import fastcluster
@@ -85,6 +87,15 @@ def main() -> None:
                 f"{t_f / t_h:6.2f} | {scipy_cols} | {agree}",
                 flush=True,
             )
+            if method in ("ward", "single") and args.vector:
+                Z_v, t_v, m_v = measure(lambda: hclust.linkage(X, method, algorithm="vector"))
+                _, t_fv, m_fv = measure(lambda: fastcluster.linkage_vector(X, method))
+                print(
+                    f"{method + '/vec':9} {n:6d} | {t_v:7.2f} {gb(m_v):>8} | {t_fv:7.2f} {gb(m_fv):>8} "
+                    f"{t_fv / t_v:6.2f} | (peer: fastcluster.linkage_vector)   | "
+                    f"{'yes' if same_tree(Z_v, Z) else 'NO'} (vs matrix)",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from ._validation import InsufficientMemoryError
+from .divisive import bisecting_kmeans, diana, divisive_coefficient
 from .dynamic import cutree_dynamic
 from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
 from .layout import DendrogramLayout, dendrogram_layout
 from .segment import Preparer, RFMReport, Schema, infer_schema, rfm
+from .summary import Summary, SummaryQuality, merge_moments, summarize
 from .tree import (
     agglomerative_coefficient,
     check_linkage,
@@ -39,8 +41,11 @@ __all__ = [
     "Preparer",
     "RFMReport",
     "Schema",
+    "Summary",
+    "SummaryQuality",
     "__version__",
     "agglomerative_coefficient",
+    "bisecting_kmeans",
     "cdist",
     "check_linkage",
     "cophenet",
@@ -48,6 +53,8 @@ __all__ = [
     "cut_tree",
     "cutree_dynamic",
     "dendrogram_layout",
+    "diana",
+    "divisive_coefficient",
     "fcluster",
     "from_sklearn",
     "inconsistent",
@@ -56,10 +63,12 @@ __all__ = [
     "is_valid_linkage",
     "leaves_list",
     "linkage",
+    "merge_moments",
     "optimal_leaf_ordering",
     "outliers",
     "pdist",
     "rfm",
+    "summarize",
     "to_json",
     "to_newick",
 ]
