@@ -62,6 +62,19 @@ def test_vector_ward_with_many_duplicates():
         )
 
 
+def test_duplicates_collapse_into_weights():
+    rng = np.random.default_rng(8)
+    base = blobs(30, 2, seed=8)
+    counts = rng.integers(1, 4, size=30)
+    X = np.repeat(base, counts, axis=0)[rng.permutation(int(counts.sum()))]
+    calls = []
+    Z = linkage(X, "ward", algorithm="vector", progress=lambda d, t: calls.append((d, t)))
+    assert np.count_nonzero(Z[:, 2] == 0) == counts.sum() - 30  # exactly zero, not 1e-16
+    assert calls[-1] == (len(X) - 1, len(X) - 1)
+    Z_w = linkage(base, "ward", weights=counts, algorithm="vector")
+    np.testing.assert_allclose(Z[Z[:, 2] > 0, 2], Z_w[:, 2], rtol=1e-12)
+
+
 def test_vector_single_is_the_default_for_single():
     X = blobs(300, 4, seed=2)
     assert_same_tree(linkage(X, "single", algorithm="vector"), linkage(X, "single", algorithm="matrix"), rtol=0)

@@ -22,7 +22,54 @@ def ward_vectors(
     progress: ProgressCallback | None,
     use_tree: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
-    """Ward merges (slot, slot, height) from observations, O(n d) memory; heights sorted."""
+    """Ward merges (observation, observation, height) from observations, O(n d) memory.
+
+    Exact duplicate rows collapse first into one weighted row (the first
+    occurrence), joined by merges at height 0; heights come out sorted.
+    """
+    n = X.shape[0]
+    unique, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    if unique.shape[0] == n:
+        return _ward_unique(X, weights, threads, progress, use_tree)
+    # Keep the first occurrences in their original order, so that ties still
+    # go to the smaller original index.
+    order = np.argsort(first, kind="mergesort")
+    representatives = first[order]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    group = rank[inverse.ravel()]
+    w = np.ones(n) if weights is None else weights
+    w_unique = np.bincount(group, weights=w, minlength=representatives.shape[0])
+    duplicates = np.setdiff1d(np.arange(n), representatives, assume_unique=True)
+    dup_a = representatives[group[duplicates]]
+    if representatives.shape[0] == 1:
+        a_u = b_u = np.empty(0, dtype=np.int64)
+        h_u = np.empty(0)
+    else:
+        n_dup = duplicates.shape[0]
+        inner = None
+        if progress is not None:
+            report = progress
+
+            def inner(done: int, total: int) -> None:
+                report(done + n_dup, n - 1)
+
+        a_u, b_u, h_u = _ward_unique(
+            np.ascontiguousarray(X[representatives]), w_unique, threads, inner, use_tree
+        )
+    a = np.concatenate([dup_a, representatives[a_u]]).astype(np.int64)
+    b = np.concatenate([duplicates, representatives[b_u]]).astype(np.int64)
+    h = np.concatenate([np.zeros(duplicates.shape[0]), h_u])
+    return a, b, h
+
+
+def _ward_unique(
+    X: FloatArray,
+    weights: FloatArray | None,
+    threads: int,
+    progress: ProgressCallback | None,
+    use_tree: bool | None,
+) -> tuple[np.ndarray, np.ndarray, FloatArray]:
     n, d = X.shape
     C = np.array(X, dtype=np.float64, order="C", copy=True)
     w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64, copy=True)

@@ -134,7 +134,8 @@ def linkage(
         chebyshev) and ward (reciprocal-nearest-neighbour rounds on
         centroids and weights, with a kd-tree). ``"matrix"`` stores one
         condensed distance matrix. ``"auto"`` uses the vector algorithm for
-        single linkage, and for ward when the matrix would not fit in memory.
+        single linkage, and for ward up to 16 features or when the matrix
+        would not fit in memory.
 
     Returns
     -------
@@ -224,7 +225,7 @@ def linkage(
     w = _check_weights(weights, n, method)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
-    engine = _choose_engine(algorithm, method, metric, kind, n)
+    engine = _choose_engine(algorithm, method, metric, kind, data.shape)
 
     with numba_threads(n_jobs) as threads:
         if engine == "single-vector":
@@ -249,8 +250,14 @@ def linkage(
     return Z
 
 
-def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, n: int) -> str:
+#: Up to this dimension vector ward (kd-tree) beats the matrix engine; above
+#: it the kd-tree prunes little and the matrix engine is used when it fits.
+_VECTOR_WARD_MAX_DIM = 16
+
+
+def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: tuple[int, ...]) -> str:
     """'single-vector', 'ward-vector' or 'matrix', or a clear refusal."""
+    n = shape[0]
     vector_single = method == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
     vector_ward = method == "ward" and metric == "euclidean"
     if algorithm == "vector":
@@ -270,7 +277,9 @@ def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, n: int) 
         return "matrix"
     if vector_single:
         return "single-vector"
-    if vector_ward and (algorithm == "vector" or not _matrix_fits(n)):
+    if vector_ward and (
+        algorithm == "vector" or shape[1] <= _VECTOR_WARD_MAX_DIM or not _matrix_fits(n)
+    ):
         return "ward-vector"
     return "matrix"
 
@@ -432,11 +441,18 @@ def _single_vectors(
     run = _mst.prim_vectors_run_parallel if parallel else _mst.prim_vectors_run_serial
     n_chunks = 4 * threads if parallel else 1
     step = max(1, _WORK_PER_CALL // max(1, n * d))
+    # Euclidean: compare squared distances (no square root per pair) and take
+    # the root of the n - 1 tree edges only; sqrt is correctly rounded, so the
+    # heights equal pdist's values exactly.
+    euclidean = metric_code == _mst.VEC_EUCLIDEAN
+    code = _mst.VEC_SQEUCLIDEAN if euclidean else metric_code
     done = 0
     while done < n - 1:
-        done = run(X, outside, dist, parent, state, a, b, h, min(n - 1, done + step), metric_code, n_chunks)
+        done = run(X, outside, dist, parent, state, a, b, h, min(n - 1, done + step), code, n_chunks)
         if progress is not None:
             progress(done, n - 1)
+    if euclidean:
+        h = np.sqrt(h)
     return _sorted_merges(a, b, h)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
-from .lance_williams import lw_update, position_of, remove_active
+from .lance_williams import lw_update, position_of, remove_active, scan_nearest
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -83,16 +83,8 @@ def heap_remove(heap, pos, key, i, size):
 @njit(cache=NUMBA_CACHE)
 def _nearest_after(D, offsets, active, m, x):
     """(slot, distance) of the nearest active slot y > x; ties to the smaller y."""
-    best = -1
-    current = np.inf
-    ox = offsets[x]
-    for t in range(position_of(active, m, x) + 1, m):
-        i = active[t]
-        d = D[ox + i]
-        if d < current:
-            current = d
-            best = i
-    return best, current
+    px = position_of(active, m, x)
+    return scan_nearest(D, offsets, active, px + 1, m, px, x)
 
 
 @njit(cache=NUMBA_CACHE)

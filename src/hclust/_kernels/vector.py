@@ -155,6 +155,20 @@ def _ward_cost(C, w, x, j):
     return w[x] * w[j] / (w[x] + w[j]) * acc
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _box_gap(C, x, box_lo, box_hi, k):
+    gap = 0.0
+    for f in range(C.shape[1]):
+        v = C[x, f]
+        if v < box_lo[k, f]:
+            diff = box_lo[k, f] - v
+            gap += diff * diff
+        elif v > box_hi[k, f]:
+            diff = v - box_hi[k, f]
+            gap += diff * diff
+    return gap
+
+
 @njit(cache=NUMBA_CACHE)
 def nearest_ward(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi,
                  node_wmin, node_count, x, guess):
@@ -162,7 +176,6 @@ def nearest_ward(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi,
 
     guess : a live slot other than x to start from, or -1.
     """
-    d = C.shape[1]
     # Depth-first: at most one pending sibling per level (median splits keep
     # the depth near log2(n / LEAF_SIZE)), plus the node being expanded.
     stack = np.empty(2 * 64 + 2, dtype=np.int64)
@@ -180,15 +193,7 @@ def nearest_ward(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi,
         k = stack[top]
         if node_count[k] == 0:
             continue
-        gap = 0.0
-        for f in range(d):
-            v = C[x, f]
-            if v < box_lo[k, f]:
-                diff = box_lo[k, f] - v
-                gap += diff * diff
-            elif v > box_hi[k, f]:
-                diff = v - box_hi[k, f]
-                gap += diff * diff
+        gap = _box_gap(C, x, box_lo, box_hi, k)
         wmin = node_wmin[k]
         bound = wx * wmin / (wx + wmin) * gap * BOUND_SHRINK
         if bound > current:
@@ -215,20 +220,6 @@ def nearest_ward(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi,
             stack[top + 1] = left + 1
         top += 2
     return best, current
-
-
-@njit(cache=NUMBA_CACHE, inline="always")
-def _box_gap(C, x, box_lo, box_hi, k):
-    gap = 0.0
-    for f in range(C.shape[1]):
-        v = C[x, f]
-        if v < box_lo[k, f]:
-            diff = box_lo[k, f] - v
-            gap += diff * diff
-        elif v > box_hi[k, f]:
-            diff = v - box_hi[k, f]
-            gap += diff * diff
-    return gap
 
 
 @njit(cache=NUMBA_CACHE)

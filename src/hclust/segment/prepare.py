@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_option
-from .schema import Schema, infer_schema
+from .schema import Schema, _plain, infer_schema
 
 __all__ = ["Preparer", "PreparerWarning"]
 
@@ -23,14 +23,6 @@ _FORMAT_VERSION = 1
 
 class PreparerWarning(UserWarning):
     """Something in the data was changed or left out while preparing it (the message says what)."""
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 def _python_kinds(values: Sequence[Any]) -> set[type]:
