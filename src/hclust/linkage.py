@@ -242,11 +242,11 @@ def linkage(
             else:
                 _check_matrix_memory(n, method, copy=True)
                 D = data.copy()
-            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads)
+            a, b, h = _run_matrix(D, n, method, beta, w, progress)
 
     Z = merges_to_linkage(a, b, h, np.ones(n))
     if optimal_ordering:
-        Z = _optimal_ordering(Z, X, data, n, kind, metric)
+        Z = _optimal_ordering(Z, data, kind, metric)
     return Z
 
 
@@ -471,10 +471,8 @@ def _run_matrix(
     beta: float,
     w: FloatArray | None,
     progress: ProgressCallback | None,
-    threads: int,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
     """Merges from a condensed matrix ``D`` (owned: modified, except for single)."""
-    n_chunks = 2 * threads if threads > 1 else 1
     offsets = _lw.row_offsets(n)
     size = np.ones(n) if w is None else w.copy()
     a = np.empty(n - 1, dtype=np.int64)
@@ -536,7 +534,7 @@ def _run_matrix(
         while done < n - 1:
             done = _nnchain.nn_chain_run(
                 D, offsets, size, active, chain, state, a, b, h, code, beta,
-                min(n - 1, done + step), n_chunks,
+                min(n - 1, done + step),
             )
             report()
         a, b, h = _sorted_merges(a, b, h)
@@ -545,9 +543,7 @@ def _run_matrix(
     return a, b, h
 
 
-def _optimal_ordering(
-    Z: FloatArray, X: Any, data: FloatArray, n: int, kind: str, metric: Any
-) -> FloatArray:
+def _optimal_ordering(Z: FloatArray, data: FloatArray, kind: str, metric: Any) -> FloatArray:
     from .tree import optimal_leaf_ordering
 
     if kind == "vectors":

@@ -7,7 +7,7 @@ distances themselves.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import NUMBA_CACHE
 
@@ -75,19 +75,6 @@ def remove_active(active, m, x):
     return m - 1
 
 
-#: Below this many active clusters a scan runs on one thread: starting a
-#: parallel region costs more than the scan.
-PARALLEL_MIN_ACTIVE = 4096
-
-
-@njit(cache=NUMBA_CACHE, inline="always")
-def _distance_at(D, offsets, active, t, px, x):
-    i = active[t]
-    if t < px:
-        return D[offsets[i] + x]
-    return D[offsets[x] + i]
-
-
 @njit(cache=NUMBA_CACHE)
 def scan_nearest(D, offsets, active, lo, hi, px, x):
     """(slot, distance) nearest to x among ``active[lo:hi]`` except position px; ties to the smaller slot."""
@@ -109,32 +96,19 @@ def scan_nearest(D, offsets, active, lo, hi, px, x):
     return best, current
 
 
-def _nearest_active(D, offsets, active, m, x, n_chunks, best_slot, best_dist):
-    """(slot, distance) nearest to x among all active slots; ties to the smaller slot.
-
-    best_slot/best_dist : int64/float64[n_chunks] scratch for the parallel scan.
-    """
-    px = position_of(active, m, x)
-    if n_chunks == 1 or m < PARALLEL_MIN_ACTIVE:
-        return scan_nearest(D, offsets, active, 0, m, px, x)
-    for c in prange(n_chunks):
-        best_slot[c], best_dist[c] = scan_nearest(
-            D, offsets, active, (m * c) // n_chunks, (m * (c + 1)) // n_chunks, px, x
-        )
-    best = -1
-    current = np.inf
-    for c in range(n_chunks):
-        if best_dist[c] < current:
-            current = best_dist[c]
-            best = best_slot[c]
-    return best, current
+@njit(cache=NUMBA_CACHE)
+def nearest_active(D, offsets, active, m, x):
+    """(slot, distance) nearest to x among all active slots; ties to the smaller slot."""
+    return scan_nearest(D, offsets, active, 0, m, position_of(active, m, x), x)
 
 
-def _update_merged(D, offsets, active, m, size, x, y, d_xy, method, beta, n_chunks):
+@njit(cache=NUMBA_CACHE)
+def update_merged(D, offsets, active, m, size, x, y, d_xy, method, beta):
     """Overwrite row/column ``y`` with distances to the union of x and y (x < y).
 
     Only active clusters other than x and y are updated; ``size`` still holds
-    the sizes before the merge.
+    the sizes before the merge. (Serial on purpose: a parallel region per
+    merge measured slower than one thread, even on an idle machine.)
     """
     n_x = size[x]
     n_y = size[y]
@@ -142,29 +116,17 @@ def _update_merged(D, offsets, active, m, size, x, y, d_xy, method, beta, n_chun
     py = position_of(active, m, y)
     ox = offsets[x]
     oy = offsets[y]
-    chunks = 1 if m < PARALLEL_MIN_ACTIVE else n_chunks
-    for c in prange(chunks):
-        lo = (m * c) // chunks
-        hi = (m * (c + 1)) // chunks
-        for t in range(lo, min(hi, px)):
-            k = active[t]
-            D[offsets[k] + y] = lw_update(
-                method, D[offsets[k] + x], D[offsets[k] + y], d_xy, n_x, n_y, size[k], beta
-            )
-        for t in range(max(lo, px + 1), min(hi, py)):
-            k = active[t]
-            D[offsets[k] + y] = lw_update(
-                method, D[ox + k], D[offsets[k] + y], d_xy, n_x, n_y, size[k], beta
-            )
-        for t in range(max(lo, py + 1), hi):
-            k = active[t]
-            D[oy + k] = lw_update(method, D[ox + k], D[oy + k], d_xy, n_x, n_y, size[k], beta)
-
-
-nearest_active_serial = njit(cache=NUMBA_CACHE)(_nearest_active)
-nearest_active_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_nearest_active)
-update_merged_serial = njit(cache=NUMBA_CACHE)(_update_merged)
-update_merged_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_update_merged)
+    for t in range(px):
+        k = active[t]
+        D[offsets[k] + y] = lw_update(
+            method, D[offsets[k] + x], D[offsets[k] + y], d_xy, n_x, n_y, size[k], beta
+        )
+    for t in range(px + 1, py):
+        k = active[t]
+        D[offsets[k] + y] = lw_update(method, D[ox + k], D[offsets[k] + y], d_xy, n_x, n_y, size[k], beta)
+    for t in range(py + 1, m):
+        k = active[t]
+        D[oy + k] = lw_update(method, D[ox + k], D[oy + k], d_xy, n_x, n_y, size[k], beta)
 
 
 @njit(cache=NUMBA_CACHE)

@@ -1,40 +1,32 @@
 """Nearest-neighbour chain on a condensed matrix (Muellner 2011, Fig. 5: NN-chain-linkage).
 
-Exact for the reducible methods: complete, average, weighted, ward and
-flexible with beta <= 0. The matrix is updated in place; the merged cluster
-takes the slot of the larger index.
+Exact for the reducible, order-independent methods: complete, average,
+weighted and ward (not flexible with beta != 0: see hclust.linkage). The
+matrix is updated in place; the merged cluster takes the slot of the larger
+index. hclust.linkage hands a run over to it when the generic algorithm
+exceeds its recomputation budget.
 """
 
-import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
-from .lance_williams import (
-    nearest_active_parallel,
-    nearest_active_serial,
-    remove_active,
-    update_merged_parallel,
-    update_merged_serial,
-)
+from .lance_williams import nearest_active, remove_active, update_merged
 
 
 @njit(cache=NUMBA_CACHE)
-def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, k_stop, n_chunks):
+def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, k_stop):
     """Run merges until ``state[2] == k_stop``; resumable.
 
     D : float64[n(n-1)/2], modified; offsets : int64[n]; size : float64[n]
     (0 for merged-away slots); active : int64[n], sorted active slots in
     ``active[:state[1]]``; chain : int64[n], the chain in ``chain[:state[0]]``;
     state : int64[3] (chain length, number active, merges done);
-    a, b, h : int64/int64/float64[n-1] merge records (slot, slot, height);
-    n_chunks : blocks per scan for the parallel twin (1: serial).
+    a, b, h : int64/int64/float64[n-1] merge records (slot, slot, height).
 
     Ties: the nearest neighbour of the chain's top is the previous chain
     element when it is among the nearest (needed for termination), otherwise
     the smallest slot index.
     """
-    best_slot = np.empty(n_chunks, dtype=np.int64)
-    best_dist = np.empty(n_chunks)
     chain_len = state[0]
     m = state[1]
     k = state[2]
@@ -44,14 +36,7 @@ def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, 
             chain_len = 1
         while True:
             x = chain[chain_len - 1]
-            if n_chunks == 1:
-                y, current = nearest_active_serial(
-                    D, offsets, active, m, x, n_chunks, best_slot, best_dist
-                )
-            else:
-                y, current = nearest_active_parallel(
-                    D, offsets, active, m, x, n_chunks, best_slot, best_dist
-                )
+            y, current = nearest_active(D, offsets, active, m, x)
             if chain_len > 1:
                 previous = chain[chain_len - 2]
                 if D[offsets[min(x, previous)] + max(x, previous)] <= current:
@@ -65,10 +50,7 @@ def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, 
         a[k] = x
         b[k] = y
         h[k] = current
-        if n_chunks == 1:
-            update_merged_serial(D, offsets, active, m, size, x, y, current, method, beta, 1)
-        else:
-            update_merged_parallel(D, offsets, active, m, size, x, y, current, method, beta, n_chunks)
+        update_merged(D, offsets, active, m, size, x, y, current, method, beta)
         size[y] = size[x] + size[y]
         size[x] = 0.0
         m = remove_active(active, m, x)
