@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._validation import InsufficientMemoryError
 from .divisive import bisecting_kmeans, diana, divisive_coefficient
 from .dynamic import cutree_dynamic
+from .estimator import HierarchicalClustering
 from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
@@ -35,6 +36,7 @@ __all__ = [
     "DendrogramLayout",
     "Gower",
     "GowerWarning",
+    "HierarchicalClustering",
     "InsufficientMemoryError",
     "METHODS",
     "METRICS",

@@ -104,8 +104,12 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
       the merge height ``h``).
 
     These are exactly the distances at which ``x`` would join ``S`` if it
-    were merged last. Ties go to the smaller segment label. New observations
-    are processed in blocks, so memory stays O(block x n_samples).
+    were merged last. For weighted and flexible the recursion is unrolled at
+    fit time into fixed coefficients (``alpha ** depth`` for a leaf at that
+    depth below its segment's root), so every rule but ward, centroid and
+    median costs one distance per training observation. Ties go to the
+    smaller segment label. New observations are processed in blocks, so
+    memory stays O(block x n_samples).
 
     Sample weights are counts (see :func:`hclust.linkage`): weight ``c``
     gives the tree of the row repeated ``c`` times. They must be positive
@@ -229,6 +233,8 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(
                 f"metric='precomputed' needs a square distance matrix; got shape {X.shape}."
             )
+        if precomputed:
+            _check_distances(X)
         if n_clusters is not None and n_clusters > n:
             raise ValueError(
                 f"n_clusters={n_clusters} is larger than the number of observations "
@@ -253,8 +259,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.X_ = X
         self.segment_sizes_ = np.bincount(labels, minlength=k).astype(np.int64)
         self.segment_weights_ = np.bincount(labels, weights=w, minlength=k)
-        self._sample_weight = w
-        self._metric_kwargs: dict[str, FloatArray] = {}
+        self._metric_kwargs: dict[str, Any] = {}
         if precomputed:
             self.centroids_ = None
         else:
@@ -265,9 +270,22 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 self._metric_kwargs = {"V": _default_variances(X)}
             elif self.metric == "mahalanobis":
                 self._metric_kwargs = {"VI": _default_inverse_covariance(X)}
-        self._roots = _segment_roots(Z, labels, k)
+        self._order = np.argsort(labels, kind="stable")
+        self._starts = np.searchsorted(labels[self._order], np.arange(k))
+        self._X_sorted: FloatArray | None = None
+        if not precomputed and self.linkage not in ("ward", "centroid", "median"):
+            # training rows grouped by segment, so that distance blocks need no gather
+            self._X_sorted = np.ascontiguousarray(X[self._order])
         if self.linkage == "median":
-            self._medians = _node_midpoints(Z, X)[self._roots]
+            self._medians = _node_midpoints(Z, X)[_segment_roots(Z, labels, k)]
+        elif self.linkage == "average":
+            self._coefficients = (w / self.segment_weights_[labels])[self._order]
+            self._constants = np.zeros(k)
+        elif self.linkage in ("weighted", "flexible"):
+            alpha, gamma = (0.5, 0.0) if self.linkage == "weighted" else ((1.0 - self.beta) / 2.0, self.beta)
+            roots = _segment_roots(Z, labels, k)
+            coefficients, self._constants = _unrolled_recursion(Z, roots, alpha, gamma)
+            self._coefficients = coefficients[self._order]
         return self
 
     def _check_sample_weight(self, sample_weight: Any, n: int) -> FloatArray | None:
@@ -373,20 +391,22 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.metric == "precomputed":
+            _check_distances(X)
         n_new = X.shape[0]
-        n = self.X_.shape[0]
-        width = 2 * n - 1 if self.linkage in ("weighted", "flexible") else n
-        block = max(1, _BLOCK_ENTRIES // width)
+        block = max(1, _BLOCK_ENTRIES // self.X_.shape[0])
         labels = np.empty(n_new, dtype=np.int64)
         for start in range(0, n_new, block):
             rows = X[start : start + block]
             labels[start : start + block] = np.argmin(self._scores(rows), axis=1)
         return labels
 
-    def _distances(self, rows: FloatArray, to: FloatArray) -> FloatArray:
+    def _sorted_distances(self, rows: FloatArray) -> FloatArray:
+        """Distances from ``rows`` to the training observations, columns grouped by segment."""
         if self.metric == "precomputed":
-            return rows
-        return cdist(rows, to, self.metric, n_jobs=self.n_jobs, **self._metric_kwargs)
+            return rows[:, self._order]
+        assert self._X_sorted is not None
+        return cdist(rows, self._X_sorted, self.metric, n_jobs=self.n_jobs, **self._metric_kwargs)
 
     def _scores(self, rows: FloatArray) -> FloatArray:
         """Linkage distance between each row and each segment, shape (len(rows), k)."""
@@ -400,19 +420,14 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             return sq * (size / (size + 1.0))
         if method == "median":
             return cdist(rows, self._medians, "sqeuclidean", n_jobs=self.n_jobs)
-        D = self._distances(rows, self.X_)
-        if method in ("weighted", "flexible"):
-            return _recursive_scores(D, self.linkage_matrix_, self._roots, method, self.beta)
-        order = np.argsort(self.labels_, kind="stable")
-        starts = np.searchsorted(self.labels_[order], np.arange(self.n_clusters_))
-        D = D[:, order]
+        D = self._sorted_distances(rows)
         if method == "single":
-            return np.minimum.reduceat(D, starts, axis=1)
+            return np.minimum.reduceat(D, self._starts, axis=1)
         if method == "complete":
-            return np.maximum.reduceat(D, starts, axis=1)
-        # average
-        w = self._sample_weight[order]
-        return np.add.reduceat(D * w, starts, axis=1) / self.segment_weights_
+            return np.maximum.reduceat(D, self._starts, axis=1)
+        # average, weighted, flexible: a fixed linear combination of the distances
+        D *= self._coefficients
+        return np.add.reduceat(D, self._starts, axis=1) + self._constants
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -422,6 +437,17 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
+
+
+def _check_distances(D: FloatArray) -> None:
+    negative = np.flatnonzero(D.ravel() < 0)
+    if negative.size:
+        i, j = np.unravel_index(int(negative[0]), D.shape)
+        raise ValueError(
+            f"Negative values in data passed as distances (metric='precomputed'): "
+            f"X[{i}, {j}] = {D[i, j]!r}. Distances must be >= 0; pass observations with a "
+            "metric instead if X holds features."
+        )
 
 
 def _segment_roots(Z: FloatArray, labels: IntArray, k: int) -> IntArray:
@@ -452,22 +478,32 @@ def _node_midpoints(Z: FloatArray, X: FloatArray) -> FloatArray:
     return centres
 
 
-def _recursive_scores(
-    D: FloatArray, Z: FloatArray, roots: IntArray, method: str, beta: float
-) -> FloatArray:
-    """Lance-Williams distance of each row to each segment root (weighted / flexible)."""
-    m, n = D.shape
-    last = int(roots.max())
-    values = np.empty((m, max(last + 1, n)))
-    values[:, :n] = D
+def _unrolled_recursion(
+    Z: FloatArray, roots: IntArray, alpha: float, gamma: float
+) -> tuple[FloatArray, FloatArray]:
+    """Unroll ``d(x, A+B) = alpha (d(x, A) + d(x, B)) + gamma h(A, B)`` down each segment.
+
+    Returns ``coefficients`` (n,) and ``constants`` (k,) with
+    ``d(x, S) = sum_{j in S} coefficients[j] d(x, x_j) + constants[S]``: a leaf's
+    coefficient is ``alpha ** depth`` below its segment root, and each merge
+    inside the segment adds ``alpha ** depth * gamma * h``. Parents are visited
+    before children (descending node numbers), no recursion.
+    """
+    n = Z.shape[0] + 1
+    k = roots.shape[0]
+    coefficients = np.zeros(2 * n - 1)
+    segment = np.full(2 * n - 1, -1, dtype=np.int64)
+    coefficients[roots] = 1.0
+    segment[roots] = np.arange(k)
+    constants = np.zeros(k)
     children = Z[:, :2].astype(np.int64)
-    if method == "weighted":
-        alpha, gamma = 0.5, 0.0
-    else:
-        alpha, gamma = (1.0 - beta) / 2.0, beta
-    for i in range(last + 1 - n):
+    for i in range(n - 2, -1, -1):
+        s = segment[n + i]
+        if s < 0:  # above the cut
+            continue
+        c = coefficients[n + i]
         a, b = children[i]
-        values[:, n + i] = alpha * (values[:, a] + values[:, b])
-        if gamma:
-            values[:, n + i] += gamma * Z[i, 2]
-    return values[:, roots]
+        coefficients[a] = coefficients[b] = alpha * c
+        segment[a] = segment[b] = s
+        constants[s] += c * gamma * Z[i, 2]
+    return coefficients[:n], constants
