@@ -10,7 +10,7 @@ from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
 from .layout import DendrogramLayout, dendrogram_layout
-from .segment import Preparer, RFMReport, Schema, infer_schema, rfm
+from .segment import Preparer, RFMReport, Schema, SegmentProfile, infer_schema, profile, rfm
 from .summary import Summary, SummaryQuality, merge_moments, summarize
 from .tree import (
     agglomerative_coefficient,
@@ -43,6 +43,7 @@ __all__ = [
     "Preparer",
     "RFMReport",
     "Schema",
+    "SegmentProfile",
     "Summary",
     "SummaryQuality",
     "__version__",
@@ -69,6 +70,7 @@ __all__ = [
     "optimal_leaf_ordering",
     "outliers",
     "pdist",
+    "profile",
     "rfm",
     "summarize",
     "to_json",

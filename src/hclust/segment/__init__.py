@@ -1,17 +1,21 @@
-"""Customer workflow: what the columns are, how to prepare them, RFM from transactions."""
+"""Customer workflow: column kinds, preparation, RFM from transactions, segment profiles."""
 
 from __future__ import annotations
 
 from .prepare import Preparer, PreparerWarning
+from .profile import UNASSIGNED, SegmentProfile, profile
 from .rfm import RFMReport, rfm
 from .schema import Schema, SchemaWarning, infer_schema
 
 __all__ = [
+    "UNASSIGNED",
     "Preparer",
     "PreparerWarning",
     "RFMReport",
     "Schema",
     "SchemaWarning",
+    "SegmentProfile",
     "infer_schema",
+    "profile",
     "rfm",
 ]
