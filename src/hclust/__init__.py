@@ -10,6 +10,7 @@ from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
 from .layout import DendrogramLayout, dendrogram_layout
+from .select import Evaluation, evaluate, stability
 from .segment import Preparer, RFMReport, Schema, SegmentProfile, infer_schema, profile, rfm
 from .summary import Summary, SummaryQuality, merge_moments, summarize
 from .tree import (
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DendrogramLayout",
+    "Evaluation",
     "Gower",
     "GowerWarning",
     "HierarchicalClustering",
@@ -58,6 +60,7 @@ __all__ = [
     "dendrogram_layout",
     "diana",
     "divisive_coefficient",
+    "evaluate",
     "fcluster",
     "from_sklearn",
     "inconsistent",
@@ -72,6 +75,7 @@ __all__ = [
     "pdist",
     "profile",
     "rfm",
+    "stability",
     "summarize",
     "to_json",
     "to_newick",
