@@ -14,7 +14,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.spatial import distance as sd
 
 import hclust.metrics as metrics_module
-from hclust._kernels.distances import euclidean_row, sqeuclidean_row
 from hclust._validation import InsufficientMemoryError
 from hclust.metrics import METRICS, cdist, pdist
 
@@ -441,17 +440,6 @@ def test_memory_is_checked_before_allocating(monkeypatch):
 
 # ---------------------------------------------------------------------------
 # kernels and properties
-
-
-def test_row_kernels_match_pdist():
-    X = data_for("euclidean", 30, 5)
-    expected = sd.squareform(sd.pdist(X))
-    out = np.empty(30)
-    for i, start in [(0, 1), (4, 5), (7, 0), (29, 29)]:
-        euclidean_row(X, i, start, out)
-        assert_array_equal(out[: 30 - start], expected[i, start:])
-        sqeuclidean_row(X, i, start, out)
-        assert_array_equal(out[: 30 - start], sd.squareform(sd.pdist(X, "sqeuclidean"))[i, start:])
 
 
 @settings(deadline=None, max_examples=40, derandomize=True)

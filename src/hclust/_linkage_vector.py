@@ -47,15 +47,17 @@ def ward_vectors(
         h_u = np.empty(0)
     else:
         n_dup = duplicates.shape[0]
-        inner = None
-        if progress is not None:
-            report = progress
 
-            def inner(done: int, total: int) -> None:
-                report(done + n_dup, n - 1)
+        def shifted(done: int, total: int) -> None:
+            assert progress is not None
+            progress(done + n_dup, n - 1)
 
         a_u, b_u, h_u = _ward_unique(
-            np.ascontiguousarray(X[representatives]), w_unique, threads, inner, use_tree
+            np.ascontiguousarray(X[representatives]),
+            w_unique,
+            threads,
+            shifted if progress is not None else None,
+            use_tree,
         )
     a = np.concatenate([dup_a, representatives[a_u]]).astype(np.int64)
     b = np.concatenate([duplicates, representatives[b_u]]).astype(np.int64)

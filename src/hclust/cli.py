@@ -95,6 +95,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_progress(done: int, total: int) -> None:
+    print(f"\r{done / total:6.1%} merged", end="", file=sys.stderr, flush=True)
+
+
 def _run_linkage(args: argparse.Namespace) -> int:
     from .io import check_output, read_table, save_npy
     from .linkage import linkage
@@ -102,12 +106,9 @@ def _run_linkage(args: argparse.Namespace) -> int:
     out = check_output(args.out, args.input)
     frame = read_table(args.input, columns=args.columns)
     data = _numeric_columns(frame, args.columns)
-    progress = None
-    if not args.quiet and len(data) > 20_000:
-        def progress(done: int, total: int) -> None:
-            print(f"\r{done / total:6.1%} merged", end="", file=sys.stderr, flush=True)
-    Z = linkage(data, args.method, args.metric, progress=progress)
-    if progress is not None:
+    show = not args.quiet and len(data) > 20_000
+    Z = linkage(data, args.method, args.metric, progress=_print_progress if show else None)
+    if show:
         print(file=sys.stderr)
     save_npy(out, Z)
     if not args.quiet:

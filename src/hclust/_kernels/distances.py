@@ -38,37 +38,6 @@ TILE = 512
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
-def euclidean_row(X, i, start, out):
-    """Euclidean distances from row ``i`` of X to rows ``start..n-1`` into ``out[0:n-start]``.
-
-    X : float64[n, d]; i, start : int64; out : float64[>= n - start]. Serial; the same
-    operations (and so the same bits) as ``pdist(X, "euclidean")``.
-    """
-    n, d = X.shape
-    for j in range(start, n):
-        s = 0.0
-        for k in range(d):
-            t = X[i, k] - X[j, k]
-            s += t * t
-        out[j - start] = math.sqrt(s)
-
-
-@njit(cache=NUMBA_CACHE, error_model="numpy")
-def sqeuclidean_row(X, i, start, out):
-    """Squared Euclidean distances from row ``i`` of X to rows ``start..n-1`` into ``out``.
-
-    X : float64[n, d]; i, start : int64; out : float64[>= n - start]. Serial.
-    """
-    n, d = X.shape
-    for j in range(start, n):
-        s = 0.0
-        for k in range(d):
-            t = X[i, k] - X[j, k]
-            s += t * t
-        out[j - start] = s
-
-
-@njit(cache=NUMBA_CACHE, error_model="numpy")
 def row_norms(XT):
     """Euclidean norm of every observation, summed in feature order.
 
