@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # before the imports: submodules read it
+
 from ._validation import InsufficientMemoryError
 from .divisive import bisecting_kmeans, diana, divisive_coefficient
 from .dynamic import cutree_dynamic
@@ -11,7 +13,16 @@ from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
 from .layout import DendrogramLayout, dendrogram_layout
 from .select import Evaluation, evaluate, stability
-from .segment import Preparer, RFMReport, Schema, SegmentProfile, infer_schema, profile, rfm
+from .segment import (
+    Preparer,
+    RFMReport,
+    Schema,
+    SegmentationModel,
+    SegmentProfile,
+    infer_schema,
+    profile,
+    rfm,
+)
 from .summary import Summary, SummaryQuality, merge_moments, summarize
 from .tree import (
     agglomerative_coefficient,
@@ -31,7 +42,6 @@ from .tree import (
     to_newick,
 )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "DendrogramLayout",
@@ -46,6 +56,7 @@ __all__ = [
     "RFMReport",
     "Schema",
     "SegmentProfile",
+    "SegmentationModel",
     "Summary",
     "SummaryQuality",
     "__version__",

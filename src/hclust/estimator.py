@@ -249,7 +249,15 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             beta=self.beta,
             n_jobs=self.n_jobs,
         )
-        labels = _cut(Z, n_clusters=n_clusters, height=height)
+        self._adopt_tree(X, Z, _cut(Z, n_clusters=n_clusters, height=height), weights)
+        return self
+
+    def _adopt_tree(
+        self, X: FloatArray, Z: FloatArray, labels: IntArray, weights: FloatArray | None
+    ) -> None:
+        """Set every fitted attribute from a tree and its cut (``fit``, or a saved model)."""
+        n = X.shape[0]
+        precomputed = self.metric == "precomputed"
         k = int(labels.max()) + 1
         w = np.ones(n) if weights is None else weights
 
@@ -286,7 +294,6 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             roots = _segment_roots(Z, labels, k)
             coefficients, self._constants = _unrolled_recursion(Z, roots, alpha, gamma)
             self._coefficients = coefficients[self._order]
-        return self
 
     def _check_sample_weight(self, sample_weight: Any, n: int) -> FloatArray | None:
         if sample_weight is None:
@@ -400,6 +407,39 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             rows = X[start : start + block]
             labels[start : start + block] = np.argmin(self._scores(rows), axis=1)
         return labels
+
+    def join_heights(self, X: Any) -> FloatArray:
+        """Height at which each new observation would join each fitted segment.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_new, n_features_in_)
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        heights : ndarray of shape (n_new, n_clusters_)
+            The linkage distance between ``{x}`` and each segment, in the units
+            of the tree's heights (``linkage_matrix_[:, 2]``): ward
+            ``sqrt(2 W_S / (W_S + 1)) ||x - c_S||``, centroid ``||x - c_S||``,
+            median ``||x - m_S||``, and for the other linkages the distances of
+            the class Notes. :meth:`predict` is the argmin of each row (ties
+            to the smaller label).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.metric == "precomputed":
+            _check_distances(X)
+        n_new = X.shape[0]
+        block = max(1, _BLOCK_ENTRIES // self.X_.shape[0])
+        heights = np.empty((n_new, self.n_clusters_))
+        for start in range(0, n_new, block):
+            heights[start : start + block] = self._scores(X[start : start + block])
+        if self.linkage == "ward":
+            np.sqrt(2.0 * heights, out=heights)
+        elif self.linkage in ("centroid", "median"):
+            np.sqrt(heights, out=heights)
+        return heights
 
     def _sorted_distances(self, rows: FloatArray) -> FloatArray:
         """Distances from ``rows`` to the training observations, columns grouped by segment."""

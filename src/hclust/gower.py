@@ -381,6 +381,54 @@ class Gower:
             self._warn_empty(int(empty.sum()), f"new row {i} and reference row {j}")
         return out
 
+    # ------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """Fitted state as plain JSON types, without the encoded rows (see :meth:`from_dict`).
+
+        Column names and levels must be JSON scalars (str, int, float, bool);
+        the fitted rows :attr:`encoded_` are kept separately by the caller.
+        """
+        self._check_fitted()
+        for value in [*self.feature_names_in_, *(v for levels in self.levels_.values() for v in levels)]:
+            if not isinstance(_to_plain(value), (str, int, float, bool)):
+                raise ValueError(
+                    f"Gower state holds {value!r} ({type(value).__name__}); only str, int, float and "
+                    "bool column names and levels can be saved."
+                )
+        return {
+            "format": "hclust.Gower",
+            "version": 1,
+            "feature_names_in": [_to_plain(c) for c in self.feature_names_in_],
+            "columns": [_to_plain(c) for c in self.columns_],
+            "feature_types": [[_to_plain(c), t] for c, t in self.feature_types_.items()],
+            "ranges": [[_to_plain(c), [float(lo), float(hi)]] for c, (lo, hi) in self.ranges_.items()],
+            "levels": [[_to_plain(c), [_to_plain(v) for v in v_list]] for c, v_list in self.levels_.items()],
+            "weights": [float(w) for w in self.weights_],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], encoded: Any) -> "Gower":
+        """Rebuild a fitted Gower metric from :meth:`to_dict` and its ``encoded_`` rows."""
+        if not isinstance(data, Mapping) or data.get("format") != "hclust.Gower" or data.get("version") != 1:
+            raise ValueError("not a Gower state written by Gower.to_dict() (format 'hclust.Gower', version 1).")
+        metric = cls()
+        metric.feature_names_in_ = list(data["feature_names_in"])
+        metric.n_features_in_ = len(metric.feature_names_in_)
+        metric.columns_ = list(data["columns"])
+        metric.feature_types_ = {c: t for c, t in data["feature_types"]}
+        metric.ranges_ = {c: (float(lo), float(hi)) for c, (lo, hi) in data["ranges"]}
+        metric.levels_ = {c: list(v) for c, v in data["levels"]}
+        metric.weights_ = np.asarray(data["weights"], dtype=np.float64)
+        metric.kinds_ = metric._kernel_kinds()
+        rows = np.ascontiguousarray(encoded, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != len(metric.columns_):
+            raise ValueError(
+                f"encoded rows of shape {rows.shape} do not match the {len(metric.columns_)} Gower columns."
+            )
+        metric.encoded_ = rows
+        metric.n_samples_ = int(rows.shape[0])
+        return metric
+
     # ------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
         if not hasattr(self, "columns_"):

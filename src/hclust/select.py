@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -102,6 +102,18 @@ class Evaluation:
             "silhouette_rows": self.silhouette_rows,
             "table": rows,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Evaluation":
+        """Rebuild an evaluation from :meth:`to_dict`."""
+        table = pd.DataFrame.from_records(data["table"]).set_index("k").astype(float)
+        return cls(
+            table=table,
+            recommended_k=int(data["recommended_k"]),
+            reasons=list(data["reasons"]),
+            picks=dict(data["picks"]),
+            silhouette_rows=data["silhouette_rows"],
+        )
 
 
 # --------------------------------------------------------------------------- validation

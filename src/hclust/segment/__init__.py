@@ -1,8 +1,9 @@
-"""Customer workflow: column kinds, preparation, RFM from transactions, segment profiles."""
+"""Customer workflow: column kinds, preparation, RFM from transactions, segment profiles, models."""
 
 from __future__ import annotations
 
 from .prepare import Preparer, PreparerWarning
+from .model import SegmentationModel
 from .profile import UNASSIGNED, SegmentProfile, profile
 from .rfm import RFMReport, rfm
 from .schema import Schema, SchemaWarning, infer_schema
@@ -15,6 +16,7 @@ __all__ = [
     "Schema",
     "SchemaWarning",
     "SegmentProfile",
+    "SegmentationModel",
     "infer_schema",
     "profile",
     "rfm",

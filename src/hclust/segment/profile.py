@@ -191,6 +191,33 @@ class SegmentProfile:
             "kinds": {str(_plain(k)): v for k, v in self.kinds.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SegmentProfile":
+        """Rebuild a profile from :meth:`to_dict` (column names come back as text)."""
+        columns = {
+            "sizes": ["segment", "name", "size", "share"],
+            "numeric": ["segment", "column", "n", "mean", "median", "mean_rest", "std_diff"],
+            "categorical": ["segment", "column", "rank", "category", "count", "share", "share_overall", "lift"],
+            "distinguishing": [
+                "segment", "rank", "feature", "kind", "category", "direction", "std_diff", "lift", "description",
+            ],
+        }
+        tables = {
+            name: pd.DataFrame.from_records(data[name], columns=cols) if data[name] else pd.DataFrame(columns=cols)
+            for name, cols in columns.items()
+        }
+        for table in tables.values():
+            for col in table.columns:
+                if all(isinstance(v, (int, float)) or v is None for v in table[col]) and len(table):
+                    table[col] = pd.to_numeric(table[col])
+        return cls(
+            names={int(k): v for k, v in data["names"].items()},
+            auto_names={int(k): v for k, v in data["auto_names"].items()},
+            overrides={int(k): v for k, v in data["overrides"].items()},
+            kinds=dict(data["kinds"]),
+            **tables,
+        )
+
 
 # --------------------------------------------------------------------------- validation
 
