@@ -5,6 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"  # before the imports: submodules read it
 
 from ._validation import InsufficientMemoryError
+from .compare import Comparison, compare
 from .divisive import bisecting_kmeans, diana, divisive_coefficient
 from .dynamic import cutree_dynamic
 from .estimator import HierarchicalClustering
@@ -44,6 +45,7 @@ from .tree import (
 
 
 __all__ = [
+    "Comparison",
     "DendrogramLayout",
     "Evaluation",
     "Gower",
@@ -63,6 +65,7 @@ __all__ = [
     "agglomerative_coefficient",
     "bisecting_kmeans",
     "cdist",
+    "compare",
     "check_linkage",
     "cophenet",
     "cut",

@@ -479,10 +479,7 @@ class SegmentationModel:
         self._check_fitted()
         from ..report import write_report
 
-        frame = df if df is not None else getattr(self, "_training", None)
-        if frame is not None:
-            frame = frame.loc[self.row_index_] if len(frame) != len(self.row_index_) else frame
-            frame = frame[[c for c in self.columns_ if c in frame.columns]]
+        frame = self._report_frame(df)
         options.setdefault("evaluation", self.evaluation_)
         options.setdefault("params", self._params_summary())
         return write_report(
@@ -491,10 +488,50 @@ class SegmentationModel:
             features=self._picture_features(frame),
             frame=frame,
             k=self.n_clusters_,
-            feature_names=None if self.gower_ is not None and frame is None else self.feature_names_,
+            feature_names=self.feature_names_ if frame is None else None,
             names=self.names_,
             **options,
         )
+
+    def report_static(
+        self, folder: str | os.PathLike[str], df: pd.DataFrame | None = None, *, fmt: str = "png", **options: Any
+    ) -> list[Path]:
+        """The report's charts as matplotlib files (see :func:`hclust.report.write_static`)."""
+        self._check_fitted()
+        from ..report import write_static
+
+        frame = self._report_frame(df)
+        options.setdefault("evaluation", self.evaluation_)
+        return write_static(
+            folder,
+            fmt=fmt,
+            Z=self.linkage_matrix_,
+            features=self._picture_features(frame),
+            frame=frame,
+            k=self.n_clusters_,
+            feature_names=self.feature_names_ if frame is None else None,
+            names=self.names_,
+            **options,
+        )
+
+    def _report_frame(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The segmented rows of the training table, in the model's columns."""
+        frame = df if df is not None else getattr(self, "_training", None)
+        if frame is None:
+            return None
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"df must be a pandas DataFrame; got {type(frame).__name__}.")
+        missing = [c for c in self.columns_ if c not in frame.columns]
+        if missing:
+            raise ValueError(f"the table lacks the model's column(s) {missing}; pass the training table.")
+        if len(frame) != len(self.row_index_):
+            if not frame.index.isin(self.row_index_).sum() == len(self.row_index_):
+                raise ValueError(
+                    f"the table does not hold the model's {len(self.row_index_)} segmented rows; pass the "
+                    "training table."
+                )
+            frame = frame.loc[self.row_index_]
+        return frame[self.columns_]
 
     def _picture_features(self, frame: pd.DataFrame | None) -> FloatArray:
         """Numeric features for pictures (PCA): the prepared ones, or a one-hot view for Gower."""
@@ -575,8 +612,11 @@ class SegmentationModel:
         text = json.dumps(document, indent=1, allow_nan=False, default=_json_default)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)
         try:
-            (staging / _ARRAYS_NAME).write_bytes(blob)
+            (staging / _ARRAYS_NAME).write_bytes(blob)  # plain files: the umask applies
             (staging / _JSON_NAME).write_text(text, encoding="utf-8")
             old = None
             if target.exists():
