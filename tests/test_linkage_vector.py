@@ -117,3 +117,57 @@ def test_vector_needs_observations():
         linkage(pdist(blobs(10, 2, seed=0)), "ward", algorithm="vector")
     with pytest.raises(ValueError, match="Unknown algorithm"):
         linkage(blobs(10, 2, seed=0), "ward", algorithm="fast")
+
+
+# --------------------------------------------------------------------------- centroid, median
+@pytest.mark.parametrize("method", ["centroid", "median"])
+@pytest.mark.parametrize(
+    ("make", "n", "d"),
+    [
+        (blobs, 2, 1),
+        (blobs, 3, 2),
+        (noise, 60, 1),
+        (blobs, 300, 2),
+        (shifted, 300, 2),
+        (blobs, 400, 8),
+        (noise, 500, 8),
+        (blobs, 150, 64),
+    ],
+)
+def test_vector_centroid_median_match_scipy(method, make, n, d):
+    """Inversions included: the merges come out in scipy's order, not re-sorted."""
+    X = make(n, d, seed=n + d + 7)
+    assert_same_tree(linkage(X, method, algorithm="vector"), sch.linkage(X, method))
+
+
+@pytest.mark.parametrize("method", ["centroid", "median"])
+def test_vector_centroid_median_is_the_default_at_low_dimension(method, monkeypatch):
+    import hclust._linkage_vector as vector_module
+
+    X = blobs(200, 4, seed=3)
+    calls = []
+    original = vector_module.centroid_vectors
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(vector_module, "centroid_vectors", spy)
+    Z = linkage(X, method)
+    assert calls, "auto should use the vector engine for d <= 16"
+    assert_same_tree(Z, linkage(X, method, algorithm="matrix"))
+
+
+def test_vector_centroid_weights_equal_repeated_rows():
+    X = noise(80, 3, seed=11)
+    counts = np.arange(80) % 3 + 1
+    Z_w = linkage(X, "centroid", weights=counts, algorithm="vector")
+    np.testing.assert_allclose(Z_w, linkage(X, "centroid", weights=counts, algorithm="matrix"), rtol=1e-12)
+
+
+def test_vector_centroid_progress_and_duplicates():
+    X = np.repeat(noise(40, 2, seed=5), 3, axis=0)
+    calls = []
+    Z = linkage(X, "median", algorithm="vector", progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (119, 119)
+    assert sch.is_valid_linkage(Z) and (Z[:80, 2] == 0).all()

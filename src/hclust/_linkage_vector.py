@@ -108,3 +108,40 @@ def _ward_unique(
             progress(int(done), n - 1)
     order = np.argsort(h, kind="mergesort")
     return a[order], b[order], h[order]
+
+
+def centroid_vectors(
+    X: FloatArray,
+    weights: FloatArray | None,
+    median: bool,
+    progress: ProgressCallback | None,
+) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    """Centroid (or median, WPGMC) merges in merge order from observations, O(n d) memory.
+
+    Heights may decrease (inversions); merges are not re-sorted, as in scipy.
+    """
+    from ._kernels import centroid as _centroid
+
+    n = X.shape[0]
+    C = np.array(X, dtype=np.float64, order="C", copy=True)
+    w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64, copy=True)
+    live = np.arange(n, dtype=np.int64)
+    where = np.arange(n, dtype=np.int64)
+    nn = np.empty(n, dtype=np.int64)
+    key = np.empty(n)
+    heap = np.empty(n, dtype=np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    _centroid.centroid_init(C, live, nn, key, heap, pos)
+    state = np.array([n, n, 0], dtype=np.int64)
+    a = np.empty(n - 1, dtype=np.int64)
+    b = np.empty(n - 1, dtype=np.int64)
+    h = np.empty(n - 1)
+    # each merge scans the active clusters once: about n * d operations
+    step = max(1, (1 << 26) // max(1, n * X.shape[1]))
+    done = 0
+    while done < n - 1:
+        done = _centroid.centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h,
+                                      min(n - 1, done + step), median)
+        if progress is not None:
+            progress(int(done), n - 1)
+    return a, b, h

@@ -131,10 +131,12 @@ def linkage(
     algorithm : {"auto", "matrix", "vector"}, default="auto"
         ``"vector"`` works on the observations in O(n d) memory, without a
         distance matrix: single linkage (euclidean, sqeuclidean, cityblock,
-        chebyshev) and ward (reciprocal-nearest-neighbour rounds on
-        centroids and weights, with a kd-tree). ``"matrix"`` stores one
-        condensed distance matrix. ``"auto"`` uses the vector algorithm for
-        single linkage, and for ward up to 16 features or when the matrix
+        chebyshev), ward (reciprocal-nearest-neighbour rounds on
+        centroids and weights, with a kd-tree), centroid and median (the
+        generic algorithm on cluster centres, distances computed when
+        needed). ``"matrix"`` stores one condensed distance matrix.
+        ``"auto"`` uses the vector algorithm for single linkage, and for
+        ward, centroid and median up to 16 features or when the matrix
         would not fit in memory.
 
     Returns
@@ -234,6 +236,10 @@ def linkage(
             from ._linkage_vector import ward_vectors
 
             a, b, h = ward_vectors(data, w, threads, progress)
+        elif engine == "centroid-vector":
+            from ._linkage_vector import centroid_vectors
+
+            a, b, h = centroid_vectors(data, w, method == "median", progress)
         else:
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs)
@@ -256,19 +262,20 @@ _VECTOR_WARD_MAX_DIM = 16
 
 
 def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: tuple[int, ...]) -> str:
-    """'single-vector', 'ward-vector' or 'matrix', or a clear refusal."""
+    """'single-vector', 'ward-vector', 'centroid-vector' or 'matrix', or a clear refusal."""
     n = shape[0]
     vector_single = method == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
     vector_ward = method == "ward" and metric == "euclidean"
+    vector_centroid = method in ("centroid", "median") and metric == "euclidean"
     if algorithm == "vector":
         if kind != "vectors":
             raise ValueError(
                 "algorithm='vector' needs observations (an n x d matrix), not distances."
             )
-        if not (vector_single or vector_ward):
+        if not (vector_single or vector_ward or vector_centroid):
             raise ValueError(
                 f"method={method!r} with metric={metric!r} has no linear-memory algorithm "
-                "(hclust has one for ward with metric='euclidean' and for single with "
+                "(hclust has one for ward, centroid and median with metric='euclidean' and for single with "
                 f"{', '.join(sorted(_VECTOR_METRICS))}); the matrix engine needs "
                 f"{format_bytes(_matrix_bytes(n))} for {n:,} observations. Use "
                 "algorithm='matrix', or hclust.summarize for micro-cluster summaries."
@@ -281,6 +288,10 @@ def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: t
         algorithm == "vector" or shape[1] <= _VECTOR_WARD_MAX_DIM or not _matrix_fits(n)
     ):
         return "ward-vector"
+    if vector_centroid and (
+        algorithm == "vector" or shape[1] <= _VECTOR_WARD_MAX_DIM or not _matrix_fits(n)
+    ):
+        return "centroid-vector"
     return "matrix"
 
 

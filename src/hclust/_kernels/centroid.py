@@ -1,0 +1,142 @@
+"""Centroid and median linkage on observation vectors, O(n d) memory.
+
+The generic algorithm (Muellner 2011, Fig. 3) with distances computed from
+the cluster centres instead of read from a matrix. Every slot keeps a lower
+bound ``key`` of its squared distance to the nearest other active cluster
+and a candidate neighbour ``nn``; an indexed heap orders the slots by key.
+The top of the heap is checked by recomputing one distance: when its
+candidate is still active and at exactly ``key``, the pair is the closest
+one (``key`` bounds every other pair from below); otherwise the slot's
+nearest neighbour is found by a full scan and pushed back. A merge writes the
+new centre into the slot of the larger index and scans all active clusters
+once, lowering the keys it beats, which keeps every key a lower bound
+(centroid distances can shrink after a merge: inversions).
+
+Centres: centroid linkage uses the weighted mean, median linkage (WPGMC) the
+midpoint of the two parts' centres. Squared Euclidean distances are compared;
+the heights are their square roots.
+"""
+
+import numpy as np
+from numba import njit
+
+from .._config import NUMBA_CACHE
+from .generic import heap_remove, heap_sift_down, heap_update
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _sq(C, i, j):
+    total = 0.0
+    for k in range(C.shape[1]):
+        diff = C[i, k] - C[j, k]
+        total += diff * diff
+    return total
+
+
+@njit(cache=NUMBA_CACHE)
+def _scan(C, live, m, i):
+    """(slot, squared distance) of the nearest active slot to ``i``; ties to the smaller slot."""
+    best = np.inf
+    arg = -1
+    for t in range(m):
+        j = live[t]
+        if j == i:
+            continue
+        d = _sq(C, i, j)
+        if d < best or (d == best and j < arg):
+            best = d
+            arg = j
+    return arg, best
+
+
+@njit(cache=NUMBA_CACHE)
+def centroid_init(C, live, nn, key, heap, pos):
+    """Exact nearest neighbour of every slot (each pair computed once) and the heap."""
+    n = C.shape[0]
+    for i in range(n):
+        nn[i] = -1
+        key[i] = np.inf
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = _sq(C, i, j)
+            if d < key[i]:
+                key[i] = d
+                nn[i] = j
+            if d < key[j] or (d == key[j] and i < nn[j]):
+                key[j] = d
+                nn[j] = i
+    for i in range(n):
+        heap[i] = live[i]
+        pos[live[i]] = i
+    for p in range((n - 2) // 2, -1, -1):
+        heap_sift_down(heap, pos, key, p, n)
+
+
+@njit(cache=NUMBA_CACHE)
+def centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, median):
+    """Merge until ``k_stop`` merges are done; resumable (``state`` = [active, heap size, done]).
+
+    C : float64[n, d] centres (updated in place); w : float64[n] weights;
+    live : int64[n] active slots in its first ``state[0]`` entries, ``where``
+    the position of each slot in ``live``. Writes merges ``a[i] < b[i]``
+    (slots = representative observations) with heights ``h`` (Euclidean).
+    Returns the number of merges done.
+    """
+    m = state[0]
+    size = state[1]
+    done = state[2]
+    dim = C.shape[1]
+    while done < k_stop:
+        i = heap[0]
+        j = nn[i]
+        if j < 0 or where[j] < 0 or _sq(C, i, j) != key[i]:
+            j, d = _scan(C, live, m, i)
+            nn[i] = j
+            heap_update(heap, pos, key, i, d, size)
+            continue
+        d_ij = key[i]
+        x = min(i, j)
+        y = max(i, j)
+        a[done] = x
+        b[done] = y
+        h[done] = np.sqrt(d_ij)
+        done += 1
+        # the union lives in slot y
+        if median:
+            for k in range(dim):
+                C[y, k] = 0.5 * (C[x, k] + C[y, k])
+        else:
+            total = w[x] + w[y]
+            for k in range(dim):
+                C[y, k] = (w[x] * C[x, k] + w[y] * C[y, k]) / total
+        w[y] = w[x] + w[y]
+        # drop slot x
+        size = heap_remove(heap, pos, key, x, size)
+        p = where[x]
+        m -= 1
+        last = live[m]
+        live[p] = last
+        where[last] = p
+        where[x] = -1
+        if m == 1:
+            break
+        # distances to the new cluster: lower the keys it beats, and find its neighbour
+        best = np.inf
+        arg = -1
+        for t in range(m):
+            z = live[t]
+            if z == y:
+                continue
+            d = _sq(C, y, z)
+            if d < best or (d == best and z < arg):
+                best = d
+                arg = z
+            if d < key[z] or (d == key[z] and y < nn[z]):
+                nn[z] = y
+                heap_update(heap, pos, key, z, d, size)
+        nn[y] = arg
+        heap_update(heap, pos, key, y, best, size)
+    state[0] = m
+    state[1] = size
+    state[2] = done
+    return done
