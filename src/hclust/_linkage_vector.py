@@ -115,6 +115,7 @@ def centroid_vectors(
     weights: FloatArray | None,
     median: bool,
     progress: ProgressCallback | None,
+    work_per_call: int = 1 << 26,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
     """Centroid (or median, WPGMC) merges in merge order from observations, O(n d) memory.
 
@@ -137,7 +138,7 @@ def centroid_vectors(
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
     # each merge scans the active clusters once: about n * d operations
-    step = max(1, (1 << 26) // max(1, n * X.shape[1]))
+    step = max(1, work_per_call // max(1, n * X.shape[1]))
     done = 0
     while done < n - 1:
         done = _centroid.centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h,

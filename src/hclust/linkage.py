@@ -239,7 +239,7 @@ def linkage(
         elif engine == "centroid-vector":
             from ._linkage_vector import centroid_vectors
 
-            a, b, h = centroid_vectors(data, w, method == "median", progress)
+            a, b, h = centroid_vectors(data, w, method == "median", progress, _WORK_PER_CALL)
         else:
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs)

@@ -106,9 +106,10 @@ def centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, 
             for k in range(dim):
                 C[y, k] = 0.5 * (C[x, k] + C[y, k])
         else:
-            total = w[x] + w[y]
+            # c_x + (c_y - c_x) w_y / (w_x + w_y): equal centres (duplicate rows) stay exactly equal
+            share = w[y] / (w[x] + w[y])
             for k in range(dim):
-                C[y, k] = (w[x] * C[x, k] + w[y] * C[y, k]) / total
+                C[y, k] = C[x, k] + (C[y, k] - C[x, k]) * share
         w[y] = w[x] + w[y]
         # drop slot x
         size = heap_remove(heap, pos, key, x, size)
