@@ -13,6 +13,7 @@ from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
 from .layout import DendrogramLayout, dendrogram_layout
+from .report import build_report_html, write_report, write_static
 from .select import Evaluation, evaluate, stability
 from .segment import (
     Preparer,
@@ -63,6 +64,7 @@ __all__ = [
     "SummaryQuality",
     "__version__",
     "agglomerative_coefficient",
+    "build_report_html",
     "bisecting_kmeans",
     "cdist",
     "compare",
@@ -93,4 +95,6 @@ __all__ = [
     "summarize",
     "to_json",
     "to_newick",
+    "write_report",
+    "write_static",
 ]

@@ -76,7 +76,7 @@ class Evaluation:
     silhouette_rows: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable data: the table as a list of rows (NaN -> None).
+        """Plain, JSON-serialisable data: the table as a list of rows (NaN and infinities -> None).
 
         Examples
         --------
@@ -93,7 +93,7 @@ class Evaluation:
             entry: dict[str, Any] = {"k": int(k)}
             for column, value in row.items():
                 number = float(value)
-                entry[str(column)] = None if math.isnan(number) else number
+                entry[str(column)] = number if math.isfinite(number) else None
             rows.append(entry)
         return {
             "recommended_k": int(self.recommended_k),

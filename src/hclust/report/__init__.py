@@ -1,0 +1,11 @@
+"""Reports: one self-contained HTML page with an interactive dendrogram, and static charts.
+
+:func:`write_report` / :func:`build_report_html` make the offline HTML report (dendrogram
+explorer, segment table, sizes, profile heatmap, PCA scatter, choose-k charts, summary);
+:func:`write_static` draws the same charts with matplotlib as png, svg or pdf files.
+"""
+
+from .html import build_report_html, write_report
+from .static import write_static
+
+__all__ = ["build_report_html", "write_report", "write_static"]
