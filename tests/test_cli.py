@@ -206,3 +206,22 @@ def test_assign_with_a_bad_model(tmp_path, customers_csv, capsys):
     (tmp_path / "m").mkdir()
     assert main(["assign", str(tmp_path / "m"), str(customers_csv), "--out", str(tmp_path / "a.csv")]) == 1
     assert "not a saved hclust model" in capsys.readouterr().err
+
+
+def test_report_command_html_and_static(tmp_path, customers_csv, capsys):
+    model = tmp_path / "model"
+    assert main(["segment", str(customers_csv), "--k", "3", "--exclude", "Channel", "Region",
+                 "--out", str(tmp_path / "l.csv"), "--model", str(model), "--quiet"]) == 0
+    page = tmp_path / "r.html"
+    assert main(["report", str(model), str(customers_csv), "--out", str(page), "--quiet"]) == 0
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") or "<html" in text[:500]
+    charts = tmp_path / "charts"
+    assert main(["report", str(model), str(customers_csv), "--format", "svg", "--out", str(charts)]) == 0
+    assert sorted(p.suffix for p in charts.iterdir()) == [".svg"] * len(list(charts.iterdir()))
+    assert len(list(charts.iterdir())) >= 4
+    # the report of a table that is not the training table is refused in one line
+    other = tmp_path / "other.csv"
+    load_wholesale().head(30).to_csv(other, index=False)
+    assert main(["report", str(model), str(other), "--out", str(tmp_path / "x.html")]) == 1
+    assert "training table" in capsys.readouterr().err
