@@ -170,6 +170,24 @@ def test_k_selector_updates_table_sizes_colours_and_charts(session, small_report
     session.check_clean()
 
 
+def test_download_labels_of_the_chosen_cut(session, small_report, tmp_path):
+    """The report exports the labels of the cut on screen (no server needed)."""
+    path, Z = small_report
+    session.open(path)
+    session.page.select_option("#k-select", "4")
+    with session.page.expect_download() as info:
+        session.page.click("#download-labels")
+    target = tmp_path / "labels.csv"
+    info.value.save_as(str(target))
+    assert info.value.suggested_filename == "segments_k4.csv"
+    table = pd.read_csv(target)
+    assert list(table.columns) == ["row", "segment", "segment_name"]
+    np.testing.assert_array_equal(table["row"], np.arange(Z.shape[0] + 1))
+    np.testing.assert_array_equal(table["segment"], hclust.cut(Z, n_clusters=4))
+    assert table["segment_name"].nunique() == 4
+    session.check_clean()
+
+
 def test_dragging_the_cut_line_changes_k(session, small_report):
     path, _ = small_report
     session.open(path)

@@ -453,6 +453,32 @@
     renderCharts();
   }
 
+  // The labels of the current cut as CSV: row position in the segmented table, segment, name.
+  function labelsCsv() {
+    var names = DATA.segments[String(state.k)].names;
+    var lines = ["row,segment,segment_name"];
+    for (var leaf = 0; leaf < n; leaf++) {
+      var s = T.seg[leaf];
+      lines.push(leaf + "," + s + "," + csvField(s >= 0 ? names[s] : ""));
+    }
+    return lines.join("\n") + "\n";
+  }
+
+  function csvField(text) {
+    text = String(text);
+    return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  document.getElementById("download-labels").addEventListener("click", function () {
+    var blob = new Blob([labelsCsv()], { type: "text/csv" });
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "segments_k" + state.k + ".csv";
+    document.body.appendChild(link);
+    link.click();
+    setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 0);
+  });
+
   function renderTable() {
     var segs = DATA.segments[String(state.k)];
     var body = document.querySelector("#segment-table tbody");
