@@ -231,7 +231,12 @@ def linkage(
 
     with numba_threads(n_jobs) as threads:
         if engine == "single-vector":
-            a, b, h = _single_vectors(data, _VECTOR_METRICS[metric], threads, progress)
+            if metric == "euclidean" and 1 <= data.shape[1] <= _BORUVKA_MAX_DIM:
+                from ._emst import euclidean_mst
+
+                a, b, h = _sorted_merges(*euclidean_mst(data, threads, progress))
+            else:
+                a, b, h = _single_vectors(data, _VECTOR_METRICS[metric], threads, progress)
         elif engine == "ward-vector":
             from ._linkage_vector import ward_vectors
 
@@ -255,6 +260,10 @@ def linkage(
         Z = _optimal_ordering(Z, data, kind, metric)
     return Z
 
+
+#: Up to this dimension single linkage uses the kd-tree Borůvka minimum
+#: spanning tree; above it the kd-tree prunes little and Prim's scans win.
+_BORUVKA_MAX_DIM = 16
 
 #: Up to this dimension vector ward (kd-tree) beats the matrix engine; above
 #: it the kd-tree prunes little and the matrix engine is used when it fits.
