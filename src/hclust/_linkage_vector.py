@@ -134,6 +134,7 @@ def centroid_vectors(
     pos = np.empty(n, dtype=np.int64)
     _centroid.centroid_init(C, live, nn, key, heap, pos)
     state = np.array([n, n, 0], dtype=np.int64)
+    buf = np.empty(n)
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
@@ -142,7 +143,7 @@ def centroid_vectors(
     done = 0
     while done < n - 1:
         done = _centroid.centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h,
-                                      min(n - 1, done + step), median)
+                                      min(n - 1, done + step), median, buf)
         if progress is not None:
             progress(int(done), n - 1)
     return a, b, h

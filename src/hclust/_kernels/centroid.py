@@ -34,16 +34,28 @@ def _sq(C, i, j):
 
 
 @njit(cache=NUMBA_CACHE)
-def _scan(C, live, m, i):
-    """(slot, squared distance) of the nearest active slot to ``i``; ties to the smaller slot."""
+def _distances(A, m, r, buf):
+    """Squared distances from row ``r`` of the packed centres ``A`` to rows ``0 .. m-1``."""
+    dim = A.shape[1]
+    for t in range(m):
+        total = 0.0
+        for k in range(dim):
+            diff = A[t, k] - A[r, k]
+            total += diff * diff
+        buf[t] = total
+
+
+@njit(cache=NUMBA_CACHE)
+def _scan(A, live, m, r, buf):
+    """(slot, squared distance) of the nearest active cluster to packed row ``r``; ties to the smaller slot."""
+    _distances(A, m, r, buf)
     best = np.inf
     arg = -1
+    me = live[r]
     for t in range(m):
+        d = buf[t]
         j = live[t]
-        if j == i:
-            continue
-        d = _sq(C, i, j)
-        if d < best or (d == best and j < arg):
+        if j != me and (d < best or (d == best and j < arg)):
             best = d
             arg = j
     return arg, best
@@ -73,24 +85,25 @@ def centroid_init(C, live, nn, key, heap, pos):
 
 
 @njit(cache=NUMBA_CACHE)
-def centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, median):
+def centroid_run(A, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, median, buf):
     """Merge until ``k_stop`` merges are done; resumable (``state`` = [active, heap size, done]).
 
-    C : float64[n, d] centres (updated in place); w : float64[n] weights;
-    live : int64[n] active slots in its first ``state[0]`` entries, ``where``
-    the position of each slot in ``live``. Writes merges ``a[i] < b[i]``
-    (slots = representative observations) with heights ``h`` (Euclidean).
-    Returns the number of merges done.
+    A : float64[n, d] centres packed in the order of ``live`` (row ``t`` is
+    the centre of slot ``live[t]``; updated in place); w : float64[n]
+    weights by slot; live : int64[n] active slots in its first ``state[0]``
+    entries, ``where`` the row of each slot (-1 once merged away). Writes
+    merges ``a[i] < b[i]`` (slots = representative observations) with
+    heights ``h`` (Euclidean). Returns the number of merges done.
     """
     m = state[0]
     size = state[1]
     done = state[2]
-    dim = C.shape[1]
+    dim = A.shape[1]
     while done < k_stop:
         i = heap[0]
         j = nn[i]
-        if j < 0 or where[j] < 0 or _sq(C, i, j) != key[i]:
-            j, d = _scan(C, live, m, i)
+        if j < 0 or where[j] < 0 or _sq(A, where[i], where[j]) != key[i]:
+            j, d = _scan(A, live, m, where[i], buf)
             nn[i] = j
             heap_update(heap, pos, key, i, d, size)
             continue
@@ -102,33 +115,39 @@ def centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, 
         h[done] = np.sqrt(d_ij)
         done += 1
         # the union lives in slot y
+        rx = where[x]
+        ry = where[y]
         if median:
             for k in range(dim):
-                C[y, k] = 0.5 * (C[x, k] + C[y, k])
+                A[ry, k] = 0.5 * (A[rx, k] + A[ry, k])
         else:
             # c_x + (c_y - c_x) w_y / (w_x + w_y): equal centres (duplicate rows) stay exactly equal
             share = w[y] / (w[x] + w[y])
             for k in range(dim):
-                C[y, k] = C[x, k] + (C[y, k] - C[x, k]) * share
+                A[ry, k] = A[rx, k] + (A[ry, k] - A[rx, k]) * share
         w[y] = w[x] + w[y]
-        # drop slot x
+        # drop slot x: the last packed row takes its place
         size = heap_remove(heap, pos, key, x, size)
-        p = where[x]
         m -= 1
         last = live[m]
-        live[p] = last
-        where[last] = p
+        if rx != m:
+            for k in range(dim):
+                A[rx, k] = A[m, k]
+            live[rx] = last
+            where[last] = rx
         where[x] = -1
         if m == 1:
             break
         # distances to the new cluster: lower the keys it beats, and find its neighbour
+        ry = where[y]
+        _distances(A, m, ry, buf)
         best = np.inf
         arg = -1
         for t in range(m):
             z = live[t]
             if z == y:
                 continue
-            d = _sq(C, y, z)
+            d = buf[t]
             if d < best or (d == best and z < arg):
                 best = d
                 arg = z
