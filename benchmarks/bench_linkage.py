@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS))
     parser.add_argument("--skip-scipy-above", type=int, default=10**9)
     parser.add_argument("--no-vector", dest="vector", action="store_false",
-                        help="skip the linear-memory rows (ward/single against linkage_vector)")
+                        help="skip the linear-memory rows (ward, single, centroid, median against linkage_vector)")
     args = parser.parse_args()
 
     import fastcluster
@@ -87,7 +87,7 @@ def main() -> None:
                 f"{t_f / t_h:6.2f} | {scipy_cols} | {agree}",
                 flush=True,
             )
-            if method in ("ward", "single") and args.vector:
+            if method in ("ward", "single", "centroid", "median") and args.vector:
                 Z_v, t_v, m_v = measure(lambda: hclust.linkage(X, method, algorithm="vector"))
                 _, t_fv, m_fv = measure(lambda: fastcluster.linkage_vector(X, method))
                 print(
