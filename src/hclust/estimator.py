@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -396,17 +396,24 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         sklearn.exceptions.NotFittedError
             Before ``fit``.
         """
+        X = self._check_new(X)
+        labels = np.empty(X.shape[0], dtype=np.int64)
+        for start, scores in self._blocks_of_scores(X):
+            labels[start : start + scores.shape[0]] = np.argmin(scores, axis=1)
+        return labels
+
+    def _check_new(self, X: Any) -> FloatArray:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if self.metric == "precomputed":
             _check_distances(X)
-        n_new = X.shape[0]
+        return X
+
+    def _blocks_of_scores(self, X: FloatArray) -> Iterator[tuple[int, FloatArray]]:
+        """(first row, linkage scores of a block of rows), block by block: memory O(block x n)."""
         block = max(1, _BLOCK_ENTRIES // self.X_.shape[0])
-        labels = np.empty(n_new, dtype=np.int64)
-        for start in range(0, n_new, block):
-            rows = X[start : start + block]
-            labels[start : start + block] = np.argmin(self._scores(rows), axis=1)
-        return labels
+        for start in range(0, X.shape[0], block):
+            yield start, self._scores(X[start : start + block])
 
     def join_heights(self, X: Any) -> FloatArray:
         """Height at which each new observation would join each fitted segment.
@@ -426,15 +433,10 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             the class Notes. :meth:`predict` is the argmin of each row (ties
             to the smaller label).
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        if self.metric == "precomputed":
-            _check_distances(X)
-        n_new = X.shape[0]
-        block = max(1, _BLOCK_ENTRIES // self.X_.shape[0])
-        heights = np.empty((n_new, self.n_clusters_))
-        for start in range(0, n_new, block):
-            heights[start : start + block] = self._scores(X[start : start + block])
+        X = self._check_new(X)
+        heights = np.empty((X.shape[0], self.n_clusters_))
+        for start, scores in self._blocks_of_scores(X):
+            heights[start : start + scores.shape[0]] = scores
         if self.linkage == "ward":
             np.sqrt(2.0 * heights, out=heights)
         elif self.linkage in ("centroid", "median"):

@@ -476,43 +476,33 @@ class SegmentationModel:
         ``df`` is the training table; a fitted model keeps it in memory, a
         loaded one needs it passed (profiles are in the original units).
         """
-        self._check_fitted()
         from ..report import write_report
 
-        frame = self._report_frame(df)
-        options.setdefault("evaluation", self.evaluation_)
         options.setdefault("params", self._params_summary())
-        return write_report(
-            path,
-            Z=self.linkage_matrix_,
-            features=self._picture_features(frame),
-            frame=frame,
-            k=self.n_clusters_,
-            feature_names=self.feature_names_ if frame is None else None,
-            names=self.names_,
-            **options,
-        )
+        return write_report(path, **self._report_inputs(df, options))
 
     def report_static(
         self, folder: str | os.PathLike[str], df: pd.DataFrame | None = None, *, fmt: str = "png", **options: Any
     ) -> list[Path]:
         """The report's charts as matplotlib files (see :func:`hclust.report.write_static`)."""
-        self._check_fitted()
         from ..report import write_static
 
+        return write_static(folder, fmt=fmt, **self._report_inputs(df, options))
+
+    def _report_inputs(self, df: pd.DataFrame | None, options: dict[str, Any]) -> dict[str, Any]:
+        """Keyword arguments shared by the HTML and the static report."""
+        self._check_fitted()
         frame = self._report_frame(df)
         options.setdefault("evaluation", self.evaluation_)
-        return write_static(
-            folder,
-            fmt=fmt,
-            Z=self.linkage_matrix_,
-            features=self._picture_features(frame),
-            frame=frame,
-            k=self.n_clusters_,
-            feature_names=self.feature_names_ if frame is None else None,
-            names=self.names_,
+        return {
+            "Z": self.linkage_matrix_,
+            "features": self._picture_features(frame),
+            "frame": frame,
+            "k": self.n_clusters_,
+            "feature_names": self.feature_names_ if frame is None else None,
+            "names": self.names_,
             **options,
-        )
+        }
 
     def _report_frame(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
         """The segmented rows of the training table, in the model's columns."""
