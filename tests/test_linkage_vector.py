@@ -171,3 +171,30 @@ def test_vector_centroid_progress_and_duplicates():
     Z = linkage(X, "median", algorithm="vector", progress=lambda d, t: calls.append((d, t)))
     assert calls[-1] == (119, 119)
     assert sch.is_valid_linkage(Z) and (Z[:80, 2] == 0).all()
+
+
+# --------------------------------------------------------------------------- average on squared distances
+@pytest.mark.parametrize(
+    ("make", "n", "d"),
+    [(blobs, 2, 1), (blobs, 3, 2), (noise, 60, 1), (blobs, 300, 2), (shifted, 300, 2),
+     (blobs, 400, 8), (noise, 500, 8), (blobs, 150, 64)],
+)
+def test_vector_average_sqeuclidean_matches_scipy(make, n, d):
+    """Mean squared distance between clusters from (centroid, weight, mean squared deviation)."""
+    from scipy.spatial.distance import pdist
+
+    X = make(n, d, seed=n + d + 11)
+    Z = linkage(X, "average", metric="sqeuclidean", algorithm="vector")
+    assert_same_tree(Z, sch.linkage(pdist(X, "sqeuclidean"), "average"))
+
+
+def test_vector_average_sqeuclidean_weights_and_duplicates():
+    X = noise(70, 3, seed=2)
+    counts = np.arange(70) % 4 + 1
+    Z_w = linkage(X, "average", metric="sqeuclidean", weights=counts, algorithm="vector")
+    np.testing.assert_allclose(
+        Z_w, linkage(X, "average", metric="sqeuclidean", weights=counts, algorithm="matrix"), rtol=1e-12
+    )
+    repeated = np.repeat(X, counts, axis=0)
+    Z_dup = linkage(repeated, "average", metric="sqeuclidean", algorithm="vector")
+    np.testing.assert_allclose(Z_dup[Z_dup[:, 2] > 0, 2], Z_w[:, 2], rtol=1e-10)

@@ -113,18 +113,26 @@ def _ward_unique(
 def centroid_vectors(
     X: FloatArray,
     weights: FloatArray | None,
-    median: bool,
+    method: str,
     progress: ProgressCallback | None,
     work_per_call: int = 1 << 26,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
-    """Centroid (or median, WPGMC) merges in merge order from observations, O(n d) memory.
+    """Centroid, median (WPGMC) or average-on-squared-Euclidean merges from observations.
 
-    Heights may decrease (inversions); merges are not re-sorted, as in scipy.
+    ``method`` is ``"centroid"``, ``"median"`` or ``"average_sq"``. Merges
+    come in merge order (centroid and median may have inversions; they are
+    not re-sorted, as in scipy); O(n d) memory.
     """
     from ._kernels import centroid as _centroid
 
+    mode = {
+        "centroid": _centroid.MODE_CENTROID,
+        "median": _centroid.MODE_MEDIAN,
+        "average_sq": _centroid.MODE_AVERAGE_SQ,
+    }[method]
     n = X.shape[0]
     C = np.array(X, dtype=np.float64, order="C", copy=True)
+    S = np.zeros(n)
     w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64, copy=True)
     live = np.arange(n, dtype=np.int64)
     where = np.arange(n, dtype=np.int64)
@@ -142,8 +150,8 @@ def centroid_vectors(
     step = max(1, work_per_call // max(1, n * X.shape[1]))
     done = 0
     while done < n - 1:
-        done = _centroid.centroid_run(C, w, live, where, nn, key, heap, pos, state, a, b, h,
-                                      min(n - 1, done + step), median, buf)
+        done = _centroid.centroid_run(C, S, w, live, where, nn, key, heap, pos, state, a, b, h,
+                                      min(n - 1, done + step), mode, buf)
         if progress is not None:
             progress(int(done), n - 1)
     return a, b, h

@@ -134,10 +134,12 @@ def linkage(
         chebyshev), ward (reciprocal-nearest-neighbour rounds on
         centroids and weights, with a kd-tree), centroid and median (the
         generic algorithm on cluster centres, distances computed when
-        needed). ``"matrix"`` stores one condensed distance matrix.
-        ``"auto"`` uses the vector algorithm for single linkage, and for
-        ward, centroid and median up to 16 features or when the matrix
-        would not fit in memory.
+        needed) and average with ``metric="sqeuclidean"`` (the same engine
+        with the mean squared distance between clusters, from their
+        centroids, weights and mean squared deviations). ``"matrix"``
+        stores one condensed distance matrix. ``"auto"`` uses the vector
+        algorithm for single linkage, and for the others up to 16 features
+        or when the matrix would not fit in memory.
 
     Returns
     -------
@@ -253,7 +255,8 @@ def linkage(
         elif engine == "centroid-vector":
             from ._linkage_vector import centroid_vectors
 
-            a, b, h = centroid_vectors(data, w, method == "median", progress, _WORK_PER_CALL)
+            kind_of = "average_sq" if method == "average" else method
+            a, b, h = centroid_vectors(data, w, kind_of, progress, _WORK_PER_CALL)
         else:
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs)
@@ -285,7 +288,9 @@ def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: t
     n = shape[0]
     vector_single = method == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
     vector_ward = method == "ward" and metric == "euclidean"
-    vector_centroid = method in ("centroid", "median") and metric == "euclidean"
+    vector_centroid = (method in ("centroid", "median") and metric == "euclidean") or (
+        method == "average" and metric == "sqeuclidean"
+    )
     if algorithm == "vector":
         if kind != "vectors":
             raise ValueError(
@@ -294,7 +299,8 @@ def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: t
         if not (vector_single or vector_ward or vector_centroid):
             raise ValueError(
                 f"method={method!r} with metric={metric!r} has no linear-memory algorithm "
-                "(hclust has one for ward, centroid and median with metric='euclidean' and for single with "
+                "(hclust has one for ward, centroid and median with metric='euclidean', average with "
+                "metric='sqeuclidean', and for single with "
                 f"{', '.join(sorted(_VECTOR_METRICS))}); the matrix engine needs "
                 f"{format_bytes(_matrix_bytes(n))} for {n:,} observations. Use "
                 "algorithm='matrix', or hclust.summarize for micro-cluster summaries."

@@ -15,6 +15,12 @@ once, lowering the keys it beats, which keeps every key a lower bound
 Centres: centroid linkage uses the weighted mean, median linkage (WPGMC) the
 midpoint of the two parts' centres. Squared Euclidean distances are compared;
 the heights are their square roots.
+
+Average linkage on squared Euclidean distances (``MODE_AVERAGE_SQ``) runs on
+the same engine: the mean of ``||a - b||^2`` over the pairs of two clusters
+is ``||c_A - c_B||^2 + s_A + s_B`` with ``s`` a cluster's mean squared
+deviation from its (weighted) centroid, so each cluster needs only its
+centroid, weight and ``s``; the heights are these means themselves.
 """
 
 import numpy as np
@@ -22,6 +28,10 @@ from numba import njit
 
 from .._config import NUMBA_CACHE
 from .generic import heap_remove, heap_sift_down, heap_update
+
+MODE_CENTROID = 0
+MODE_MEDIAN = 1
+MODE_AVERAGE_SQ = 2
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -34,21 +44,21 @@ def _sq(C, i, j):
 
 
 @njit(cache=NUMBA_CACHE)
-def _distances(A, m, r, buf):
-    """Squared distances from row ``r`` of the packed centres ``A`` to rows ``0 .. m-1``."""
+def _distances(A, S, m, r, buf):
+    """Cluster distances from packed row ``r`` to rows ``0 .. m-1``: squared centre distance + S."""
     dim = A.shape[1]
     for t in range(m):
         total = 0.0
         for k in range(dim):
             diff = A[t, k] - A[r, k]
             total += diff * diff
-        buf[t] = total
+        buf[t] = total + (S[t] + S[r])  # symmetric in t and r: the verification must agree
 
 
 @njit(cache=NUMBA_CACHE)
-def _scan(A, live, m, r, buf):
-    """(slot, squared distance) of the nearest active cluster to packed row ``r``; ties to the smaller slot."""
-    _distances(A, m, r, buf)
+def _scan(A, S, live, m, r, buf):
+    """(slot, distance) of the nearest active cluster to packed row ``r``; ties to the smaller slot."""
+    _distances(A, S, m, r, buf)
     best = np.inf
     arg = -1
     me = live[r]
@@ -85,12 +95,14 @@ def centroid_init(C, live, nn, key, heap, pos):
 
 
 @njit(cache=NUMBA_CACHE)
-def centroid_run(A, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, median, buf):
+def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, mode, buf):
     """Merge until ``k_stop`` merges are done; resumable (``state`` = [active, heap size, done]).
 
     A : float64[n, d] centres packed in the order of ``live`` (row ``t`` is
     the centre of slot ``live[t]``; updated in place); w : float64[n]
-    weights by slot; live : int64[n] active slots in its first ``state[0]``
+    weights by slot; S : float64[n] packed like ``A``, each cluster's mean
+    squared deviation (``MODE_AVERAGE_SQ``; zeros otherwise); live : int64[n]
+    active slots in its first ``state[0]``
     entries, ``where`` the row of each slot (-1 once merged away). Writes
     merges ``a[i] < b[i]`` (slots = representative observations) with
     heights ``h`` (Euclidean). Returns the number of merges done.
@@ -102,8 +114,8 @@ def centroid_run(A, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, 
     while done < k_stop:
         i = heap[0]
         j = nn[i]
-        if j < 0 or where[j] < 0 or _sq(A, where[i], where[j]) != key[i]:
-            j, d = _scan(A, live, m, where[i], buf)
+        if j < 0 or where[j] < 0 or _sq(A, where[i], where[j]) + (S[where[i]] + S[where[j]]) != key[i]:
+            j, d = _scan(A, S, live, m, where[i], buf)
             nn[i] = j
             heap_update(heap, pos, key, i, d, size)
             continue
@@ -112,12 +124,17 @@ def centroid_run(A, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, 
         y = max(i, j)
         a[done] = x
         b[done] = y
-        h[done] = np.sqrt(d_ij)
+        h[done] = d_ij if mode == MODE_AVERAGE_SQ else np.sqrt(d_ij)
         done += 1
         # the union lives in slot y
         rx = where[x]
         ry = where[y]
-        if median:
+        if mode == MODE_AVERAGE_SQ:
+            # pooled mean squared deviation: (SS_x + SS_y + w_x w_y / W ||c_x - c_y||^2) / W
+            total = w[x] + w[y]
+            between = _sq(A, rx, ry)
+            S[ry] = (S[rx] * w[x] + S[ry] * w[y] + w[x] * w[y] / total * between) / total
+        if mode == MODE_MEDIAN:
             for k in range(dim):
                 A[ry, k] = 0.5 * (A[rx, k] + A[ry, k])
         else:
@@ -133,6 +150,7 @@ def centroid_run(A, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, 
         if rx != m:
             for k in range(dim):
                 A[rx, k] = A[m, k]
+            S[rx] = S[m]
             live[rx] = last
             where[last] = rx
         where[x] = -1
@@ -140,7 +158,7 @@ def centroid_run(A, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, 
             break
         # distances to the new cluster: lower the keys it beats, and find its neighbour
         ry = where[y]
-        _distances(A, m, ry, buf)
+        _distances(A, S, m, ry, buf)
         best = np.inf
         arg = -1
         for t in range(m):
