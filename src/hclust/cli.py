@@ -399,7 +399,6 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     X, _ = _prepared_features(frame, args)
     with _progress(args, "Building the tree") as progress:
         Z = linkage(X, args.method, progress=progress)
-    metrics = None
     from .select import METRICS
 
     metrics = tuple(m for m in METRICS if not (args.no_gap and m == "gap"))
@@ -450,7 +449,8 @@ def _run_report(args: argparse.Namespace) -> int:
     from .io import check_output
     from .segment.model import SegmentationModel
 
-    check_output(args.out, args.input, args.model) if args.format == "html" else None
+    if args.format == "html":
+        check_output(args.out, args.input, args.model)
     model = SegmentationModel.load(args.model)
     frame = _read(args)
     if args.format == "html":

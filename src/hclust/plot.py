@@ -20,12 +20,13 @@ ABOVE_CUT_COLOR = "0.45"
 MAX_LEAF_LABELS = 150
 
 
-def _matplotlib() -> Any:
+def _matplotlib(user: str = "hclust.plot") -> Any:
+    """matplotlib, or an ImportError that says how to install it."""
     try:
         import matplotlib
     except ImportError:  # pragma: no cover - exercised only without matplotlib
         raise ImportError(
-            "hclust.plot needs matplotlib, which is not installed. Install it with "
+            f"{user} needs matplotlib, which is not installed. Install it with "
             "`pip install hclust[plot]` (or `pip install matplotlib`)."
         ) from None
     return matplotlib

@@ -40,6 +40,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from .unionfind import uf_find
 
 #: Default number of points per leaf.
 LEAF_SIZE = 32
@@ -179,14 +180,6 @@ def build_tree(X, leaf_size):
 
 
 @njit(cache=NUMBA_CACHE)
-def _find(parent, x):
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
-
-
-@njit(cache=NUMBA_CACHE)
 def prepare_round(parent, comp, node_lo, node_hi, node_left, node_comp,
                   knn_j, knn_d2, nn_j, nn_d2, nn_exact, comp_best, lower, todo):
     """Start a round: component labels, node labels, candidates known without search.
@@ -209,7 +202,7 @@ def prepare_round(parent, comp, node_lo, node_hi, node_left, node_comp,
     n = comp.shape[0]
     k_max = knn_j.shape[1]
     for t in range(n):
-        comp[t] = _find(parent, t)
+        comp[t] = uf_find(parent, t)
     for k in range(node_comp.shape[0] - 1, -1, -1):
         left = node_left[k]
         if left < 0:
@@ -767,8 +760,8 @@ def merge_round(parent, size, comp, perm, nn_j, nn_d2, a, b, h, n_edges, cand_d2
             continue
         t = cand_t[r]
         j = nn_j[t]
-        x = _find(parent, t)
-        y = _find(parent, j)
+        x = uf_find(parent, t)
+        y = uf_find(parent, j)
         if x == y:
             continue  # the same edge, chosen from both sides
         if size[x] < size[y]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._validation import check_option
 from ..io import write_atomic
+from ..plot import _matplotlib
 from ..select import Evaluation
 from ._data import ReportData, prepare_report_data, segment_colors
 
@@ -32,17 +33,6 @@ _METRIC_TITLES = {
 }
 # Metadata that would embed the time of writing (deterministic files instead).
 _NO_DATES = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
-
-
-def _matplotlib() -> Any:
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            "write_static needs matplotlib, which is not installed. Install it with "
-            "`pip install hclust[plot]` (or `pip install matplotlib`)."
-        ) from None
-    return matplotlib
 
 
 def _labels(data: ReportData) -> list[str]:
@@ -196,7 +186,7 @@ def write_static(
         raise ValueError(f"folder {str(target)!r} is an existing file; pass a folder for the chart files.")
     if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 1:
         raise ValueError(f"dpi must be a positive integer; got {dpi!r}.")
-    matplotlib = _matplotlib()
+    matplotlib = _matplotlib("write_static")
     from matplotlib.figure import Figure
 
     data = prepare_report_data(

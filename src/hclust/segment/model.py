@@ -515,7 +515,7 @@ class SegmentationModel:
         if missing:
             raise ValueError(f"the table lacks the model's column(s) {missing}; pass the training table.")
         if len(frame) != len(self.row_index_):
-            if not frame.index.isin(self.row_index_).sum() == len(self.row_index_):
+            if frame.index.isin(self.row_index_).sum() != len(self.row_index_):
                 raise ValueError(
                     f"the table does not hold the model's {len(self.row_index_)} segmented rows; pass the "
                     "training table."
