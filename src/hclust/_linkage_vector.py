@@ -14,6 +14,19 @@ _MERGES_PER_CALL = 2_000
 #: Above this dimension a kd-tree prunes too little to beat a full scan.
 _TREE_MAX_DIM = 16
 
+#: Below this many clusters vector ward finishes in one stage (no rebuild).
+_REBUILD_MIN = 256
+
+#: Each round recomputes the stale neighbours whose lower bound is within
+#: this quantile of all stale bounds (1.0: every stale neighbour).
+#: Candidate neighbours kept per cluster by vector ward (see ward_rounds).
+_CANDIDATES = 8
+
+#: Counters of the last vector ward run (for the benchmarks).
+_STATS: dict[str, int] = {}
+
+_QUANTILE = 0.5
+
 
 def ward_vectors(
     X: FloatArray,
@@ -72,41 +85,86 @@ def _ward_unique(
     progress: ProgressCallback | None,
     use_tree: bool | None,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    """Ward on distinct rows in stages: each stage rebuilds the kd-tree over
+    the live centroids, stores them in tree order (a leaf's clusters sit
+    side by side in memory: 3x faster at 100k rows than scattered slots),
+    and runs reciprocal-nearest-neighbour rounds until half of them merged.
+    """
     n, d = X.shape
+    if use_tree is None:
+        use_tree = d <= _TREE_MAX_DIM
     C = np.array(X, dtype=np.float64, order="C", copy=True)
     w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64, copy=True)
-    perm, node_lo, node_hi, node_left, _ = _vector.build_kdtree(C, _vector.LEAF_SIZE)
-    node_parent, slot_leaf = _vector.tree_parents(node_left, node_lo, node_hi, perm, n)
-    n_nodes = node_left.shape[0]
-    box_lo = np.empty((n_nodes, d))
-    box_hi = np.empty((n_nodes, d))
-    node_wmin = np.empty(n_nodes)
-    node_count = np.empty(n_nodes, dtype=np.int64)
-    alive = np.ones(n, dtype=np.bool_)
-    _vector.refit_all(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count)
-    live = np.arange(n, dtype=np.int64)
-    todo = np.arange(n, dtype=np.int64)
-    nn = np.full(n, -1, dtype=np.int64)
-    nn_cost = np.full(n, np.inf)
-    changed = np.zeros(n, dtype=np.bool_)
-    into = np.full(n, -1, dtype=np.int64)
-    state = np.array([n, 0, n], dtype=np.int64)
+    ids = np.arange(n, dtype=np.int64)
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
-    parallel = threads > 1 and n >= 2_000
-    if use_tree is None:
-        use_tree = d <= _TREE_MAX_DIM
+    rnd = np.empty(n - 1, dtype=np.int64)
+    state = np.array([0, 0, 0, 0], dtype=np.int64)
+    # Per-cluster search state, carried from stage to stage (by slot).
+    nn = np.full(n, -1, dtype=np.int64)
+    nn_cost = np.zeros(n)
+    stale = np.ones(n, dtype=np.bool_)
+    cand = np.full((n, _CANDIDATES), -1, dtype=np.int64)
+    bound = np.zeros(n)
     done = 0
     while done < n - 1:
-        done = _vector.ward_rounds(
-            C, w, alive, live, perm, node_lo, node_hi, node_left, node_parent, slot_leaf,
-            box_lo, box_hi, node_wmin, node_count, nn, nn_cost, into, todo, changed, state,
-            a, b, h, min(n - 1, done + _MERGES_PER_CALL), parallel, use_tree,
-        )
-        if progress is not None:
-            progress(int(done), n - 1)
-    order = np.argsort(h, kind="mergesort")
+        m = C.shape[0]
+        perm, node_lo, node_hi, node_left, _ = _vector.build_kdtree(C, _vector.LEAF_SIZE)
+        C = np.ascontiguousarray(C[perm])
+        w = w[perm]
+        ids = ids[perm]
+        slot_of = np.empty(m + 1, dtype=np.int64)  # old slot -> new slot; -1 stays -1
+        slot_of[perm] = np.arange(m)
+        slot_of[m] = -1
+        nn = slot_of[nn[perm]]
+        cand = slot_of[cand[perm]]
+        nn_cost = nn_cost[perm]
+        stale = stale[perm]
+        bound = bound[perm]
+        node_parent, slot_leaf = _vector.tree_parents(node_left, node_lo, node_hi, m)
+        n_nodes = node_left.shape[0]
+        box_lo = np.empty((n_nodes, d))
+        box_hi = np.empty((n_nodes, d))
+        node_wmin = np.empty(n_nodes)
+        node_count = np.empty(n_nodes, dtype=np.int64)
+        alive = np.ones(m, dtype=np.bool_)
+        _vector.refit_all(C, w, alive, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count)
+        live = np.arange(m, dtype=np.int64)
+        todo = np.empty(m, dtype=np.int64)
+        searched = np.empty(m, dtype=np.bool_)
+        changed = np.zeros(m, dtype=np.bool_)
+        merged = np.empty(m, dtype=np.int64)
+        keys = np.empty(m)
+        into = np.full(m, -1, dtype=np.int64)
+        state[1] = m
+        parallel = threads > 1 and m >= 2_000
+        stage_end = n - 1 if m <= _REBUILD_MIN else done + m // 2
+        while done < stage_end:
+            done = _vector.ward_rounds(
+                C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
+                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into, todo,
+                changed, merged, searched, keys, state, a, b, h, rnd, min(stage_end, done + _MERGES_PER_CALL), _QUANTILE,
+                parallel, use_tree,
+            )
+            if progress is not None:
+                progress(int(done), n - 1)
+        keep = np.sort(live[: state[1]])
+        # Compact: slots name the live clusters they became; -1 at index m.
+        kept_of = np.full(m + 1, -1, dtype=np.int64)
+        kept_of[keep] = np.arange(keep.shape[0])
+        nn = kept_of[_vector.follow_slots(nn[keep], into, alive)]
+        cand = kept_of[_vector.follow_slots(cand[keep], into, alive)]
+        C = C[keep]
+        w = w[keep]
+        ids = ids[keep]
+        nn_cost = nn_cost[keep]
+        stale = stale[keep]
+        bound = bound[keep]
+    _STATS["searches"] = int(state[3])
+    _STATS["rounds"] = int(state[2])
+    # Equal heights: in round order, then by the smaller cluster id.
+    order = np.lexsort((np.minimum(a, b), rnd, h))
     return a[order], b[order], h[order]
 
 

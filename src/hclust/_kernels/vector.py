@@ -15,7 +15,7 @@ from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 
-LEAF_SIZE = 16
+LEAF_SIZE = 32
 # Lower bounds are computed in floating point: shrink them slightly so that
 # rounding can never prune a node holding the exact nearest neighbour.
 BOUND_SHRINK = 1.0 - 1e-12
@@ -87,7 +87,7 @@ def build_kdtree(X, leaf_size):
 
 
 @njit(cache=NUMBA_CACHE)
-def refit_leaf(C, w, alive, perm, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k):
+def refit_leaf(C, w, alive, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k):
     """Recompute a leaf's box, smallest weight and count from its live slots."""
     d = C.shape[1]
     for f in range(d):
@@ -95,8 +95,7 @@ def refit_leaf(C, w, alive, perm, node_lo, node_hi, box_lo, box_hi, node_wmin, n
         box_hi[k, f] = -np.inf
     wmin = np.inf
     count = 0
-    for t in range(node_lo[k], node_hi[k]):
-        s = perm[t]
+    for s in range(node_lo[k], node_hi[k]):
         if not alive[s]:
             continue
         count += 1
@@ -125,21 +124,21 @@ def refit_inner(node_left, box_lo, box_hi, node_wmin, node_count, k):
 
 
 @njit(cache=NUMBA_CACHE)
-def refit_all(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count):
+def refit_all(C, w, alive, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count):
     """Refit every node, children before parents (children have larger ids)."""
     for k in range(node_left.shape[0] - 1, -1, -1):
         if node_left[k] < 0:
-            refit_leaf(C, w, alive, perm, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k)
+            refit_leaf(C, w, alive, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k)
         else:
             refit_inner(node_left, box_lo, box_hi, node_wmin, node_count, k)
 
 
 @njit(cache=NUMBA_CACHE)
-def refit_path(C, w, alive, perm, node_lo, node_hi, node_left, node_parent, slot_leaf,
+def refit_path(C, w, alive, node_lo, node_hi, node_left, node_parent, slot_leaf,
                box_lo, box_hi, node_wmin, node_count, s):
     """Refit the leaf holding slot s and its ancestors."""
     k = slot_leaf[s]
-    refit_leaf(C, w, alive, perm, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k)
+    refit_leaf(C, w, alive, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k)
     k = node_parent[k]
     while k >= 0:
         refit_inner(node_left, box_lo, box_hi, node_wmin, node_count, k)
@@ -169,100 +168,173 @@ def _box_gap(C, x, box_lo, box_hi, k):
     return gap
 
 
-@njit(cache=NUMBA_CACHE)
-def nearest_ward(C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi,
-                 node_wmin, node_count, x, guess):
-    """(slot, cost) of x's nearest live cluster by Ward's cost; ties to the smaller slot.
+@njit(cache=NUMBA_CACHE, inline="always")
+def _follow(into, alive, s):
+    """The live cluster that slot s is part of now."""
+    while not alive[s]:
+        s = into[s]
+    return s
 
-    guess : a live slot other than x to start from, or -1.
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _offer(best_s, best_c, count, ids, s, c):
+    """Insert (s, c) into the list best_s/best_c[:count], kept sorted by (cost, id)
+    and at most len(best_s) long; returns the new count. s must not be listed."""
+    cap = best_s.shape[0]
+    if count == cap:
+        last = cap - 1
+        if c > best_c[last] or (c == best_c[last] and ids[s] > ids[best_s[last]]):
+            return count
+        t = last
+    else:
+        t = count
+        count += 1
+    while t > 0 and (best_c[t - 1] > c or (best_c[t - 1] == c and ids[best_s[t - 1]] > ids[s])):
+        best_s[t] = best_s[t - 1]
+        best_c[t] = best_c[t - 1]
+        t -= 1
+    best_s[t] = s
+    best_c[t] = c
+    return count
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _listed(best_s, count, s):
+    for t in range(count):
+        if best_s[t] == s:
+            return True
+    return False
+
+
+@njit(cache=NUMBA_CACHE)
+def follow_slots(slots, into, alive):
+    """A copy of ``slots`` (any shape) with each dead slot replaced by the
+    live cluster it became; -1 stays -1."""
+    out = slots.copy()
+    flat = out.ravel()
+    for t in range(flat.shape[0]):
+        if flat[t] >= 0:
+            flat[t] = _follow(into, alive, flat[t])
+    return out
+
+
+@njit(cache=NUMBA_CACHE)
+def _from_candidates(C, w, alive, ids, into, cand, bound, x):
+    """x's nearest cluster from its candidate list, if the list proves it.
+
+    Every live cluster that does not contain a listed slot costs at least
+    ``bound[x]`` from x (see ``ward_rounds``), so the cheapest listed cluster
+    is the nearest when it costs strictly less. Returns (slot, cost), slot -1
+    when the list cannot decide.
     """
-    # Depth-first: at most one pending sibling per level (median splits keep
-    # the depth near log2(n / LEAF_SIZE)), plus the node being expanded.
-    stack = np.empty(2 * 64 + 2, dtype=np.int64)
-    wx = w[x]
     best = -1
     current = np.inf
-    if guess >= 0:
-        best = guess
-        current = _ward_cost(C, w, x, guess)
-    top = 0
-    stack[top] = 0
-    top += 1
-    while top > 0:
-        top -= 1
-        k = stack[top]
-        if node_count[k] == 0:
+    for e in range(cand.shape[1]):
+        s = cand[x, e]
+        if s < 0:
             continue
-        gap = _box_gap(C, x, box_lo, box_hi, k)
-        wmin = node_wmin[k]
-        bound = wx * wmin / (wx + wmin) * gap * BOUND_SHRINK
-        if bound > current:
+        s = _follow(into, alive, s)
+        if s == x:
+            cand[x, e] = -1
             continue
-        left = node_left[k]
-        if left < 0:
-            for t in range(node_lo[k], node_hi[k]):
-                j = perm[t]
-                if j == x or not alive[j]:
-                    continue
-                cost = _ward_cost(C, w, x, j)
-                if cost < current or (cost == current and j < best):
-                    current = cost
-                    best = j
-            continue
-        # Visit the nearer child first: push it last.
-        gap_left = _box_gap(C, x, box_lo, box_hi, left)
-        gap_right = _box_gap(C, x, box_lo, box_hi, left + 1)
-        if gap_left <= gap_right:
-            stack[top] = left + 1
-            stack[top + 1] = left
-        else:
-            stack[top] = left
-            stack[top + 1] = left + 1
-        top += 2
-    return best, current
+        cand[x, e] = s
+        cost = _ward_cost(C, w, x, s)
+        if cost < current or (cost == current and ids[s] < ids[best]):
+            current = cost
+            best = s
+    if best >= 0 and current < bound[x]:
+        return best, current
+    return -1, current
 
 
 @njit(cache=NUMBA_CACHE)
-def nearest_ward_scan(C, w, live, m, x):
-    """(slot, cost) of x's nearest live cluster by a full scan; ties to the smaller slot."""
-    best = -1
-    current = np.inf
-    for t in range(m):
-        j = live[t]
-        if j == x:
+def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi,
+             node_wmin, node_count, cand, bound, x, use_tree, live, m):
+    """Refresh x's candidates: its len(cand[x]) nearest live clusters by Ward's
+    cost, ties to the smaller id, and ``bound[x]``, the cost of the last one
+    (any other cluster costs at least that). Returns the nearest (slot, cost).
+
+    The search starts from the clusters the old list leads to, so its pruning
+    bound is tight from the first node; ``use_tree`` False scans live[:m].
+    """
+    cap = cand.shape[1]
+    best_s = np.empty(cap, dtype=np.int64)
+    best_c = np.empty(cap)
+    count = 0
+    for e in range(cap):
+        s = cand[x, e]
+        if s < 0:
             continue
-        cost = _ward_cost(C, w, x, j)
-        if cost < current or (cost == current and j < best):
-            current = cost
-            best = j
-    return best, current
+        s = _follow(into, alive, s)
+        if s == x or _listed(best_s, count, s):
+            continue
+        count = _offer(best_s, best_c, count, ids, s, _ward_cost(C, w, x, s))
+    if use_tree:
+        # Depth-first: at most one pending sibling per level (median splits
+        # keep the depth near log2(n / LEAF_SIZE)), plus the node expanded.
+        stack = np.empty(2 * 64 + 2, dtype=np.int64)
+        wx = w[x]
+        top = 0
+        stack[top] = 0
+        top += 1
+        while top > 0:
+            top -= 1
+            k = stack[top]
+            if node_count[k] == 0:
+                continue
+            gap = _box_gap(C, x, box_lo, box_hi, k)
+            wmin = node_wmin[k]
+            if count == cap and wx * wmin / (wx + wmin) * gap * BOUND_SHRINK > best_c[cap - 1]:
+                continue
+            left = node_left[k]
+            if left < 0:
+                for j in range(node_lo[k], node_hi[k]):
+                    if j == x or not alive[j]:
+                        continue
+                    cost = _ward_cost(C, w, x, j)
+                    if count == cap and cost > best_c[cap - 1]:
+                        continue
+                    if not _listed(best_s, count, j):
+                        count = _offer(best_s, best_c, count, ids, j, cost)
+                continue
+            # Visit the nearer child first: push it last.
+            gap_left = _box_gap(C, x, box_lo, box_hi, left)
+            gap_right = _box_gap(C, x, box_lo, box_hi, left + 1)
+            if gap_left <= gap_right:
+                stack[top] = left + 1
+                stack[top + 1] = left
+            else:
+                stack[top] = left
+                stack[top + 1] = left + 1
+            top += 2
+    else:
+        for t in range(m):
+            j = live[t]
+            if j == x:
+                continue
+            cost = _ward_cost(C, w, x, j)
+            if count == cap and cost > best_c[cap - 1]:
+                continue
+            if not _listed(best_s, count, j):
+                count = _offer(best_s, best_c, count, ids, j, cost)
+    for e in range(cap):
+        cand[x, e] = best_s[e] if e < count else -1
+    bound[x] = best_c[cap - 1] if count == cap else np.inf
+    return best_s[0], best_c[0]
 
 
-def _nearest_batch(C, w, alive, live, m, perm, node_lo, node_hi, node_left, box_lo, box_hi,
-                   node_wmin, node_count, todo, n_todo, nn, nn_cost, into, slot_leaf, use_tree):
+def _nearest_batch(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left, box_lo, box_hi,
+                   node_wmin, node_count, cand, bound, todo, n_todo, nn, nn_cost, searched,
+                   use_tree):
     for t in prange(n_todo):
         x = todo[t]
-        if use_tree:
-            # The old neighbour, or the cluster it merged into: usually near,
-            # so the search starts with a tight bound.
-            guess = nn[x]
-            while guess >= 0 and not alive[guess]:
-                guess = into[guess]
-            if guess == x:
-                guess = -1
-            if guess < 0:
-                # First search: start from a live neighbour in x's own leaf.
-                k = slot_leaf[x]
-                for q in range(node_lo[k], node_hi[k]):
-                    if perm[q] != x and alive[perm[q]]:
-                        guess = perm[q]
-                        break
-            nn[x], nn_cost[x] = nearest_ward(
-                C, w, alive, perm, node_lo, node_hi, node_left, box_lo, box_hi,
-                node_wmin, node_count, x, guess,
-            )
-        else:
-            nn[x], nn_cost[x] = nearest_ward_scan(C, w, live, m, x)
+        s, c = _from_candidates(C, w, alive, ids, into, cand, bound, x)
+        searched[t] = s < 0
+        if s < 0:
+            s, c = knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi,
+                            node_wmin, node_count, cand, bound, x, use_tree, live, m)
+        nn[x] = s
+        nn_cost[x] = c
 
 
 nearest_batch_serial = njit(cache=NUMBA_CACHE)(_nearest_batch)
@@ -270,8 +342,44 @@ nearest_batch_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_nearest_batch)
 
 
 @njit(cache=NUMBA_CACHE)
-def tree_parents(node_left, node_lo, node_hi, perm, n):
-    """(node_parent, slot_leaf): each node's parent (-1 at the root), each slot's leaf."""
+def merge_candidates(C, w, alive, ids, into, cand, bound, x, y):
+    """Candidates of the union now in slot y from those of its parts x and y.
+
+    A cluster that contains no slot listed by x or y costs at least bound[x]
+    from x and bound[y] from y, so at least the smaller from the union
+    (reducibility); a listed cluster dropped for room lowers the bound to its
+    cost, by the same argument.
+    """
+    cap = cand.shape[1]
+    best_s = np.empty(cap, dtype=np.int64)
+    best_c = np.empty(cap)
+    count = 0
+    b = min(bound[x], bound[y])
+    for part in (x, y):
+        for e in range(cap):
+            s = cand[part, e]
+            if s < 0:
+                continue
+            s = _follow(into, alive, s)
+            if s == y or _listed(best_s, count, s):
+                continue
+            cost = _ward_cost(C, w, y, s)
+            if count == cap:
+                last = cap - 1
+                # The entry that falls off the end (this one or the last).
+                if cost > best_c[last] or (cost == best_c[last] and ids[s] > ids[best_s[last]]):
+                    b = min(b, cost)
+                    continue
+                b = min(b, best_c[last])
+            count = _offer(best_s, best_c, count, ids, s, cost)
+    for e in range(cap):
+        cand[y, e] = best_s[e] if e < count else -1
+    bound[y] = b
+
+
+@njit(cache=NUMBA_CACHE)
+def tree_parents(node_left, node_lo, node_hi, n):
+    """(node_parent, slot_leaf) of a tree whose slots are in tree order."""
     n_nodes = node_left.shape[0]
     node_parent = np.full(n_nodes, -1, dtype=np.int64)
     slot_leaf = np.empty(n, dtype=np.int64)
@@ -282,48 +390,95 @@ def tree_parents(node_left, node_lo, node_hi, perm, n):
             node_parent[left + 1] = k
         else:
             for t in range(node_lo[k], node_hi[k]):
-                slot_leaf[perm[t]] = k
+                slot_leaf[t] = k
     return node_parent, slot_leaf
 
 
 @njit(cache=NUMBA_CACHE)
-def ward_rounds(C, w, alive, live, perm, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, into, todo, changed, state,
-                a, b, h, k_stop, parallel, use_tree):
+def ward_rounds(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
+                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
+                todo, changed, merged, searched, keys, state, a, b, h, rnd, k_stop, quantile,
+                parallel, use_tree):
     """Rounds of reciprocal-nearest-neighbour merges until ``state[1] >= k_stop``.
 
-    C : float64[n, d] centroids by slot (modified); w : float64[n] weights
-    (modified); alive : bool[n]; live : int64[n], live slots in
+    C : float64[m, d] centroids by slot, slots in kd-tree order (modified);
+    w : float64[m] weights (modified); alive : bool[m]; ids : int64[m], the
+    observation that names each slot's cluster (ties go to the smaller id; a
+    merged cluster keeps the larger id); live : int64[m], live slots in
     ``live[:state[2]]``; nn/nn_cost : each live slot's nearest neighbour and
-    Ward cost; todo : int64[n], slots whose neighbour must be (re)computed
-    in ``todo[:state[0]]``; into : int64[n], the slot a dead slot merged
-    into; changed : bool[n] scratch; state : int64[3]
-    (todo count, merges done, live count); a, b, h : merge records (slot,
-    slot, height), in round order. A merged cluster keeps the larger slot.
+    Ward cost, exact unless ``stale``, when nn_cost is a lower bound of it;
+    cand : int64[m, K], bound : float64[m], each slot's candidate list (see
+    below); into : int64[m], the slot a dead slot merged into; todo,
+    merged : int64[m], changed, searched : bool[m], keys : float64[m]
+    scratch; state : int64[4] (merges
+    done, live count, rounds done, neighbour searches done); a, b, h, rnd : merge records
+    (observation ids of the two clusters, height, round), indexed by the
+    merge count. A merged cluster keeps the larger slot.
 
-    A neighbour stays exact while it lives unchanged: Ward's merge cost to a
-    union is at least the smaller of the costs to its parts (reducibility).
+    Lower bounds: a cluster's nearest-neighbour cost never decreases while it
+    lives (Ward is reducible: the cost to a union is at least the smaller of
+    the costs to its parts), so a stale cost stays a lower bound, and a new
+    union's own merge cost is a lower bound of its neighbour cost. Each round
+    recomputes only the stale clusters whose bound is at most the
+    ``quantile`` of all live bounds and costs; the others wait, as their
+    neighbourhood is likely to change again before they merge. Any
+    reciprocal pair of exact neighbours may merge (Ward is reducible), so
+    waiting never changes the tree.
+
+    Candidate lists: a search keeps a cluster's K nearest clusters and, in
+    ``bound``, the cost of the K-th; every other cluster costs at least that,
+    and so does any later union of such clusters (reducibility). A listed
+    slot stands for the live cluster it has become (``into``). So when a
+    cluster's neighbour merges, the cheapest listed cluster is its new
+    nearest if it costs less than the bound, with no search; a union takes
+    the lists of its parts and the smaller bound. Ties are decided by the
+    full (cost, id) order, so the neighbour is the one a search would find.
     """
-    n_todo = state[0]
-    k = state[1]
-    m = state[2]
+    k = state[0]
+    m = state[1]
+    r = state[2]
+    threshold = np.inf
     while k < k_stop and m > 1:
-        if parallel:
-            nearest_batch_parallel(C, w, alive, live, m, perm, node_lo, node_hi, node_left,
-                                   box_lo, box_hi, node_wmin, node_count, todo, n_todo, nn,
-                                   nn_cost, into, slot_leaf, use_tree)
+        n_stale = 0
+        for t in range(m):
+            x = live[t]
+            if stale[x]:
+                keys[n_stale] = nn_cost[x]
+                n_stale += 1
+        if n_stale > 0 and quantile < 1.0 and threshold < np.inf:
+            q = int(quantile * (n_stale - 1))
+            threshold = np.partition(keys[:n_stale], q)[q]
         else:
-            nearest_batch_serial(C, w, alive, live, m, perm, node_lo, node_hi, node_left,
-                                 box_lo, box_hi, node_wmin, node_count, todo, n_todo, nn,
-                                 nn_cost, into, slot_leaf, use_tree)
+            threshold = np.inf
+        n_todo = 0
+        for t in range(m):
+            x = live[t]
+            if stale[x] and nn_cost[x] <= threshold:
+                todo[n_todo] = x
+                n_todo += 1
+        if parallel:
+            nearest_batch_parallel(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left,
+                                   box_lo, box_hi, node_wmin, node_count, cand, bound, todo,
+                                   n_todo, nn, nn_cost, searched, use_tree)
+        else:
+            nearest_batch_serial(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left,
+                                 box_lo, box_hi, node_wmin, node_count, cand, bound, todo,
+                                 n_todo, nn, nn_cost, searched, use_tree)
+        for t in range(n_todo):
+            stale[todo[t]] = False
+            if searched[t]:
+                state[3] += 1
         pairs = 0
         for t in range(m):
             x = live[t]
             y = nn[x]
-            if x < y and nn[y] == x:
-                a[k] = x
-                b[k] = y
+            if x < y and not stale[x] and not stale[y] and nn[y] == x:
+                a[k] = ids[x]
+                b[k] = ids[y]
                 h[k] = np.sqrt(2.0 * nn_cost[x])
+                rnd[k] = r
+                merged[2 * pairs] = x
+                merged[2 * pairs + 1] = y
                 k += 1
                 pairs += 1
                 wx = w[x]
@@ -332,22 +487,28 @@ def ward_rounds(C, w, alive, live, perm, node_lo, node_hi, node_left, node_paren
                 for f in range(C.shape[1]):
                     C[y, f] = (wx * C[x, f] + wy * C[y, f]) / total
                 w[y] = total
+                if ids[x] > ids[y]:
+                    ids[y] = ids[x]
                 alive[x] = False
                 into[x] = y
                 changed[y] = True
+                stale[y] = True  # its merge cost stays in nn_cost: a lower bound
+        r += 1
         if pairs == 0:
-            # Stale neighbours tied with a smaller slot can hide every
+            if threshold < np.inf:
+                threshold = np.inf  # next round: every stale cluster
+                continue
+            # Stale neighbours tied with a smaller id can hide every
             # reciprocal pair; fresh neighbours always have one.
             for t in range(m):
-                todo[t] = live[t]
-            n_todo = m
+                stale[live[t]] = True
             continue
-        for t in range(k - pairs, k):
-            refit_path(C, w, alive, perm, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                       box_lo, box_hi, node_wmin, node_count, a[t])
-            refit_path(C, w, alive, perm, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                       box_lo, box_hi, node_wmin, node_count, b[t])
-        n_todo = 0
+        threshold = 0.0  # next round computes it from the bounds
+        for t in range(pairs):
+            merge_candidates(C, w, alive, ids, into, cand, bound, merged[2 * t], merged[2 * t + 1])
+        for t in range(2 * pairs):
+            refit_path(C, w, alive, node_lo, node_hi, node_left, node_parent, slot_leaf,
+                       box_lo, box_hi, node_wmin, node_count, merged[t])
         kept = 0
         for t in range(m):
             x = live[t]
@@ -356,13 +517,12 @@ def ward_rounds(C, w, alive, live, perm, node_lo, node_hi, node_left, node_paren
             live[kept] = x
             kept += 1
             y = nn[x]
-            if changed[x] or not alive[y] or changed[y]:
-                todo[n_todo] = x
-                n_todo += 1
-        for t in range(k - pairs, k):
-            changed[b[t]] = False
+            if not stale[x] and (not alive[y] or changed[y]):
+                stale[x] = True
+        for t in range(pairs):
+            changed[merged[2 * t + 1]] = False
         m = kept
-    state[0] = n_todo
-    state[1] = k
-    state[2] = m
+    state[0] = k
+    state[1] = m
+    state[2] = r
     return k
