@@ -7,7 +7,8 @@ import numpy as np
 from ._kernels import vector as _vector
 from ._typing import FloatArray, ProgressCallback
 
-#: Merges per resumable kernel call of the vector engine (progress, Ctrl-C).
+#: Merges between two progress reports of the vector engine (it returns to
+#: Python after every round, where Ctrl-C is seen).
 _MERGES_PER_CALL = 2_000
 
 
@@ -17,15 +18,15 @@ _TREE_MAX_DIM = 16
 #: Below this many clusters vector ward finishes in one stage (no rebuild).
 _REBUILD_MIN = 256
 
+#: Candidate neighbours kept per cluster by vector ward (see ward_todo).
+_CANDIDATES = 8
+
 #: Each round recomputes the stale neighbours whose lower bound is within
 #: this quantile of all stale bounds (1.0: every stale neighbour).
-#: Candidate neighbours kept per cluster by vector ward (see ward_rounds).
-_CANDIDATES = 8
+_QUANTILE = 0.5
 
 #: Counters of the last vector ward run (for the benchmarks).
 _STATS: dict[str, int] = {}
-
-_QUANTILE = 0.5
 
 
 def ward_vectors(
@@ -140,15 +141,26 @@ def _ward_unique(
         state[1] = m
         parallel = threads > 1 and m >= 2_000
         stage_end = n - 1 if m <= _REBUILD_MIN else done + m // 2
-        while done < stage_end:
-            done = _vector.ward_rounds(
+        batch = _vector.nearest_batch_parallel if parallel else _vector.nearest_batch_serial
+        all_stale = True  # a stage's first round: every stale cluster
+        reported = done
+        while done < stage_end and state[1] > 1:
+            every = all_stale or _QUANTILE >= 1.0
+            n_todo = _vector.ward_todo(live, stale, nn_cost, keys, todo, state, _QUANTILE, every)
+            batch(C, w, alive, ids, into, live, int(state[1]), node_lo, node_hi, node_left, box_lo, box_hi,
+                  node_wmin, node_count, cand, bound, todo, n_todo, nn, nn_cost, searched, use_tree)
+            pairs = _vector.ward_merge(
                 C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into, todo,
-                changed, merged, searched, keys, state, a, b, h, rnd, min(stage_end, done + _MERGES_PER_CALL), _QUANTILE,
-                parallel, use_tree,
+                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
+                todo, n_todo, changed, merged, searched, state, a, b, h, rnd, every,
             )
-            if progress is not None:
-                progress(int(done), n - 1)
+            all_stale = pairs == 0
+            done = int(state[0])
+            if progress is not None and done - reported >= _MERGES_PER_CALL:
+                progress(done, n - 1)
+                reported = done
+        if progress is not None:
+            progress(done, n - 1)
         keep = np.sort(live[: state[1]])
         # Compact: slots name the live clusters they became; -1 at index m.
         kept_of = np.full(m + 1, -1, dtype=np.int64)

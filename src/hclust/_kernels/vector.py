@@ -159,12 +159,9 @@ def _box_gap(C, x, box_lo, box_hi, k):
     gap = 0.0
     for f in range(C.shape[1]):
         v = C[x, f]
-        if v < box_lo[k, f]:
-            diff = box_lo[k, f] - v
-            gap += diff * diff
-        elif v > box_hi[k, f]:
-            diff = v - box_hi[k, f]
-            gap += diff * diff
+        # branch-free: at most one of the two differences is positive
+        diff = max(box_lo[k, f] - v, 0.0) + max(v - box_hi[k, f], 0.0)
+        gap += diff * diff
     return gap
 
 
@@ -223,7 +220,7 @@ def _from_candidates(C, w, alive, ids, into, cand, bound, x):
     """x's nearest cluster from its candidate list, if the list proves it.
 
     Every live cluster that does not contain a listed slot costs at least
-    ``bound[x]`` from x (see ``ward_rounds``), so the cheapest listed cluster
+    ``bound[x]`` from x (see ``ward_todo``), so the cheapest listed cluster
     is the nearest when it costs strictly less. Returns (slot, cost), slot -1
     when the list cannot decide.
     """
@@ -273,16 +270,18 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
         # Depth-first: at most one pending sibling per level (median splits
         # keep the depth near log2(n / LEAF_SIZE)), plus the node expanded.
         stack = np.empty(2 * 64 + 2, dtype=np.int64)
+        stack_gap = np.empty(2 * 64 + 2)
         wx = w[x]
         top = 0
         stack[top] = 0
+        stack_gap[top] = _box_gap(C, x, box_lo, box_hi, 0)
         top += 1
         while top > 0:
             top -= 1
             k = stack[top]
             if node_count[k] == 0:
                 continue
-            gap = _box_gap(C, x, box_lo, box_hi, k)
+            gap = stack_gap[top]
             wmin = node_wmin[k]
             if count == cap and wx * wmin / (wx + wmin) * gap * BOUND_SHRINK > best_c[cap - 1]:
                 continue
@@ -302,10 +301,14 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
             gap_right = _box_gap(C, x, box_lo, box_hi, left + 1)
             if gap_left <= gap_right:
                 stack[top] = left + 1
+                stack_gap[top] = gap_right
                 stack[top + 1] = left
+                stack_gap[top + 1] = gap_left
             else:
                 stack[top] = left
+                stack_gap[top] = gap_left
                 stack[top + 1] = left + 1
+                stack_gap[top + 1] = gap_right
             top += 2
     else:
         for t in range(m):
@@ -395,11 +398,15 @@ def tree_parents(node_left, node_lo, node_hi, n):
 
 
 @njit(cache=NUMBA_CACHE)
-def ward_rounds(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
-                todo, changed, merged, searched, keys, state, a, b, h, rnd, k_stop, quantile,
-                parallel, use_tree):
-    """Rounds of reciprocal-nearest-neighbour merges until ``state[1] >= k_stop``.
+def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
+    """Choose the clusters whose nearest neighbour a round recomputes; returns their count.
+
+    A round of reciprocal-nearest-neighbour merges is ``ward_todo``, a
+    nearest-neighbour batch (``nearest_batch_serial`` or
+    ``nearest_batch_parallel``, called from Python: a cached function that
+    calls a parallel one can crash when loaded from the cache, numba issue
+    8578) and ``ward_merge``. ``all_stale``: every stale cluster, not only
+    those within the quantile.
 
     C : float64[m, d] centroids by slot, slots in kd-tree order (modified);
     w : float64[m] weights (modified); alive : bool[m]; ids : int64[m], the
@@ -434,95 +441,94 @@ def ward_rounds(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent
     the lists of its parts and the smaller bound. Ties are decided by the
     full (cost, id) order, so the neighbour is the one a search would find.
     """
-    k = state[0]
     m = state[1]
-    r = state[2]
     threshold = np.inf
-    while k < k_stop and m > 1:
+    if not all_stale and quantile < 1.0:
         n_stale = 0
         for t in range(m):
             x = live[t]
             if stale[x]:
                 keys[n_stale] = nn_cost[x]
                 n_stale += 1
-        if n_stale > 0 and quantile < 1.0 and threshold < np.inf:
+        if n_stale > 0:
             q = int(quantile * (n_stale - 1))
             threshold = np.partition(keys[:n_stale], q)[q]
-        else:
-            threshold = np.inf
-        n_todo = 0
-        for t in range(m):
-            x = live[t]
-            if stale[x] and nn_cost[x] <= threshold:
-                todo[n_todo] = x
-                n_todo += 1
-        if parallel:
-            nearest_batch_parallel(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left,
-                                   box_lo, box_hi, node_wmin, node_count, cand, bound, todo,
-                                   n_todo, nn, nn_cost, searched, use_tree)
-        else:
-            nearest_batch_serial(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left,
-                                 box_lo, box_hi, node_wmin, node_count, cand, bound, todo,
-                                 n_todo, nn, nn_cost, searched, use_tree)
-        for t in range(n_todo):
-            stale[todo[t]] = False
-            if searched[t]:
-                state[3] += 1
-        pairs = 0
-        for t in range(m):
-            x = live[t]
-            y = nn[x]
-            if x < y and not stale[x] and not stale[y] and nn[y] == x:
-                a[k] = ids[x]
-                b[k] = ids[y]
-                h[k] = np.sqrt(2.0 * nn_cost[x])
-                rnd[k] = r
-                merged[2 * pairs] = x
-                merged[2 * pairs + 1] = y
-                k += 1
-                pairs += 1
-                wx = w[x]
-                wy = w[y]
-                total = wx + wy
-                for f in range(C.shape[1]):
-                    C[y, f] = (wx * C[x, f] + wy * C[y, f]) / total
-                w[y] = total
-                if ids[x] > ids[y]:
-                    ids[y] = ids[x]
-                alive[x] = False
-                into[x] = y
-                changed[y] = True
-                stale[y] = True  # its merge cost stays in nn_cost: a lower bound
-        r += 1
-        if pairs == 0:
-            if threshold < np.inf:
-                threshold = np.inf  # next round: every stale cluster
-                continue
-            # Stale neighbours tied with a smaller id can hide every
-            # reciprocal pair; fresh neighbours always have one.
+    n_todo = 0
+    for t in range(m):
+        x = live[t]
+        if stale[x] and nn_cost[x] <= threshold:
+            todo[n_todo] = x
+            n_todo += 1
+    return n_todo
+
+
+@njit(cache=NUMBA_CACHE)
+def ward_merge(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
+               box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
+               todo, n_todo, changed, merged, searched, state, a, b, h, rnd, all_stale):
+    """After a neighbour batch over todo[:n_todo]: merge every reciprocal pair
+    of exact neighbours, update candidates, boxes and staleness, compact
+    ``live``; returns the number of pairs merged (see ``ward_todo``).
+
+    When a round over every stale cluster (``all_stale``) finds no pair,
+    stale neighbours tied with a smaller id hid them: every live cluster
+    is marked stale for the next round (fresh neighbours always have a pair).
+    """
+    k = state[0]
+    m = state[1]
+    r = state[2]
+    for t in range(n_todo):
+        stale[todo[t]] = False
+        if searched[t]:
+            state[3] += 1
+    pairs = 0
+    for t in range(m):
+        x = live[t]
+        y = nn[x]
+        if x < y and not stale[x] and not stale[y] and nn[y] == x:
+            a[k] = ids[x]
+            b[k] = ids[y]
+            h[k] = np.sqrt(2.0 * nn_cost[x])
+            rnd[k] = r
+            merged[2 * pairs] = x
+            merged[2 * pairs + 1] = y
+            k += 1
+            pairs += 1
+            wx = w[x]
+            wy = w[y]
+            total = wx + wy
+            for f in range(C.shape[1]):
+                C[y, f] = (wx * C[x, f] + wy * C[y, f]) / total
+            w[y] = total
+            if ids[x] > ids[y]:
+                ids[y] = ids[x]
+            alive[x] = False
+            into[x] = y
+            changed[y] = True
+            stale[y] = True  # its merge cost stays in nn_cost: a lower bound
+    state[2] = r + 1
+    if pairs == 0:
+        if all_stale:
             for t in range(m):
                 stale[live[t]] = True
+        return 0
+    for t in range(pairs):
+        merge_candidates(C, w, alive, ids, into, cand, bound, merged[2 * t], merged[2 * t + 1])
+    for t in range(2 * pairs):
+        refit_path(C, w, alive, node_lo, node_hi, node_left, node_parent, slot_leaf,
+                   box_lo, box_hi, node_wmin, node_count, merged[t])
+    kept = 0
+    for t in range(m):
+        x = live[t]
+        if not alive[x]:
             continue
-        threshold = 0.0  # next round computes it from the bounds
-        for t in range(pairs):
-            merge_candidates(C, w, alive, ids, into, cand, bound, merged[2 * t], merged[2 * t + 1])
-        for t in range(2 * pairs):
-            refit_path(C, w, alive, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                       box_lo, box_hi, node_wmin, node_count, merged[t])
-        kept = 0
-        for t in range(m):
-            x = live[t]
-            if not alive[x]:
-                continue
-            live[kept] = x
-            kept += 1
-            y = nn[x]
-            if not stale[x] and (not alive[y] or changed[y]):
-                stale[x] = True
-        for t in range(pairs):
-            changed[merged[2 * t + 1]] = False
-        m = kept
+        live[kept] = x
+        kept += 1
+        y = nn[x]
+        if not stale[x] and (not alive[y] or changed[y]):
+            stale[x] = True
+    for t in range(pairs):
+        changed[merged[2 * t + 1]] = False
     state[0] = k
-    state[1] = m
-    state[2] = r
-    return k
+    state[1] = kept
+    return pairs
