@@ -581,3 +581,17 @@ def test_tie_rule_closest_pair_smallest_slots():
         Z = linkage(y, method)
         assert Z[0, :2].tolist() == [0, 1], method
         np.testing.assert_array_equal(linkage(y, method), Z)
+
+
+@pytest.mark.parametrize("method", ["complete", "average", "weighted", "centroid", "median", "flexible"])
+def test_parallel_column_pass_gives_the_same_merges(method, monkeypatch):
+    # The generic algorithm's parallel column pass starts at 2 048 slots;
+    # lowered here so that a small problem runs through it.
+    linkage_module = importlib.import_module("hclust.linkage")
+    X = blobs(300, 4, seed=12)
+    serial = linkage(X, method, n_jobs=1, algorithm="matrix")
+    monkeypatch.setattr(linkage_module, "_PARALLEL_COLUMN", 16)
+    parallel = linkage(X, method, n_jobs=2, algorithm="matrix")
+    np.testing.assert_array_equal(parallel, serial)
+    if method != "flexible":
+        assert_same_tree(parallel, sch.linkage(X, method))

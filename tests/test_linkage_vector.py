@@ -198,3 +198,22 @@ def test_vector_average_sqeuclidean_weights_and_duplicates():
     repeated = np.repeat(X, counts, axis=0)
     Z_dup = linkage(repeated, "average", metric="sqeuclidean", algorithm="vector")
     np.testing.assert_allclose(Z_dup[Z_dup[:, 2] > 0, 2], Z_w[:, 2], rtol=1e-10)
+
+
+def test_vector_ward_tie_rule_on_a_line():
+    # 1 is equally near 0 and 2: its neighbour is 0 (the smaller largest
+    # row index), so {0, 1} merges in round one, {2, 3} in round two.
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    Z = linkage(X, "ward", algorithm="vector")
+    np.testing.assert_array_equal(Z[:2, :2], [[0, 1], [2, 3]])
+    np.testing.assert_allclose(Z[:2, 2], [1.0, 1.0])
+
+
+def test_vector_ward_ties_on_a_grid_are_deterministic():
+    g = np.arange(12.0)
+    X = np.array([[a, b] for a in g for b in g])  # every neighbour at distance 1 ties
+    Z1 = linkage(X, "ward", algorithm="vector", n_jobs=1)
+    Z2 = linkage(X, "ward", algorithm="vector", n_jobs=2)
+    np.testing.assert_array_equal(Z1, Z2)
+    assert sch.is_valid_linkage(Z1)
+    assert np.all(np.diff(Z1[:, 2]) >= 0)

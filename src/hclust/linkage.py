@@ -207,8 +207,12 @@ def linkage(
     distance, then smaller index, then larger index (a strict order, so its
     tree is unique and the same for any number of threads), and equal
     heights merge in that order. Either way the clusters at every height
-    are those of scipy. Merges of equal height keep the
-    order in which they were made. The same input always gives the same
+    are those of scipy. Ward on observations (the vector engine) merges
+    reciprocal nearest neighbours in rounds: among equally near clusters a
+    cluster's neighbour is the one whose largest row index is smallest, and
+    its merges of equal height are listed by round, then by the smaller of
+    the two clusters' largest row indices. Other merges of equal height keep
+    the order in which they were made. The same input always gives the same
     ``Z``, whatever ``n_jobs``.
 
     References
@@ -265,7 +269,7 @@ def linkage(
             else:
                 _check_matrix_memory(n, method, copy=True)
                 D = data.copy()
-            a, b, h = _run_matrix(D, n, method, beta, w, progress)
+            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads)
 
     Z = merges_to_linkage(a, b, h, np.ones(n))
     if optimal_ordering:
@@ -500,6 +504,11 @@ def _sorted_merges(
     return a[order], b[order], h[order]
 
 
+#: Slots before the merged one from which the generic algorithm's column
+#: pass runs on all threads.
+_PARALLEL_COLUMN = 2_048
+
+
 def _run_matrix(
     D: FloatArray,
     n: int,
@@ -507,6 +516,7 @@ def _run_matrix(
     beta: float,
     w: FloatArray | None,
     progress: ProgressCallback | None,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
     """Merges from a condensed matrix ``D`` (owned: modified, except for single)."""
     offsets = _lw.row_offsets(n)
@@ -558,10 +568,14 @@ def _run_matrix(
     pos = np.full(n, -1, dtype=np.int64)
     heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
     state = np.array([heap_size, n, 0], dtype=np.int64)
+    # The column pass goes parallel where a merge reads enough of the matrix
+    # to pay for waking the threads (same merges either way).
+    run = _generic.generic_run_parallel if threads > 1 and n >= 2 * _PARALLEL_COLUMN else _generic.generic_run
+    flag = np.zeros(n, dtype=np.uint8)
     while done < n - 1 and budget[0] >= 0:
-        done = _generic.generic_run(
+        done = run(
             D, offsets, size, active, neighbour, mindist, heap, pos, state,
-            a, b, h, code, beta, min(n - 1, done + step), budget,
+            a, b, h, code, beta, min(n - 1, done + step), budget, flag, _PARALLEL_COLUMN,
         )
         report()
     if done < n - 1:

@@ -7,7 +7,7 @@ slot of the larger index; merges are produced in order and never re-sorted.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from .lance_williams import lw_update, position_of, remove_active, scan_nearest
@@ -104,35 +104,65 @@ def generic_init(D, offsets, active, m, neighbour, mindist, heap, pos):
     return size
 
 
-@njit(cache=NUMBA_CACHE)
+@njit(cache=NUMBA_CACHE, inline="always")
 def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist, heap, pos,
-                                 heap_size, x, y, d_xy, method, beta):
+                                 heap_size, x, y, d_xy, method, beta, flag, par_min):
     """Write distances to the union of x < y into slot y and keep the neighbour list.
 
     One pass over column and row y (Muellner 2011, Fig. 3, lines 23-31):
     slots before y take y as neighbour where it is nearer (a decrease of
     their key), a neighbour x becomes y (still a lower bound); y's own
     neighbour among later slots is found in the same pass. Returns the heap size.
+
+    From ``par_min`` slots before y the column pass (strided reads: the
+    cost of the whole algorithm) runs in a ``prange`` loop, which is
+    parallel when the caller is compiled with parallel=True; it flags the
+    slots whose neighbour changes, and a serial pass updates them in slot
+    order, so the heap sees the same updates as in the serial loop.
     """
     n_x = size[x]
     n_y = size[y]
     px = position_of(active, m, x)
     py = position_of(active, m, y)
-    for t in range(py):
-        if t == px:
-            continue
-        z = active[t]
-        if t < px:
-            d_zx = D[offsets[z] + x]
-        else:
-            d_zx = D[offsets[x] + z]
-        d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
-        D[offsets[z] + y] = d
-        if neighbour[z] == x:
-            neighbour[z] = y
-        if d < mindist[z]:
-            neighbour[z] = y
-            heap_update(heap, pos, mindist, z, d, heap_size)
+    if py >= par_min:
+        for t in prange(py):
+            if t != px:
+                z = active[t]
+                if t < px:
+                    d_zx = D[offsets[z] + x]
+                else:
+                    d_zx = D[offsets[x] + z]
+                d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
+                D[offsets[z] + y] = d
+                if neighbour[z] == x or d < mindist[z]:
+                    flag[t] = 1
+        for t in range(py):
+            if flag[t] == 0:
+                continue
+            flag[t] = 0
+            z = active[t]
+            d = D[offsets[z] + y]
+            if neighbour[z] == x:
+                neighbour[z] = y
+            if d < mindist[z]:
+                neighbour[z] = y
+                heap_update(heap, pos, mindist, z, d, heap_size)
+    else:
+        for t in range(py):
+            if t == px:
+                continue
+            z = active[t]
+            if t < px:
+                d_zx = D[offsets[z] + x]
+            else:
+                d_zx = D[offsets[x] + z]
+            d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
+            D[offsets[z] + y] = d
+            if neighbour[z] == x:
+                neighbour[z] = y
+            if d < mindist[z]:
+                neighbour[z] = y
+                heap_update(heap, pos, mindist, z, d, heap_size)
     ox = offsets[x]
     oy = offsets[y]
     best = -1
@@ -154,9 +184,8 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
     return heap_size
 
 
-@njit(cache=NUMBA_CACHE)
-def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
-                a, b, h, method, beta, k_stop, budget):
+def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
+                 a, b, h, method, beta, k_stop, budget, flag, par_min):
     """Run merges until ``state[2] == k_stop`` or the budget runs out; resumable.
 
     state : int64[3] (heap size, number active, merges done). ``mindist`` is a
@@ -166,7 +195,9 @@ def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
     in the worst case); when it drops below 0 the run stops with a
     consistent state. Ties: the heap orders equal keys by slot, neighbours
     are the smallest equally near slot, so the lexicographically smallest
-    closest pair of slots merges first.
+    closest pair of slots merges first. flag : uint8[n] zeros, scratch;
+    par_min: see ``_merge_and_update_neighbours`` (``generic_run_parallel``
+    runs that pass on all threads; both give the same merges).
     """
     heap_size = state[0]
     m = state[1]
@@ -193,7 +224,7 @@ def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
         h[k] = d_xy
         heap_size = _merge_and_update_neighbours(
             D, offsets, size, active, m, neighbour, mindist, heap, pos,
-            heap_size, x, y, d_xy, method, beta,
+            heap_size, x, y, d_xy, method, beta, flag, par_min,
         )
         size[y] = size[x] + size[y]
         size[x] = 0.0
@@ -203,3 +234,7 @@ def generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
     state[1] = m
     state[2] = k
     return k
+
+
+generic_run = njit(cache=NUMBA_CACHE)(_generic_run)
+generic_run_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_generic_run)
