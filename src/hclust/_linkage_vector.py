@@ -12,8 +12,11 @@ from ._typing import FloatArray, ProgressCallback
 _MERGES_PER_CALL = 2_000
 
 
-#: Above this dimension a kd-tree prunes too little to beat a full scan.
-_TREE_MAX_DIM = 16
+#: Above this dimension vector ward scans the live clusters instead of the
+#: kd-tree. Measured at n = 10 000: the tree was 5-8x faster than the scan
+#: on blobs with d = 32, 64 and 128, and 1.4x slower on uniform noise with
+#: d = 16 and 32 (no structure to prune with).
+_TREE_MAX_DIM = 128
 
 #: Below this many clusters vector ward finishes in one stage (no rebuild).
 _REBUILD_MIN = 256
