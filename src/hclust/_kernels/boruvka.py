@@ -462,15 +462,10 @@ def _box_bound(q, box_lo, box_hi, k):
     acc = 0.0
     for f in range(q.shape[0]):
         x = q[f]
-        lo = box_lo[k, f]
-        if x < lo:
-            diff = x - lo
-            acc += diff * diff
-        else:
-            hi = box_hi[k, f]
-            if x > hi:
-                diff = x - hi
-                acc += diff * diff
+        # branch-free: at most one of the two differences is positive, and
+        # lo - x squares to the same value as x - lo
+        diff = max(box_lo[k, f] - x, 0.0) + max(x - box_hi[k, f], 0.0)
+        acc += diff * diff
     return acc
 
 
@@ -561,12 +556,9 @@ def _box_box_bound(box_lo, box_hi, a, k):
     """Squared gap between boxes a and k, never above a distance between their points."""
     acc = 0.0
     for f in range(box_lo.shape[1]):
-        if box_hi[a, f] < box_lo[k, f]:
-            diff = box_hi[a, f] - box_lo[k, f]
-            acc += diff * diff
-        elif box_hi[k, f] < box_lo[a, f]:
-            diff = box_lo[a, f] - box_hi[k, f]
-            acc += diff * diff
+        # branch-free: at most one of the two gaps is positive
+        diff = max(box_lo[k, f] - box_hi[a, f], 0.0) + max(box_lo[a, f] - box_hi[k, f], 0.0)
+        acc += diff * diff
     return acc
 
 

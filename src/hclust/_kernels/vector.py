@@ -408,26 +408,27 @@ def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
     8578) and ``ward_merge``. ``all_stale``: every stale cluster, not only
     those within the quantile.
 
-    C : float64[m, d] centroids by slot, slots in kd-tree order (modified);
-    w : float64[m] weights (modified); alive : bool[m]; ids : int64[m], the
-    observation that names each slot's cluster (ties go to the smaller id; a
-    merged cluster keeps the larger id); live : int64[m], live slots in
-    ``live[:state[2]]``; nn/nn_cost : each live slot's nearest neighbour and
-    Ward cost, exact unless ``stale``, when nn_cost is a lower bound of it;
-    cand : int64[m, K], bound : float64[m], each slot's candidate list (see
-    below); into : int64[m], the slot a dead slot merged into; todo,
-    merged : int64[m], changed, searched : bool[m], keys : float64[m]
-    scratch; state : int64[4] (merges
-    done, live count, rounds done, neighbour searches done); a, b, h, rnd : merge records
-    (observation ids of the two clusters, height, round), indexed by the
-    merge count. A merged cluster keeps the larger slot.
+    The arrays these three share: C : float64[m, d] centroids by slot,
+    slots in kd-tree order (modified); w : float64[m] weights (modified);
+    alive : bool[m]; ids : int64[m], the row that names each slot's
+    cluster, its largest row (neighbour ties go to the smaller id);
+    live : int64[m], live slots in ``live[:state[1]]``; nn/nn_cost : each
+    live slot's nearest neighbour and Ward cost, exact unless ``stale``,
+    when nn_cost is a lower bound of it; cand : int64[m, K], bound :
+    float64[m], each slot's candidate list (see below); into : int64[m],
+    the slot a dead slot merged into; todo, merged : int64[m], changed,
+    searched : bool[m], keys : float64[m] scratch; state : int64[4]
+    (merges done, live count, rounds done, neighbour searches done);
+    a, b, h, rnd : merge records (row ids of the two clusters, height,
+    round), indexed by the merge count. A merged cluster keeps the larger
+    slot.
 
     Lower bounds: a cluster's nearest-neighbour cost never decreases while it
     lives (Ward is reducible: the cost to a union is at least the smaller of
     the costs to its parts), so a stale cost stays a lower bound, and a new
     union's own merge cost is a lower bound of its neighbour cost. Each round
     recomputes only the stale clusters whose bound is at most the
-    ``quantile`` of all live bounds and costs; the others wait, as their
+    ``quantile`` of the stale bounds; the others wait, as their
     neighbourhood is likely to change again before they merge. Any
     reciprocal pair of exact neighbours may merge (Ward is reducible), so
     waiting never changes the tree.
