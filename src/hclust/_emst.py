@@ -34,7 +34,7 @@ def euclidean_mst(
     progress : callable, optional
         ``progress(done, total)`` after every round, with ``done`` edges found
         out of ``total = n - 1``.
-    leaf_size : int, default 32
+    leaf_size : int, default 16
         Points per kd-tree leaf.
     n_neighbors : int, optional
         Nearest neighbours kept per point from the first round; later rounds

@@ -42,8 +42,9 @@ from numba import njit, prange
 from .._config import NUMBA_CACHE
 from .unionfind import uf_find
 
-#: Default number of points per leaf.
-LEAF_SIZE = 32
+#: Default number of points per leaf (16 measured 10% faster than 32 at
+#: 100k x 8, 100k x 16 and 1M x 2 once the box bounds were branch-free).
+LEAF_SIZE = 16
 #: Queries per parallel work item (consecutive in tree order: nearby points).
 BLOCK = 256
 #: Leaves per parallel work item of the leaf-batched search.
