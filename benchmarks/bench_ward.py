@@ -9,7 +9,8 @@ algorithm="vector")`` and ``fastcluster.linkage_vector(X, "ward")`` (O(n^2)
 time, skipped above --skip-peer-above). It prints seconds, peak resident
 memory above the starting point, the ratio (fastcluster time / hclust time,
 > 1 means hclust is faster), whether both trees agree (merges equal, heights
-within 1e-12 relative) and the exponent of time growth between sizes.
+within 1e-12 relative), the exponent of time growth between sizes, and
+hclust's nearest-neighbour searches per merge and rounds of merges.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     import numba
 
     import hclust
+    from hclust import _linkage_vector
 
     print(
         f"hclust {hclust.__version__}, fastcluster {fastcluster.__version__}, "
@@ -48,7 +50,7 @@ def main() -> None:
     hclust.linkage(blobs(3000, 8), "ward", algorithm="vector")  # compile or load the cache
     header = (
         f"{'n x d':>12} | {'hclust':>8} {'memory':>8} | {'fastcl.':>8} {'memory':>8} {'ratio':>6} | "
-        f"same tree | growth"
+        f"same tree | growth  | searches/merge rounds"
     )
     print(header)
     print("-" * len(header))
@@ -56,6 +58,7 @@ def main() -> None:
     for n, d in args.sizes:
         X = blobs(n, d)
         Z, t_h, m_h = measure(lambda: hclust.linkage(X, "ward", algorithm="vector"))
+        stats = dict(_linkage_vector._STATS)
         if n <= args.skip_peer_above:
             Z_f, t_f, m_f = measure(lambda: fastcluster.linkage_vector(X, "ward"))
             peer = f"{t_f:8.2f} {gb(m_f):>8} {t_f / t_h:6.2f}"
@@ -69,7 +72,11 @@ def main() -> None:
             n0, t0 = previous[d]
             growth = f"n^{math.log(t_h / t0) / math.log(n / n0):.2f}"
         previous[d] = (n, t_h)
-        print(f"{f'{n}x{d}':>12} | {t_h:8.2f} {gb(m_h):>8} | {peer} | {agree:>9} | {growth}", flush=True)
+        print(
+            f"{f'{n}x{d}':>12} | {t_h:8.2f} {gb(m_h):>8} | {peer} | {agree:>9} | {growth:7} | "
+            f"{stats['searches'] / (n - 1):14.2f} {stats['rounds']:6d}",
+            flush=True,
+        )
         del Z
 
 

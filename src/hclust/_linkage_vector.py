@@ -9,7 +9,7 @@ from ._typing import FloatArray, ProgressCallback
 
 #: Merges between two progress reports of the vector engine (it returns to
 #: Python after every round, where Ctrl-C is seen).
-_MERGES_PER_CALL = 2_000
+_MERGES_PER_REPORT = 2_000
 
 
 #: Above this dimension vector ward scans the live clusters instead of the
@@ -28,7 +28,7 @@ _CANDIDATES = 8
 #: this quantile of all stale bounds (1.0: every stale neighbour).
 _QUANTILE = 0.5
 
-#: Counters of the last vector ward run (for the benchmarks).
+#: Counters of the last vector ward run (printed by benchmarks/bench_ward.py).
 _STATS: dict[str, int] = {}
 
 
@@ -159,7 +159,7 @@ def _ward_unique(
             )
             all_stale = pairs == 0
             done = int(state[0])
-            if progress is not None and done - reported >= _MERGES_PER_CALL:
+            if progress is not None and done - reported >= _MERGES_PER_REPORT:
                 progress(done, n - 1)
                 reported = done
         if progress is not None:

@@ -105,6 +105,30 @@ def generic_init(D, offsets, active, m, neighbour, mindist, heap, pos):
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
+def _column_update(D, offsets, size, active, t, px, x, y, d_xy, n_x, n_y, method, beta):
+    """Distance from the slot at position t < py to the union of x and y,
+    written into slot y; returns (slot, distance)."""
+    z = active[t]
+    if t < px:
+        d_zx = D[offsets[z] + x]
+    else:
+        d_zx = D[offsets[x] + z]
+    d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
+    D[offsets[z] + y] = d
+    return z, d
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _take_union(neighbour, mindist, heap, pos, heap_size, z, x, y, d):
+    """Slot z's neighbour list after x merged into y (d: z's distance to the union)."""
+    if neighbour[z] == x:
+        neighbour[z] = y
+    if d < mindist[z]:
+        neighbour[z] = y
+        heap_update(heap, pos, mindist, z, d, heap_size)
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
 def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist, heap, pos,
                                  heap_size, x, y, d_xy, method, beta, flag, par_min):
     """Write distances to the union of x < y into slot y and keep the neighbour list.
@@ -127,42 +151,19 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
     if py >= par_min:
         for t in prange(py):
             if t != px:
-                z = active[t]
-                if t < px:
-                    d_zx = D[offsets[z] + x]
-                else:
-                    d_zx = D[offsets[x] + z]
-                d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
-                D[offsets[z] + y] = d
+                z, d = _column_update(D, offsets, size, active, t, px, x, y, d_xy, n_x, n_y, method, beta)
                 if neighbour[z] == x or d < mindist[z]:
                     flag[t] = 1
         for t in range(py):
-            if flag[t] == 0:
-                continue
-            flag[t] = 0
-            z = active[t]
-            d = D[offsets[z] + y]
-            if neighbour[z] == x:
-                neighbour[z] = y
-            if d < mindist[z]:
-                neighbour[z] = y
-                heap_update(heap, pos, mindist, z, d, heap_size)
+            if flag[t] != 0:
+                flag[t] = 0
+                z = active[t]
+                _take_union(neighbour, mindist, heap, pos, heap_size, z, x, y, D[offsets[z] + y])
     else:
         for t in range(py):
-            if t == px:
-                continue
-            z = active[t]
-            if t < px:
-                d_zx = D[offsets[z] + x]
-            else:
-                d_zx = D[offsets[x] + z]
-            d = lw_update(method, d_zx, D[offsets[z] + y], d_xy, n_x, n_y, size[z], beta)
-            D[offsets[z] + y] = d
-            if neighbour[z] == x:
-                neighbour[z] = y
-            if d < mindist[z]:
-                neighbour[z] = y
-                heap_update(heap, pos, mindist, z, d, heap_size)
+            if t != px:
+                z, d = _column_update(D, offsets, size, active, t, px, x, y, d_xy, n_x, n_y, method, beta)
+                _take_union(neighbour, mindist, heap, pos, heap_size, z, x, y, d)
     ox = offsets[x]
     oy = offsets[y]
     best = -1

@@ -444,7 +444,7 @@ def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
     """
     m = state[1]
     threshold = np.inf
-    if not all_stale and quantile < 1.0:
+    if not all_stale:
         n_stale = 0
         for t in range(m):
             x = live[t]
