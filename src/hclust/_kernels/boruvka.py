@@ -40,6 +40,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 from .unionfind import uf_find
 
 #: Default number of points per leaf (16 measured 10% faster than 32 at
@@ -339,8 +340,7 @@ def _knn(Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min, out_j,
 #: The k nearest other points of every point (tree positions), sorted by
 #: (squared distance, observation index): out_j int64[n, k] (-1 past the
 #: end when n - 1 < k), out_d2 float64[n, k]. Parallel twin over blocks.
-knn_serial = njit(cache=NUMBA_CACHE)(_knn)
-knn_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_knn)
+knn_serial, knn_parallel = twins(_knn)
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -453,8 +453,7 @@ def _knn_leaves(Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min,
 #: point's k nearest within its leaf bound the search radius of the whole
 #: leaf, whose candidate leaves are gathered once with box-to-box bounds.
 #: Pays in low dimension, where leaves are compact.
-knn_leaves_serial = njit(cache=NUMBA_CACHE)(_knn_leaves)
-knn_leaves_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_knn_leaves)
+knn_leaves_serial, knn_leaves_parallel = twins(_knn_leaves)
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -713,8 +712,7 @@ def _search(Xt, perm, comp, node_lo, node_hi, node_left, box_lo, box_hi, node_co
 #: a leaf inside one component first gathers, with box-to-box bounds, the
 #: leaves that can matter to any of its points. Both twins give the same
 #: per-component minima (pruning is strict, ties keyed by index).
-search_serial = njit(cache=NUMBA_CACHE)(_search)
-search_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_search)
+search_serial, search_parallel = twins(_search)
 
 
 @njit(cache=NUMBA_CACHE)

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 
 # Metric codes understood by ``fill_row``; metrics.py maps names to them.
 EUCLIDEAN = 0
@@ -274,5 +275,4 @@ def _distance_rows(code, AT, BT, bounds, triangular, out, w, p, V, VI, norms_a, 
                 _finish_tile(code, i, lo, acc, acc2, p, norms_a, norms_b, wsum)
 
 
-distance_rows_serial = njit(cache=NUMBA_CACHE, error_model="numpy")(_distance_rows)
-distance_rows_parallel = njit(cache=NUMBA_CACHE, error_model="numpy", parallel=True)(_distance_rows)
+distance_rows_serial, distance_rows_parallel = twins(_distance_rows, error_model="numpy")

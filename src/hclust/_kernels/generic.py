@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 from .lance_williams import lw_update, position_of, remove_active, scan_nearest
 
 
@@ -237,5 +238,4 @@ def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
     return k
 
 
-generic_run = njit(cache=NUMBA_CACHE)(_generic_run)
-generic_run_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_generic_run)
+generic_run, generic_run_parallel = twins(_generic_run)

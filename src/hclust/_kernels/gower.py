@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 
 
 @njit(cache=NUMBA_CACHE)
@@ -60,7 +61,7 @@ def _gower_condensed(X, kinds, weights, out, empty):
     half = (n + 1) // 2
     for t in prange(half):
         for side in range(2):
-            i = t if side == 0 else n - 1 - t
+            i = t + side * (n - 1 - 2 * t)  # row t, then row n - 1 - t (integer: parfor typing)
             if side == 1 and i == t:
                 break
             start = i * n - (i * (i + 1)) // 2 - i - 1
@@ -99,7 +100,7 @@ def _gower_square(X, kinds, weights, out, empty):
     half = (n + 1) // 2
     for t in prange(half):
         for side in range(2):
-            i = t if side == 0 else n - 1 - t
+            i = t + side * (n - 1 - 2 * t)  # row t, then row n - 1 - t (integer: parfor typing)
             if side == 1 and i == t:
                 break
             out[i, i] = 0.0
@@ -113,9 +114,6 @@ def _gower_square(X, kinds, weights, out, empty):
             empty[i] = count
 
 
-gower_condensed_serial = njit(cache=NUMBA_CACHE)(_gower_condensed)
-gower_condensed_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_gower_condensed)
-gower_cross_serial = njit(cache=NUMBA_CACHE)(_gower_cross)
-gower_cross_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_gower_cross)
-gower_square_serial = njit(cache=NUMBA_CACHE)(_gower_square)
-gower_square_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_gower_square)
+gower_condensed_serial, gower_condensed_parallel = twins(_gower_condensed)
+gower_cross_serial, gower_cross_parallel = twins(_gower_cross)
+gower_square_serial, gower_square_parallel = twins(_gower_square)

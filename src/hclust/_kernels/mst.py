@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 
 # Vector metrics computed on the fly; codes shared with hclust.linkage.
 VEC_EUCLIDEAN = 0
@@ -151,5 +152,4 @@ def _prim_vectors_run(X, outside, dist, parent, state, a, b, h, k_stop, metric, 
 #: Prim on vectors (distances on the fly, O(n d) memory); resumable like
 #: ``prim_condensed_run``. X : float64[n, d] C-contiguous; metric : VEC_* code;
 #: n_chunks : scan blocks per step (1 for the serial twin).
-prim_vectors_run_serial = njit(cache=NUMBA_CACHE)(_prim_vectors_run)
-prim_vectors_run_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_prim_vectors_run)
+prim_vectors_run_serial, prim_vectors_run_parallel = twins(_prim_vectors_run)

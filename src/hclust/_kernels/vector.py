@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 
 LEAF_SIZE = 32
 # Lower bounds are computed in floating point: shrink them slightly so that
@@ -340,8 +341,7 @@ def _nearest_batch(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left,
         nn_cost[x] = c
 
 
-nearest_batch_serial = njit(cache=NUMBA_CACHE)(_nearest_batch)
-nearest_batch_parallel = njit(cache=NUMBA_CACHE, parallel=True)(_nearest_batch)
+nearest_batch_serial, nearest_batch_parallel = twins(_nearest_batch)
 
 
 @njit(cache=NUMBA_CACHE)
