@@ -173,6 +173,26 @@ def test_vector_centroid_progress_and_duplicates():
     assert sch.is_valid_linkage(Z) and (Z[:80, 2] == 0).all()
 
 
+def test_vector_centroid_leaves_one_feature_input_alone():
+    # the engine keeps feature-major centres; for d = 1 the transpose of the
+    # input is contiguous already and must still be copied before merging
+    X = noise(50, 1, seed=4)
+    before = X.copy()
+    linkage(X, "centroid", algorithm="vector")
+    np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("method", ["centroid", "median"])
+def test_vector_centroid_parallel_start_matches_serial_and_scipy(method):
+    # 4 200 rows reach the parallel start (every cluster's nearest neighbour)
+    import hclust._linkage_vector as vector_module
+
+    X = blobs(vector_module._CENTROID_PARALLEL_FROM + 104, 5, seed=21)
+    Z = linkage(X, method, algorithm="vector", n_jobs=2)
+    np.testing.assert_array_equal(Z, linkage(X, method, algorithm="vector", n_jobs=1))
+    assert_same_tree(Z, sch.linkage(X, method))
+
+
 # --------------------------------------------------------------------------- average on squared distances
 @pytest.mark.parametrize(
     ("make", "n", "d"),

@@ -183,12 +183,18 @@ def _ward_unique(
     return a[order], b[order], h[order]
 
 
+#: Observations from which the centroid/median start (every cluster's
+#: nearest neighbour, n^2 d / 2 work) runs on all threads.
+_CENTROID_PARALLEL_FROM = 4_096
+
+
 def centroid_vectors(
     X: FloatArray,
     weights: FloatArray | None,
     method: str,
     progress: ProgressCallback | None,
     work_per_call: int = 1 << 26,
+    threads: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
     """Centroid, median (WPGMC) or average-on-squared-Euclidean merges from observations.
 
@@ -204,7 +210,9 @@ def centroid_vectors(
         "average_sq": _centroid.MODE_AVERAGE_SQ,
     }[method]
     n = X.shape[0]
-    C = np.array(X, dtype=np.float64, order="C", copy=True)
+    # feature-major (a scan runs across clusters, one feature at a time); a
+    # copy always (for d = 1 the transpose is already contiguous: a view)
+    C = np.array(np.asarray(X, dtype=np.float64).T, order="C", copy=True)
     S = np.zeros(n)
     w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64, copy=True)
     live = np.arange(n, dtype=np.int64)
@@ -213,7 +221,9 @@ def centroid_vectors(
     key = np.empty(n)
     heap = np.empty(n, dtype=np.int64)
     pos = np.empty(n, dtype=np.int64)
-    _centroid.centroid_init(C, live, nn, key, heap, pos)
+    parallel = threads > 1 and n >= _CENTROID_PARALLEL_FROM
+    init = _centroid.centroid_init_parallel if parallel else _centroid.centroid_init_serial
+    init(C, S, live, nn, key, heap, pos)
     state = np.array([n, n, 0], dtype=np.int64)
     buf = np.empty(n)
     a = np.empty(n - 1, dtype=np.int64)

@@ -260,7 +260,7 @@ def linkage(
             from ._linkage_vector import centroid_vectors
 
             kind_of = "average_sq" if method == "average" else method
-            a, b, h = centroid_vectors(data, w, kind_of, progress, _WORK_PER_CALL)
+            a, b, h = centroid_vectors(data, w, kind_of, progress, _WORK_PER_CALL, threads)
         else:
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs)
