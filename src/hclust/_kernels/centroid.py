@@ -34,8 +34,8 @@ MODE_CENTROID = 0
 MODE_MEDIAN = 1
 MODE_AVERAGE_SQ = 2
 
-#: Clusters per block of a distance scan (a block of ``buf`` stays in L1
-#: while the features are added one after the other).
+#: Clusters per block of a distance scan (the block's sums stay in L1 while
+#: the features are added one after the other).
 BLOCK = 512
 
 
@@ -179,7 +179,7 @@ def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_sto
             for k in range(dim):
                 A[k, ry] = A[k, rx] + (A[k, ry] - A[k, rx]) * share
         w[y] = w[x] + w[y]
-        # drop slot x: the last packed row takes its place
+        # drop slot x: the last packed column takes its place
         size = heap_remove(heap, pos, key, x, size)
         m -= 1
         last = live[m]
@@ -214,4 +214,3 @@ def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_sto
     state[1] = size
     state[2] = done
     return done
-
