@@ -184,7 +184,7 @@ def _ward_unique(
 
 
 #: Observations from which the centroid/median start (every cluster's
-#: nearest neighbour, n^2 d / 2 work) runs on all threads.
+#: nearest neighbour by a full scan each, n^2 d work) runs on all threads.
 _CENTROID_PARALLEL_FROM = 4_096
 
 
