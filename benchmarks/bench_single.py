@@ -3,14 +3,17 @@
 Usage: python benchmarks/bench_single.py [--sizes 10000x8 100000x8 1000000x8 1000000x2 1000000x32]
 
 For every size (n x d, blobs) the script times, in the same process run:
-hclust's Borůvka kd-tree MST (``hclust._emst.euclidean_mst``), the exact
-MST of genieclust (``quitefastmst.mst_euclid``, the engine behind
-``genieclust.Genie``; skipped when not installed),
-``fastcluster.linkage_vector(X, 'single')`` (O(n^2), skipped above
---skip-quadratic-above) and hclust's Prim engine (``linkage._single_vectors``,
-O(n^2), same limit). It prints seconds, peak resident memory above the
-starting point, ratios (peer time / Borůvka time, > 1 means Borůvka is
-faster) and whether each peer's tree has the same total length.
+hclust's Borůvka MST (``hclust._emst.euclidean_mst``) and its whole single
+linkage (``hclust.linkage(X, "single")``: the MST, then ``Z``); the exact
+MST of genieclust's engine (``quitefastmst.mst_euclid``, compared with the
+Borůvka MST) and ``genieclust.Genie(gini_threshold=1.0).fit(X)`` (single
+linkage cut into 12 clusters, compared with hclust.linkage), each skipped
+when not installed; ``fastcluster.linkage_vector(X, 'single')`` (O(n^2),
+skipped above --skip-quadratic-above, compared with hclust.linkage) and
+hclust's Prim engine (``linkage._single_vectors``, O(n^2), same limit). It
+prints seconds, peak resident memory above the starting point, ratios (peer
+time / hclust time, > 1 means hclust is faster) and whether each peer's
+tree has the same total length (Genie: the same 12 clusters as cutting Z).
 """
 
 from __future__ import annotations
@@ -69,11 +72,16 @@ def main() -> None:
         import quitefastmst
     except ImportError:
         quitefastmst = None
+    try:
+        import genieclust
+    except ImportError:
+        genieclust = None
 
     threads = args.threads or numba.config.NUMBA_NUM_THREADS
     if quitefastmst is not None:
         quitefastmst.omp_set_num_threads(threads)
-    genie = "quitefastmst " + quitefastmst.__version__ if quitefastmst is not None else "genieclust: not installed"
+    genie = "quitefastmst " + quitefastmst.__version__ if quitefastmst is not None else "quitefastmst: not installed"
+    genie += ", genieclust " + genieclust.__version__ if genieclust is not None else ", genieclust: not installed"
     print(
         f"hclust {hclust.__version__}, fastcluster {fastcluster.__version__}, {genie}, "
         f"numba {numba.__version__} ({threads} threads); blobs"
@@ -86,43 +94,63 @@ def main() -> None:
             warm = blobs(30_000, warm_d)
             euclidean_mst(warm, threads)
             euclidean_mst(warm[:100], 1)
+            hclust.linkage(warm, "single", n_jobs=threads)
         for warm_n in (100, 25_000):  # Prim's serial and parallel scans (n * d >= 200 000)
             hclust_linkage._single_vectors(blobs(warm_n, 8), _mst.VEC_EUCLIDEAN, threads, None)
 
         header = (
-            f"{'n':>8} {'d':>3} | {'boruvka':>7} {'memory':>8} | {'genie':>7} {'memory':>8} {'ratio':>6} | "
-            f"{'fastcl.':>7} {'memory':>8} {'ratio':>6} | {'prim':>7} {'ratio':>6} | same total"
+            f"{'n':>8} {'d':>3} | {'mst':>6} {'memory':>8} | {'qfm':>6} {'memory':>8} {'ratio':>5} | "
+            f"{'Z':>6} {'memory':>8} | {'genie':>6} {'memory':>8} {'ratio':>5} | "
+            f"{'fastcl':>6} {'ratio':>5} | {'prim':>6} {'ratio':>5} | same"
         )
         print(header)
         print("-" * len(header))
+        blank = f"{'-':>6} {'-':>8} {'-':>5}"
         for n, d in args.sizes:
             X = blobs(n, d)
             (_, _, h), t_b, m_b = measure(lambda: euclidean_mst(X, threads))
             total = h.sum()
             same = []
-            genie_cols = f"{'-':>7} {'-':>8} {'-':>6}"
+            qfm_cols = blank
             if quitefastmst is not None:
-                (w, _), t_g, m_g = measure(lambda: quitefastmst.mst_euclid(X))
-                genie_cols = f"{t_g:7.2f} {gb(m_g):>8} {t_g / t_b:6.2f}"
+                (w, _), t_q, m_q = measure(lambda: quitefastmst.mst_euclid(X))
+                qfm_cols = f"{t_q:6.2f} {gb(m_q):>8} {t_q / t_b:5.2f}"
                 same.append(np.isclose(w.sum(), total, rtol=1e-9, atol=0))
-            fast_cols = f"{'-':>7} {'-':>8} {'-':>6}"
-            prim_cols = f"{'-':>7} {'-':>6}"
+                del w
+            Z, t_z, m_z = measure(lambda: hclust.linkage(X, "single", n_jobs=threads))
+            genie_cols = blank
+            if genieclust is not None:
+                labels, t_g, m_g = measure(
+                    lambda: genieclust.Genie(n_clusters=12, gini_threshold=1.0).fit_predict(X)
+                )
+                genie_cols = f"{t_g:6.2f} {gb(m_g):>8} {t_g / t_z:5.2f}"
+                ours = hclust.cut(Z, n_clusters=12)
+                same.append(_same_partition(labels, ours))
+            fast_cols = f"{'-':>6} {'-':>5}"
+            prim_cols = f"{'-':>6} {'-':>5}"
             if n <= args.skip_quadratic_above:
-                Z, t_f, m_f = measure(lambda: fastcluster.linkage_vector(X, "single"))
-                fast_cols = f"{t_f:7.2f} {gb(m_f):>8} {t_f / t_b:6.2f}"
-                same.append(np.isclose(Z[:, 2].sum(), total, rtol=1e-9, atol=0))
-                del Z
+                Z_f, t_f, _ = measure(lambda: fastcluster.linkage_vector(X, "single"))
+                fast_cols = f"{t_f:6.2f} {t_f / t_z:5.2f}"
+                same.append(np.isclose(Z_f[:, 2].sum(), total, rtol=1e-9, atol=0))
+                del Z_f
                 if args.prim:
                     (_, _, h_p), t_p, _ = measure(
                         lambda: hclust_linkage._single_vectors(X, _mst.VEC_EUCLIDEAN, threads, None)
                     )
-                    prim_cols = f"{t_p:7.2f} {t_p / t_b:6.2f}"
+                    prim_cols = f"{t_p:6.2f} {t_p / t_b:5.2f}"
                     same.append(np.isclose(h_p.sum(), total, rtol=1e-9, atol=0))
             print(
-                f"{n:8d} {d:3d} | {t_b:7.2f} {gb(m_b):>8} | {genie_cols} | {fast_cols} | {prim_cols} | "
-                f"{'yes' if all(same) else 'NO'}",
+                f"{n:8d} {d:3d} | {t_b:6.2f} {gb(m_b):>8} | {qfm_cols} | {t_z:6.2f} {gb(m_z):>8} | "
+                f"{genie_cols} | {fast_cols} | {prim_cols} | {'yes' if all(same) else 'NO'}",
                 flush=True,
             )
+            del Z
+
+
+def _same_partition(left: np.ndarray, right: np.ndarray) -> bool:
+    """Whether two label vectors split the points alike (labels may differ)."""
+    pairs = np.unique(np.stack([left, right]), axis=1)
+    return pairs.shape[1] == len(np.unique(left)) == len(np.unique(right))
 
 
 if __name__ == "__main__":

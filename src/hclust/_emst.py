@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernels import boruvka as _boruvka
+from ._kernels import sorting as _sorting
 from ._typing import FloatArray, IntArray, ProgressCallback
 
 #: Up to this dimension the first round's neighbour lists are computed
@@ -93,7 +94,7 @@ def euclidean_mst(
     nn_exact = np.zeros(n, dtype=np.bool_)
     comp_best = np.empty(n)
     lower = np.zeros(n)
-    todo = np.empty(n, dtype=np.int64)
+    leaf_t = np.empty(leaves.shape[0], dtype=np.int64)
     cand_d2 = np.empty(n)
     cand_lo = np.empty(n, dtype=np.int64)
     cand_hi = np.empty(n, dtype=np.int64)
@@ -103,6 +104,8 @@ def euclidean_mst(
     h = np.empty(n - 1)
     parallel = threads > 1 and n >= _PARALLEL_MIN_POINTS
     search = _boruvka.search_parallel if parallel else _boruvka.search_serial
+    prepare = _boruvka.prepare_round_parallel if parallel else _boruvka.prepare_round_serial
+    merge = _boruvka.merge_round_parallel if parallel else _boruvka.merge_round_serial
     if X.shape[1] <= _KNN_BY_LEAVES_MAX_DIM:
         knn = _boruvka.knn_leaves_parallel if parallel else _boruvka.knn_leaves_serial
         knn_last = leaves
@@ -120,28 +123,23 @@ def euclidean_mst(
         knn_last, max_leaf)
     done = 0
     while done < n - 1:
-        n_todo = _boruvka.prepare_round(
-            parent, comp, node_lo, node_hi, node_left, node_comp, knn_j, knn_d2, nn_j, nn_d2,
-            nn_exact, comp_best, lower, todo,
+        prepare(
+            parent, comp, node_lo, node_hi, node_left, node_comp, leaves, knn_j, knn_d2, nn_j,
+            nn_d2, nn_exact, comp_best, lower, need,
         )
-        need[:] = False
-        need[todo[:n_todo]] = True
         search(
             Xt, perm, comp, node_lo, node_hi, node_left, box_lo, box_hi, node_comp, node_min,
             nn_j, nn_d2, nn_exact, comp_best, lower, need, leaves, max_leaf,
         )
-        new_done = _boruvka.merge_round(
-            parent, size, comp, perm, nn_j, nn_d2, a, b, h, done, cand_d2, cand_lo, cand_hi,
-            cand_t,
+        new_done = merge(
+            parent, size, comp, perm, node_lo, node_hi, node_comp, leaves, nn_j, nn_d2, a, b, h,
+            done, cand_d2, cand_lo, cand_hi, cand_t, leaf_t,
         )
         if new_done == done:  # cannot happen on finite input; never loop forever
             raise RuntimeError("euclidean_mst made no progress (non-finite input?)")
         done = new_done
         if progress is not None:
             progress(done, n - 1)
-    # (squared length, a, b) order: a * n + b is a unique key per edge, so an
-    # argsort on it and a stable one on the lengths give it (half the time of
-    # a three-key lexsort at 1M edges)
-    by_pair = np.argsort(a * n + b)
-    order = by_pair[np.argsort(h[by_pair], kind="stable")]
+    # (squared length, a, b) order: a radix sort on the lengths' bits, ties by (a, b)
+    order = _sorting.edge_order(h, a, b)
     return a[order], b[order], np.sqrt(h[order])
