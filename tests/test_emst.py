@@ -298,3 +298,27 @@ def test_parallel_round_start_follows_deep_forests():
         np.testing.assert_array_equal(comp, expected)
         np.testing.assert_array_equal(p, expected)  # flattened for the next round
         assert need.all()
+
+
+@pytest.mark.parametrize("d", [2, 5])
+def test_many_copies_collapse_to_the_same_tree(d):
+    # 40 rows, each 60-90 times: leaves of equal rows would make the searches
+    # quadratic, so the duplicates collapse first; a leaf size that holds
+    # every set of copies keeps them, and both runs give the same edges.
+    rng = np.random.default_rng(15 + d)
+    base = rng.normal(size=(40, d))
+    X = base[rng.permutation(np.repeat(np.arange(40), rng.integers(60, 90, size=40)))]
+    calls: list[int] = []
+    collapsed = euclidean_mst(X, 1, progress=lambda done, total: calls.append(done))
+    kept = euclidean_mst(X, 1, leaf_size=X.shape[0])
+    for left, right in zip(collapsed, kept):
+        np.testing.assert_array_equal(left, right)
+    assert calls == sorted(calls) and calls[-1] == X.shape[0] - 1
+    Z = single_linkage(X)
+    np.testing.assert_array_equal(sch.cophenet(Z), sch.cophenet(sch.linkage(X, "single")))
+
+
+def test_collapse_keeps_signed_zeros_together():
+    X = np.array([[0.0, 1.0], [-0.0, 1.0], [2.0, 0.0]] * 20)
+    a, b, h = euclidean_mst(X, 1)
+    assert np.count_nonzero(h == 0) == 58 and np.count_nonzero(h) == 1

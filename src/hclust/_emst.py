@@ -82,6 +82,11 @@ def euclidean_mst(
     n_nodes = node_lo.shape[0]
     is_leaf = node_left < 0
     max_leaf = int((node_hi - node_lo)[is_leaf].max())
+    if max_leaf > leaf_size:
+        # only equal rows make a leaf this big: searches inside it would be
+        # quadratic in its size, so the duplicates collapse first
+        del Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min
+        return _mst_of_distinct_rows(X, threads, progress, leaf_size, n_neighbors)
     leaves = np.flatnonzero(is_leaf)
     leaves = leaves[np.argsort(node_lo[leaves])]
     need = np.zeros(n, dtype=np.bool_)
@@ -143,3 +148,29 @@ def euclidean_mst(
     # (squared length, a, b) order: a radix sort on the lengths' bits, ties by (a, b)
     order = _sorting.edge_order(h, a, b)
     return a[order], b[order], np.sqrt(h[order])
+
+
+def _mst_of_distinct_rows(
+    X: FloatArray,
+    threads: int,
+    progress: ProgressCallback | None,
+    leaf_size: int,
+    n_neighbors: int | None,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """euclidean_mst with duplicated rows joined to their first occurrence first.
+
+    Under the (squared length, a, b) order each set of equal rows is a star
+    on its smallest index, and between two sets the least edge joins their
+    smallest indices: the tree is the MST of the distinct rows (first
+    occurrences) plus those stars, edge for edge.
+    """
+    from ._linkage_vector import collapse_duplicates
+
+    a, b, h = collapse_duplicates(
+        X, None, progress,
+        lambda Xu, wu, report: euclidean_mst(Xu, threads, report, leaf_size, n_neighbors),
+    )
+    zero = h == 0.0  # the stars, and edges between distinct rows whose length underflows
+    by_pair = np.flatnonzero(zero)[np.lexsort((b[zero], a[zero]))]
+    order = np.concatenate([by_pair, np.flatnonzero(~zero)])
+    return a[order], b[order], h[order]

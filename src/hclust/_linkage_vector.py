@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from ._kernels import vector as _vector
@@ -32,30 +34,32 @@ _QUANTILE = 0.5
 _STATS: dict[str, int] = {}
 
 
-def ward_vectors(
+def collapse_duplicates(
     X: FloatArray,
     weights: FloatArray | None,
-    threads: int,
     progress: ProgressCallback | None,
-    use_tree: bool | None = None,
+    run: Callable[[FloatArray, FloatArray, ProgressCallback | None], tuple[np.ndarray, np.ndarray, FloatArray]],
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
-    """Ward merges (observation, observation, height) from observations, O(n d) memory.
+    """Merges of ``run`` on the distinct rows of X, after zero-height merges of the duplicates.
 
-    Exact duplicate rows collapse first into one weighted row (the first
-    occurrence), joined by merges at height 0; heights come out sorted.
+    Each set of equal rows collapses into its first occurrence (the smallest
+    index), which carries the set's total weight; every other row of the set
+    joins it at height 0, in increasing order of the row. ``run(X_unique,
+    w_unique, progress)`` returns merges (a, b, h) between rows of X_unique,
+    whose row order is that of the first occurrences, so index ties keep
+    going to the smaller original index. ``progress`` counts the zero
+    merges as done. Returns (a, b, h) in original row indices.
     """
     n = X.shape[0]
     unique, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    w = np.ones(n) if weights is None else weights
     if unique.shape[0] == n:
-        return _ward_unique(X, weights, threads, progress, use_tree)
-    # Keep the first occurrences in their original order, so that ties still
-    # go to the smaller original index.
+        return run(X, w, progress)
     order = np.argsort(first, kind="mergesort")
     representatives = first[order]
     rank = np.empty_like(order)
     rank[order] = np.arange(order.shape[0])
     group = rank[inverse.ravel()]
-    w = np.ones(n) if weights is None else weights
     w_unique = np.bincount(group, weights=w, minlength=representatives.shape[0])
     duplicates = np.setdiff1d(np.arange(n), representatives, assume_unique=True)
     dup_a = representatives[group[duplicates]]
@@ -69,17 +73,30 @@ def ward_vectors(
             assert progress is not None
             progress(done + n_dup, n - 1)
 
-        a_u, b_u, h_u = _ward_unique(
-            np.ascontiguousarray(X[representatives]),
-            w_unique,
-            threads,
-            shifted if progress is not None else None,
-            use_tree,
+        a_u, b_u, h_u = run(
+            np.ascontiguousarray(X[representatives]), w_unique, shifted if progress is not None else None
         )
     a = np.concatenate([dup_a, representatives[a_u]]).astype(np.int64)
     b = np.concatenate([duplicates, representatives[b_u]]).astype(np.int64)
     h = np.concatenate([np.zeros(duplicates.shape[0]), h_u])
     return a, b, h
+
+
+def ward_vectors(
+    X: FloatArray,
+    weights: FloatArray | None,
+    threads: int,
+    progress: ProgressCallback | None,
+    use_tree: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray, FloatArray]:
+    """Ward merges (observation, observation, height) from observations, O(n d) memory.
+
+    Exact duplicate rows collapse first into one weighted row (the first
+    occurrence), joined by merges at height 0; heights come out sorted.
+    """
+    return collapse_duplicates(
+        X, weights, progress, lambda Xu, wu, report: _ward_unique(Xu, wu, threads, report, use_tree)
+    )
 
 
 def _ward_unique(
