@@ -114,6 +114,21 @@ def _spread(v, d):
     return (x | (x << np.uint64(2))) & np.uint64(0x1249249249249249)
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _rows_box(Y, lo, hi, box_lo, box_hi):
+    """box_lo/box_hi (float64[d], out) = coordinate-wise min/max of rows lo:hi of Y."""
+    for f in range(Y.shape[1]):
+        box_lo[f] = np.inf
+        box_hi[f] = -np.inf
+    for t in range(lo, hi):
+        for f in range(Y.shape[1]):
+            v = Y[t, f]
+            if v < box_lo[f]:
+                box_lo[f] = v
+            if v > box_hi[f]:
+                box_hi[f] = v
+
+
 @njit(cache=NUMBA_CACHE)
 def morton_codes(X):
     """Z-order codes of the rows of X (d <= 3): coordinates on one square grid, bits interleaved.
@@ -125,16 +140,7 @@ def morton_codes(X):
     n, d = X.shape
     lo = np.empty(d)
     hi = np.empty(d)
-    for f in range(d):
-        lo[f] = X[0, f]
-        hi[f] = X[0, f]
-    for i in range(n):
-        for f in range(d):
-            v = X[i, f]
-            if v < lo[f]:
-                lo[f] = v
-            if v > hi[f]:
-                hi[f] = v
+    _rows_box(X, 0, n, lo, hi)
     span = 0.0
     for f in range(d):
         span = max(span, hi[f] - lo[f])
@@ -231,16 +237,7 @@ def build_tree(X, leaf_size):
             else:
                 by_median[k] = True
         if by_median[k]:
-            for f in range(d):
-                lo_f[f] = np.inf
-                hi_f[f] = -np.inf
-            for t in range(lo, hi):
-                for f in range(d):
-                    v = Xt[t, f]
-                    if v < lo_f[f]:
-                        lo_f[f] = v
-                    if v > hi_f[f]:
-                        hi_f[f] = v
+            _rows_box(Xt, lo, hi, lo_f, hi_f)
             best_f = 0
             best_span = 0.0
             for f in range(d):
@@ -272,20 +269,8 @@ def build_tree(X, leaf_size):
     for k in range(n_nodes - 1, -1, -1):
         left = node_left[k]
         if left < 0:
-            m = n
-            for f in range(d):
-                box_lo[k, f] = np.inf
-                box_hi[k, f] = -np.inf
-            for t in range(node_lo[k], node_hi[k]):
-                if perm[t] < m:
-                    m = perm[t]
-                for f in range(d):
-                    v = Xt[t, f]
-                    if v < box_lo[k, f]:
-                        box_lo[k, f] = v
-                    if v > box_hi[k, f]:
-                        box_hi[k, f] = v
-            node_min[k] = m
+            _rows_box(Xt, node_lo[k], node_hi[k], box_lo[k], box_hi[k])
+            node_min[k] = perm[node_lo[k]:node_hi[k]].min()
         else:
             node_min[k] = min(node_min[left], node_min[left + 1])
             for f in range(d):
@@ -321,13 +306,9 @@ def _prepare_round(parent, comp, node_lo, node_hi, node_left, node_comp, leaves,
     for t in prange(n):
         comp_best[t] = np.inf
         need[t] = _known_candidate(comp, knn_j, knn_d2, nn_j, nn_d2, nn_exact, lower, t)
-    count = 0
     for t in range(n):
         if nn_j[t] >= 0 and nn_d2[t] < comp_best[comp[t]]:
             comp_best[comp[t]] = nn_d2[t]
-        if need[t]:
-            count += 1
-    return count
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -392,7 +373,7 @@ def _known_candidate(comp, knn_j, knn_d2, nn_j, nn_d2, nn_exact, lower, t):
 #: squared distance to foreign points; need : bool[n] (out) the points to
 #: search. A point's nearest foreign point is known when its last one is
 #: still foreign or when its neighbour list holds a foreign point (the
-#: first one is it). Returns the number of points to search.
+#: first one is it).
 prepare_round_serial, prepare_round_parallel = twins(_prepare_round)
 
 
