@@ -173,6 +173,48 @@ def test_vector_centroid_progress_and_duplicates():
     assert sch.is_valid_linkage(Z) and (Z[:80, 2] == 0).all()
 
 
+@pytest.mark.parametrize("method", ["centroid", "median", "average_sq"])
+def test_vector_centroid_duplicates_collapse_to_the_same_tree(method):
+    # collapsed rows keep the slot of their last occurrence and join in the
+    # generic algorithm's tie order: the very Z of the uncollapsed run and of
+    # the matrix engine
+    from hclust._linkage_vector import _centroid_unique, centroid_vectors
+    from hclust.linkage import merges_to_linkage
+
+    rng = np.random.default_rng(17)
+    X = noise(40, 3, seed=17)[rng.integers(0, 40, size=300)]
+    a, b, h = centroid_vectors(X, None, method, None)
+    Z = merges_to_linkage(a, b, h, np.ones(300))
+    Z_plain = merges_to_linkage(*_centroid_unique(X, None, method, None, 1 << 26, 1), np.ones(300))
+    np.testing.assert_array_equal(Z, Z_plain)
+    name, metric = ("average", "sqeuclidean") if method == "average_sq" else (method, "euclidean")
+    Z_matrix = linkage(X, name, metric=metric, algorithm="matrix")
+    np.testing.assert_array_equal(Z[:, [0, 1, 3]], Z_matrix[:, [0, 1, 3]])
+    np.testing.assert_allclose(Z[:, 2], Z_matrix[:, 2], rtol=1e-12, atol=1e-12)
+
+
+def test_vector_centroid_collapse_keeps_weights_and_progress():
+    rng = np.random.default_rng(4)
+    base = noise(25, 2, seed=4)
+    rows = rng.integers(0, 25, size=200)
+    w = rng.integers(1, 4, size=200).astype(float)
+    calls = []
+    Z = linkage(base[rows], "centroid", weights=w, algorithm="vector", progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (199, 199) and all(d <= t for d, t in calls)
+    total = np.bincount(rows, weights=w, minlength=25)
+    used = total > 0
+    Z_w = linkage(base[used], "centroid", weights=total[used], algorithm="matrix")
+    np.testing.assert_allclose(Z[Z[:, 2] > 0, 2], Z_w[:, 2], rtol=1e-12)
+    assert np.count_nonzero(Z[:, 2] == 0) == 200 - used.sum()
+
+
+def test_vector_centroid_all_rows_equal():
+    X = np.ones((6, 3))
+    Z = linkage(X, "median", algorithm="vector")
+    np.testing.assert_array_equal(Z[:, 2], 0)
+    np.testing.assert_array_equal(Z[:, :2], [[0, 1], [2, 6], [3, 7], [4, 8], [5, 9]])
+
+
 def test_vector_centroid_leaves_one_feature_input_alone():
     # the engine keeps feature-major centres; for d = 1 the transpose of the
     # input is contiguous already and must still be copied before merging
