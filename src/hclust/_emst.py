@@ -40,7 +40,7 @@ def euclidean_mst(
     n_neighbors : int, optional
         Nearest neighbours kept per point from the first round; later rounds
         take a point's nearest other-component point from this list when it
-        holds one, and search the tree otherwise. Default: 8 for d <= 4
+        holds one, and search the tree otherwise. Default: 6 for d <= 4
         (neighbours are cheap in low dimension), else 3.
 
     Returns
@@ -120,7 +120,7 @@ def euclidean_mst(
     # First round: every point is its own component, and its k nearest
     # neighbours serve the next rounds as well.
     if n_neighbors is None:
-        n_neighbors = 8 if X.shape[1] <= 4 else 3
+        n_neighbors = 6 if X.shape[1] <= 4 else 3
     k_max = max(1, min(n_neighbors, n - 1))
     knn_j = np.empty((n, k_max), dtype=np.int64)
     knn_d2 = np.empty((n, k_max))

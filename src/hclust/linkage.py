@@ -172,7 +172,7 @@ def linkage(
     -----
     Algorithms (Muellner 2011): single linkage is a minimum spanning tree:
     for euclidean observations with up to 32 features, Borůvka's algorithm
-    on a kd-tree with component-aware pruning (O(n (d + k)) memory, k <= 8
+    on a kd-tree with component-aware pruning (O(n (d + k)) memory, k <= 6
     neighbours kept per point); otherwise Prim's algorithm, computed from
     the vectors without storing distances for the euclidean, sqeuclidean,
     cityblock and chebyshev metrics (O(n d) memory) and from the condensed
