@@ -585,7 +585,7 @@ def test_tie_rule_closest_pair_smallest_slots():
 
 @pytest.mark.parametrize("method", ["complete", "average", "weighted", "centroid", "median", "flexible"])
 def test_parallel_column_pass_gives_the_same_merges(method, monkeypatch):
-    # The generic algorithm's parallel column pass starts at 2 048 slots;
+    # The generic algorithm's parallel column pass starts at 512 slots;
     # lowered here so that a small problem runs through it.
     linkage_module = importlib.import_module("hclust.linkage")
     X = blobs(300, 4, seed=12)

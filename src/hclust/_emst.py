@@ -13,7 +13,7 @@ from ._typing import FloatArray, IntArray, ProgressCallback
 _KNN_BY_LEAVES_MAX_DIM = 2
 
 #: Below this many points the parallel search does not pay for its threads.
-_PARALLEL_MIN_POINTS = 20_000
+_PARALLEL_MIN_POINTS = 512
 
 
 def euclidean_mst(

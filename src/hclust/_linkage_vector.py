@@ -30,6 +30,9 @@ _CANDIDATES = 8
 #: this quantile of all stale bounds (1.0: every stale neighbour).
 _QUANTILE = 0.5
 
+#: Live clusters from which a vector ward stage searches on all threads.
+_WARD_PARALLEL_FROM = 512
+
 #: Counters of the last vector ward run (printed by benchmarks/bench_ward.py).
 _STATS: dict[str, int] = {}
 
@@ -180,7 +183,7 @@ def _ward_unique(
         keys = np.empty(m)
         into = np.full(m, -1, dtype=np.int64)
         state[1] = m
-        parallel = threads > 1 and m >= 2_000
+        parallel = threads > 1 and m >= _WARD_PARALLEL_FROM
         stage_end = n - 1 if m <= _REBUILD_MIN else done + m // 2
         batch = _vector.nearest_batch_parallel if parallel else _vector.nearest_batch_serial
         all_stale = True  # a stage's first round: every stale cluster
@@ -223,7 +226,7 @@ def _ward_unique(
 
 #: Observations from which the centroid/median start (every cluster's
 #: nearest neighbour by a full scan each, n^2 d work) runs on all threads.
-_CENTROID_PARALLEL_FROM = 4_096
+_CENTROID_PARALLEL_FROM = 1_024
 
 
 def centroid_vectors(

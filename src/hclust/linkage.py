@@ -484,8 +484,7 @@ def _single_vectors(
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
-    # Parallel scans pay once a step has enough distances to compute.
-    parallel = threads > 1 and n * d >= 200_000
+    parallel = threads > 1 and n * d >= _PRIM_PARALLEL_WORK
     run = _mst.prim_vectors_run_parallel if parallel else _mst.prim_vectors_run_serial
     n_chunks = 4 * threads if parallel else 1
     step = max(1, _WORK_PER_CALL // max(1, n * d))
@@ -514,7 +513,11 @@ def _sorted_merges(
 
 #: Slots before the merged one from which the generic algorithm's column
 #: pass runs on all threads.
-_PARALLEL_COLUMN = 2_048
+_PARALLEL_COLUMN = 512
+
+#: Prim's steps scan in parallel once a step has this many coordinates to
+#: compare (n * d): below it waking the threads costs more than it saves.
+_PRIM_PARALLEL_WORK = 200_000
 
 
 def _run_matrix(

