@@ -279,3 +279,32 @@ def test_vector_ward_ties_on_a_grid_are_deterministic():
     np.testing.assert_array_equal(Z1, Z2)
     assert sch.is_valid_linkage(Z1)
     assert np.all(np.diff(Z1[:, 2]) >= 0)
+
+
+@pytest.mark.parametrize(
+    ("method", "metric"),
+    [("ward", "euclidean"), ("centroid", "euclidean"), ("median", "euclidean"), ("average", "sqeuclidean"),
+     ("single", "euclidean")],
+)
+def test_vector_engines_stop_cleanly_on_interrupt(method, metric, monkeypatch):
+    # Ctrl-C arrives as KeyboardInterrupt from the progress hook; the input
+    # (duplicates included, so the collapse runs first) is left untouched
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("hclust.linkage"), "_WORK_PER_CALL", 1 << 20)
+    rng = np.random.default_rng(31)
+    X = np.vstack([blobs(2_500, 3, seed=31), blobs(2_500, 3, seed=31)[rng.integers(0, 2_500, size=500)]])
+    before = X.copy()
+    calls = []
+
+    def interrupt(done, total):
+        calls.append(done)
+        if done > 600:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        linkage(X, method, metric=metric, algorithm="vector", progress=interrupt)
+    np.testing.assert_array_equal(X, before)
+    assert calls[-1] < len(X) - 1  # stopped before the end
+    Z = linkage(X[:300], method, metric=metric, algorithm="vector")
+    assert sch.is_valid_linkage(Z)
