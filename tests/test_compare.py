@@ -192,9 +192,10 @@ def test_silhouette_sample(segments):
 
 def test_memory_failure_is_reported(segments, monkeypatch):
     X, truth = segments
-    # hclust._validation.available_memory reads this on every call: 1 kB is too little
-    # for any condensed distance matrix, but vector ward and single need none.
-    monkeypatch.setenv("HCLUST_MAX_MEMORY", "1000")
+    # hclust._validation.available_memory reads this on every call: 160 kB usable is
+    # too little for the 229 kB condensed matrix of 240 rows, enough for vector
+    # ward's arrays (about 0.1 MB).
+    monkeypatch.setenv("HCLUST_MAX_MEMORY", "200000")
     out = compare(X, 4, methods=["kmeans", "average", "ward", "complete"], labels_true=truth)
     for method in ("average", "complete"):
         row = out.table.loc[method]

@@ -514,15 +514,31 @@ def test_bad_n_jobs():
 
 
 def test_memory_is_checked_before_allocating(monkeypatch):
-    monkeypatch.setenv("HCLUST_MAX_MEMORY", "1000")
-    X = noise(100, 2, 0)
-    with pytest.raises(hclust.InsufficientMemoryError, match="needs 39.6 kB.*Alternatives: method='single'"):
+    # 800 kB usable: too little for the 4 MB matrix of 1 000 observations,
+    # enough for the linear-memory engines' arrays (about 0.3 MB)
+    monkeypatch.setenv("HCLUST_MAX_MEMORY", "1000000")
+    X = noise(1000, 2, 0)
+    with pytest.raises(hclust.InsufficientMemoryError, match="needs 4.0 MB.*Alternatives: method='single'"):
         linkage(X, "average")
     y = scipy_pdist(X)
     with pytest.raises(MemoryError, match="copies the condensed distance matrix"):
         linkage(y, "ward")
     # single linkage on vectors needs no matrix, so it still runs
     assert_same_tree(linkage(X, "single"), sch.linkage(X, "single"))
+
+
+@pytest.mark.parametrize(
+    ("method", "metric", "d"),
+    [("single", "euclidean", 3), ("single", "cityblock", 3), ("ward", "euclidean", 3),
+     ("centroid", "euclidean", 3), ("average", "sqeuclidean", 3), ("single", "euclidean", 40)],
+)
+def test_linear_memory_engines_check_memory_first(monkeypatch, method, metric, d):
+    X = noise(1000, d, 1)
+    monkeypatch.setenv("HCLUST_MAX_MEMORY", "20000")
+    with pytest.raises(hclust.InsufficientMemoryError, match="1,000 observations x .* hclust.summarize"):
+        linkage(X, method, metric=metric, algorithm="vector")
+    monkeypatch.setenv("HCLUST_MAX_MEMORY", "10000000")
+    assert sch.is_valid_linkage(linkage(X, method, metric=metric, algorithm="vector"))
 
 
 def test_n_jobs_gives_identical_results():

@@ -246,6 +246,8 @@ def linkage(
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
     engine = _choose_engine(algorithm, method, metric, kind, data.shape)
+    if engine != "matrix":
+        _check_vector_memory(engine, method, metric, data.shape)
 
     with numba_threads(n_jobs) as threads:
         if engine == "single-vector":
@@ -330,6 +332,33 @@ def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: t
     ):
         return "centroid-vector"
     return "matrix"
+
+
+#: Working memory of the linear-memory engines beyond the input, in bytes
+#: per observation: 8 (a d + b) for d features. Peak resident memory
+#: measured at 20 000 to 300 000 rows (d = 2, 8, 32), rounded up; it covers
+#: the duplicate collapse, the engine's arrays and Z.
+_VECTOR_BYTES = {
+    "boruvka": (1.5, 34.0),
+    "single-vector": (1.0, 10.0),  # Prim
+    "ward-vector": (3.0, 38.0),
+    "centroid-vector": (2.0, 22.0),
+}
+
+
+def _check_vector_memory(engine: str, method: str, metric: Any, shape: tuple[int, ...]) -> None:
+    """Refuse, before allocating, a linear-memory run whose arrays would not fit."""
+    n, d = shape[0], shape[1]
+    if engine == "single-vector" and metric == "euclidean" and 1 <= d <= _BORUVKA_MAX_DIM:
+        engine = "boruvka"
+    a, b = _VECTOR_BYTES[engine]
+    check_memory(
+        8.0 * n * (a * d + b),
+        f"linkage(method={method!r}) on {n:,} observations x {d} features (the linear-memory "
+        "engine's working arrays, besides the input)",
+        "Alternatives: hclust.summarize(X, n_micro=...) clusters weighted micro-clusters in far "
+        "less memory; deduplicate rows and pass their counts as weights; or keep fewer features.",
+    )
 
 
 def _matrix_fits(n: int) -> bool:
