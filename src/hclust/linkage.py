@@ -158,8 +158,8 @@ def linkage(
     TypeError
         Non-numeric data.
     hclust.InsufficientMemoryError
-        The ``n x n`` distance matrix would not fit in the available memory
-        (checked before allocating).
+        The ``n x n`` distance matrix, or the linear-memory engine's arrays,
+        would not fit in the available memory (checked before allocating).
     KeyboardInterrupt
         Ctrl-C stops the run between steps; the input is left untouched.
 
