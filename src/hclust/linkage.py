@@ -178,10 +178,12 @@ def linkage(
     cityblock and chebyshev metrics (O(n d) memory) and from the condensed
     matrix for other metrics. Centroid and median on euclidean observations
     with up to 16 features run the generic algorithm on cluster centres
-    (O(n d) memory). The vector engines collapse exact duplicate rows into
-    one weighted row first (their zero-height merges come first; for
-    centroid, median and average on sqeuclidean in the order the generic
-    algorithm would make them, so ``Z`` is the same as without). The other methods run on one
+    (O(n d) memory). Ward, centroid, median and average on sqeuclidean from
+    observations collapse exact duplicate rows into one weighted row first
+    (Borůvka too, when a row has more copies than a kd-tree leaf holds);
+    their zero-height merges come first, for centroid, median and average
+    in the order the generic algorithm would make them, so ``Z`` is the
+    same as without. The other methods run on one
     condensed matrix updated in place with the generic algorithm
     (nearest-neighbour list and heap; it always merges the closest pair),
     which reads the matrix's strided columns far less often than the
