@@ -253,7 +253,7 @@ def linkage(
 
     with numba_threads(n_jobs) as threads:
         if engine == "single-vector":
-            if metric == "euclidean" and 1 <= data.shape[1] <= _BORUVKA_MAX_DIM:
+            if _uses_boruvka(metric, data.shape[1]):
                 from ._emst import euclidean_mst
 
                 a, b, h = _sorted_merges(*euclidean_mst(data, threads, progress))
@@ -348,10 +348,15 @@ _VECTOR_BYTES = {
 }
 
 
+def _uses_boruvka(metric: Any, d: int) -> bool:
+    """Whether vector single linkage runs Borůvka (else Prim) for this metric and dimension."""
+    return metric == "euclidean" and 1 <= d <= _BORUVKA_MAX_DIM
+
+
 def _check_vector_memory(engine: str, method: str, metric: Any, shape: tuple[int, ...]) -> None:
     """Refuse, before allocating, a linear-memory run whose arrays would not fit."""
     n, d = shape[0], shape[1]
-    if engine == "single-vector" and metric == "euclidean" and 1 <= d <= _BORUVKA_MAX_DIM:
+    if engine == "single-vector" and _uses_boruvka(metric, d):
         engine = "boruvka"
     a, b = _VECTOR_BYTES[engine]
     check_memory(

@@ -152,6 +152,9 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
     n_y = size[y]
     px = position_of(active, m, x)
     py = position_of(active, m, y)
+    # The flag test stays in the loops: moved into _column_update (with
+    # neighbour, mindist and flag as arguments) the serial pass was 1.5x
+    # slower (5 000 rows, one thread: 0.50 against 0.33 s).
     if py >= par_min:
         for t in prange(py):
             if t != px:
