@@ -15,3 +15,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data sets not available: {SHARED_DATA} is absent (a clone without ../shared)")
     return SHARED_DATA
+
+
+# Property tests draw the same examples on every run (CI must not turn red by
+# chance); HYPOTHESIS_PROFILE=explore draws new ones for local fuzzing.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("default", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -9,6 +9,7 @@ distances, dendrograms) works on a divisive tree too.
 from __future__ import annotations
 
 import heapq
+import warnings
 from typing import Any
 
 import numpy as np
@@ -292,6 +293,7 @@ def bisecting_kmeans(
            [ 4.  ,  5.  , 27.75,  4.  ]])
     """
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
 
     data = as_observations(X)
     n = data.shape[0]
@@ -313,8 +315,11 @@ def bisecting_kmeans(
 
     def push(members: np.ndarray) -> None:
         nonlocal created
-        sse = _sse(data[members]) if members.shape[0] > 1 else 0.0
-        if members.shape[0] > 1 and sse > 0.0:
+        rows = data[members]
+        # Identical rows cannot be split (their SSE may still round above 0).
+        splittable = members.shape[0] > 1 and bool((rows != rows[0]).any())
+        sse = _sse(rows) if splittable else 0.0
+        if splittable:
             key = sse if strategy == "biggest_inertia" else float(members.shape[0])
             heapq.heappush(heap, (-key, created, members, sse))
             created += 1
@@ -326,7 +331,10 @@ def bisecting_kmeans(
     while heap and n_parts < target:
         _, _, members, sse = heapq.heappop(heap)
         model = KMeans(n_clusters=2, n_init=n_init_, random_state=rng)
-        labels = model.fit_predict(data[members])
+        with warnings.catch_warnings():
+            # Near-identical rows may give one distinct cluster; handled below.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = model.fit_predict(data[members])
         left = members[labels == labels[0]]
         right = members[labels != labels[0]]
         if right.shape[0] == 0:  # degenerate k-means run: split off the farthest point
