@@ -8,6 +8,7 @@ import numpy as np
 
 from ._kernels import vector as _vector
 from ._typing import FloatArray, ProgressCallback
+from ._validation import no_progress
 
 #: Merges between two progress reports of the vector engine (it returns to
 #: Python after every round, where Ctrl-C is seen).
@@ -294,9 +295,15 @@ def _centroid_unique(
     # each merge scans the active clusters once: about n * d operations
     step = max(1, work_per_call // max(1, n * X.shape[1]))
     done = 0
+    budget = np.zeros(1, dtype=np.int64)
     while done < n - 1:
-        done = _centroid.centroid_run(C, S, w, live, where, nn, key, heap, pos, state, a, b, h,
-                                      min(n - 1, done + step), mode, buf)
+        # each call's recomputation scans are bounded too, so Ctrl-C is seen
+        budget[0] = work_per_call // max(1, X.shape[1])
+        done = int(_centroid.centroid_run(C, S, w, live, where, nn, key, heap, pos, state, a, b, h,
+                                          min(n - 1, done + step), mode, buf, budget))
+        if done < 0:
+            raise no_progress(method)
         if progress is not None:
-            progress(int(done), n - 1)
+            progress(done, n - 1)
     return a, b, h
+

@@ -31,6 +31,14 @@ def _describe_position(array: np.ndarray, flat_index: int, columns: Sequence[Any
     return f"row {row}, {column}"
 
 
+def no_progress(what: str) -> RuntimeError:
+    """The error a merge loop raises when it cannot make progress (never on validated data)."""
+    return RuntimeError(
+        f"hclust internal error: the {what} linkage loop could not find a merge (non-finite "
+        "distances reached a kernel). Please report this with the data that caused it."
+    )
+
+
 def check_finite(array: np.ndarray, name: str, columns: Sequence[Any] | None = None) -> None:
     """Raise ``ValueError`` naming the first NaN or infinite entry of ``array``."""
     finite = np.isfinite(array)
@@ -146,14 +154,74 @@ def as_condensed(y: Any, name: str = "y") -> tuple[FloatArray, int]:
     n = n_from_condensed_length(array.shape[0], name)
     if n < 2:
         raise ValueError(f"{name} is empty: at least 2 observations (1 distance) are needed.")
-    check_finite(array, name)
-    if (array < 0).any():
-        first = int(np.flatnonzero(array < 0)[0])
-        i, j = condensed_to_pair(first, n)
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    scan_distances(array, name, n)
+    return array, n
+
+
+#: Entries per block when scanning a condensed matrix: two reductions per block,
+#: no temporary as large as the matrix.
+_SCAN_BLOCK = 1 << 20
+
+
+def scan_distances(y: FloatArray, name: str, n: int, metric: Any = None, X: Any = None) -> float:
+    """Largest entry of a condensed distance vector; a clear error on NaN, inf or negatives.
+
+    Scans in blocks (no temporary of the matrix's size). ``metric`` and ``X``,
+    when the distances were computed from observations, let the message name
+    the metric, the pair of rows and why the metric is undefined for them.
+    """
+    largest = 0.0
+    for start in range(0, y.shape[0], _SCAN_BLOCK):
+        block = y[start : start + _SCAN_BLOCK]
+        high = float(block.max())
+        low = float(block.min())
+        if math.isfinite(high) and low >= 0.0:
+            largest = max(largest, high)
+            continue
+        bad = ~np.isfinite(block)
+        if bad.any():
+            k = start + int(np.flatnonzero(bad)[0])
+            i, j = condensed_to_pair(k, n)
+            total = sum(int((~np.isfinite(y[s : s + _SCAN_BLOCK])).sum()) for s in range(0, y.shape[0], _SCAN_BLOCK))
+            if metric is not None:
+                raise ValueError(_undefined_distance(metric, X, i, j, float(y[k]), total))
+            kind = "NaN" if math.isnan(float(y[k])) else "an infinite value"
+            raise ValueError(
+                f"{name} contains {kind} at position {k} (observations {i} and {j}); {total} "
+                "distances in all are not finite. Remove or impute them first."
+            )
+        k = start + int(np.flatnonzero(block < 0)[0])
+        i, j = condensed_to_pair(k, n)
         raise ValueError(
-            f"{name} has negative distances (first: {array[first]!r} between observations {i} and {j})."
+            f"{name} has negative distances (first: {y[k]!r} between observations {i} and {j})."
         )
-    return np.ascontiguousarray(array, dtype=np.float64), n
+    return largest
+
+
+def _undefined_distance(metric: Any, X: Any, i: int, j: int, value: float, total: int) -> str:
+    """Why ``metric`` gave a non-finite distance between rows i and j of X (one line)."""
+    name = metric if isinstance(metric, str) else getattr(metric, "__name__", "the metric function")
+    what = "NaN" if math.isnan(value) else str(value)
+    head = f"metric={name!r} gives {what} between rows {i} and {j} ({total} distance(s) in all are not finite)"
+    hint = "Check the metric function, or drop or rescale those rows."
+    if X is not None and isinstance(metric, str):
+        rows = np.asarray(X)[[i, j]]
+        zero = [r for r, row in zip((i, j), rows) if not row.any()]
+        constant = [r for r, row in zip((i, j), rows) if (row == row[0]).all()]
+        if metric in ("cosine", "cos") and zero:
+            hint = (f"row {zero[0]} is all zeros, which has no direction: drop all-zero rows "
+                    "(or add a constant feature), or use another metric.")
+        elif metric in ("correlation", "co") and constant:
+            hint = (f"row {constant[0]} is constant (zero variance across features), so its "
+                    "correlation is undefined: drop constant rows, or use another metric.")
+        elif metric == "braycurtis":
+            hint = ("braycurtis divides by sum |u + v|, which is 0 for this pair: drop all-zero "
+                    "rows (or rows that are exact negatives of each other), or use another metric.")
+        else:
+            hint = ("the values are too large for this metric's sums in float64: scale the "
+                    "columns (for instance standardise them), or use another metric.")
+    return f"{head}: {hint}"
 
 
 def condensed_to_pair(k: int, n: int) -> tuple[int, int]:
@@ -194,6 +262,99 @@ def square_to_condensed(D: Any, name: str = "X") -> tuple[FloatArray, int]:
         raise ValueError(f"{name} has negative distances (first: {name}[{i}, {j}] = {array[i, j]!r}).")
     rows, cols = np.triu_indices(n, k=1)
     return np.ascontiguousarray(array[rows, cols]), n
+
+
+#: Largest magnitude a kernel's sums and products may reach: a few sums of
+#: such terms still fit in float64 (max 1.8e308), so nothing overflows to inf
+#: (and inf - inf to NaN) inside a kernel.
+SAFE_MAGNITUDE = 1e300
+_LOG_SAFE = math.log10(SAFE_MAGNITUDE)
+
+#: Weights (counts) between these bounds: products of two weights and a
+#: distance neither overflow nor vanish.
+WEIGHT_MIN = 1e-150
+WEIGHT_TOTAL_MAX = 1e150
+
+
+def _log10(value: float) -> float:
+    return math.log10(value) if value > 0.0 else -math.inf
+
+
+def column_spans(X: FloatArray, absolute: bool = False) -> tuple[FloatArray, np.ndarray]:
+    """Per-column ``max - min`` (or ``max |x|``), halved so it cannot overflow; and the rows
+    holding each column's (min, max)."""
+    low = X.min(axis=0)
+    high = X.max(axis=0)
+    rows = np.stack([X.argmin(axis=0), X.argmax(axis=0)])
+    if absolute:
+        half = np.maximum(np.abs(low), np.abs(high)) * 0.5
+    else:
+        half = high * 0.5 - low * 0.5
+    return half, rows
+
+
+def log10_norm(half_spans: FloatArray, power: float) -> float:
+    """log10 of ``sum_j (2 s_j)^power`` (power 0: ``max_j 2 s_j``), without overflow."""
+    top = float(half_spans.max()) if half_spans.size else 0.0
+    if top <= 0.0:
+        return -math.inf
+    if power == 0:
+        return _log10(top) + math.log10(2.0)
+    ratio = float(np.sum((half_spans / top) ** power))
+    return power * (_log10(top) + math.log10(2.0)) + _log10(ratio)
+
+
+def refuse_scale(
+    X: FloatArray,
+    log_value: float,
+    what: str,
+    name: str = "X",
+    columns: Sequence[Any] | None = None,
+    absolute: bool = False,
+) -> None:
+    """Raise ``ValueError`` when ``10 ** log_value`` would exceed :data:`SAFE_MAGNITUDE`,
+    naming the widest column of ``X`` and the rows holding its extremes."""
+    if log_value <= _LOG_SAFE:
+        return
+    half, rows = column_spans(X, absolute)
+    col = int(np.argmax(half))
+    label = f"column {col}" + (f" ({columns[col]!r})" if columns is not None else "")
+    lo_row, hi_row = int(rows[0, col]), int(rows[1, col])
+    raise ValueError(
+        f"{name} {label} ranges from {X[lo_row, col]:.3g} (row {lo_row}) to {X[hi_row, col]:.3g} "
+        f"(row {hi_row}): {what} would reach about 1e{int(log_value)}, beyond float64's range. "
+        "Scale the columns (for instance standardise them: hclust.segment.Preparer(scale="
+        "'standard')), or remove the extreme rows."
+    )
+
+
+def check_weights(weights: Any, n: int, name: str = "weights") -> FloatArray:
+    """Observation weights (counts): 1-D, one per observation, finite and within
+    [WEIGHT_MIN, WEIGHT_TOTAL_MAX] in total, so weighted sums cannot overflow or vanish."""
+    w, _ = as_float_array(weights, name)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},), one per observation; got {w.shape}.")
+    if not np.isfinite(w).all():
+        raise ValueError(f"{name} must be finite; position {int(np.flatnonzero(~np.isfinite(w))[0])} is not.")
+    if (w <= 0).any():
+        first = int(np.flatnonzero(w <= 0)[0])
+        raise ValueError(
+            f"{name} must be positive; {name}[{first}] = {w[first]!r}. Drop observations of weight 0."
+        )
+    total = float(np.sum(w * (1.0 / WEIGHT_TOTAL_MAX))) * WEIGHT_TOTAL_MAX  # no overflow
+    smallest = float(w.min())
+    if smallest < WEIGHT_MIN or not total <= WEIGHT_TOTAL_MAX:
+        where = (
+            f"the smallest, {name}[{int(np.argmin(w))}], is {smallest:.3g}"
+            if smallest < WEIGHT_MIN
+            else f"they sum to {total:.3g}"
+        )
+        raise ValueError(
+            f"{name} must lie between {WEIGHT_MIN:g} and a total of {WEIGHT_TOTAL_MAX:g} (products of "
+            f"weights and distances must fit in float64); {where}. Divide them by a common "
+            "factor: only their ratios matter (ward heights scale with its square root)."
+        )
+    return np.ascontiguousarray(w, dtype=np.float64)
 
 
 def available_memory() -> int:

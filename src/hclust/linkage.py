@@ -26,8 +26,15 @@ from ._validation import (
     as_observations,
     check_memory,
     check_option,
+    check_weights,
+    column_spans,
     format_bytes,
+    log10_norm,
+    no_progress,
+    refuse_scale,
+    scan_distances,
     square_to_condensed,
+    SAFE_MAGNITUDE,
 )
 
 METHODS: tuple[str, ...] = (
@@ -243,11 +250,15 @@ def linkage(
     beta = _check_beta(method, beta)
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
-    data, n, kind = _prepare_input(X, metric, method)
+    data, n, kind, columns = _prepare_input(X, metric, method)
     w = _check_weights(weights, n, method)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
     engine = _choose_engine(algorithm, method, metric, kind, data.shape)
+    if kind == "vectors":
+        _check_observation_scale(data, columns, method, metric, engine, w)
+    else:
+        _check_distance_scale(float(data.max()), method, w, n, "The distances")
     if engine != "matrix":
         _check_vector_memory(engine, method, metric, data.shape)
 
@@ -270,7 +281,7 @@ def linkage(
             a, b, h = centroid_vectors(data, w, kind_of, progress, _WORK_PER_CALL, threads)
         else:
             if kind == "vectors":
-                D = _distances(data, metric, n, method, n_jobs)
+                D = _distances(data, metric, n, method, n_jobs, w)
             elif method == "single":
                 D = data  # Prim only reads the matrix
             else:
@@ -385,17 +396,17 @@ def _check_beta(method: str, beta: Any) -> float:
     return value
 
 
-def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, str]:
-    """Classify and validate the input: ('vectors' | 'condensed', n)."""
+def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, str, list[Any] | None]:
+    """Classify and validate the input: (data, n, 'vectors' | 'condensed', column names)."""
     if isinstance(metric, str) and metric == "precomputed":
         y, n = square_to_condensed(X)
-        return y, n, "condensed"
+        return y, n, "condensed", None
     if isinstance(metric, str) and metric == "gower":
-        return _gower_distances(X, method)
-    array, _ = as_float_array(X)
+        return (*_gower_distances(X, method), None)
+    array, columns = as_float_array(X)
     if array.ndim == 1:
         y, n = as_condensed(array)
-        return y, n, "condensed"
+        return y, n, "condensed", None
     if array.ndim != 2:
         raise ValueError(
             f"X must be a condensed distance vector (1-D) or an observation matrix (2-D); "
@@ -418,7 +429,7 @@ def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, s
     X_checked = as_observations(X)
     n = X_checked.shape[0]
     _warn_if_distance_matrix(X_checked)
-    return X_checked, n, "vectors"
+    return X_checked, n, "vectors", columns
 
 
 def _gower_distances(X: Any, method: str) -> tuple[FloatArray, int, str]:
@@ -467,17 +478,68 @@ def _check_weights(weights: Any, n: int, method: str) -> FloatArray | None:
             "weights have no meaning for method='flexible': its update does not reduce to "
             "duplicated observations. Use 'average', 'ward' or 'centroid' for weighted data."
         )
-    w, _ = as_float_array(weights, "weights")
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(f"weights must have shape ({n},), one per observation; got {w.shape}.")
-    if not np.isfinite(w).all():
-        raise ValueError(f"weights must be finite; position {int(np.flatnonzero(~np.isfinite(w))[0])} is not.")
-    if (w <= 0).any():
-        first = int(np.flatnonzero(w <= 0)[0])
+    return check_weights(weights, n)
+
+
+#: log10 of the largest distance each metric can give for the column spans
+#: of the data (the spans to the power, summed), so that observations whose
+#: distances would overflow are refused before any work. Metrics not listed
+#: are checked on the computed distances instead.
+_SPAN_POWER = {"euclidean": 2.0, "sqeuclidean": 2.0, "cityblock": 1.0, "chebyshev": 0.0}
+
+
+def _weight_total(w: FloatArray | None, n: int) -> float:
+    return float(n) if w is None else float(np.sum(w))
+
+
+def _log_factor(method: str, w: FloatArray | None, n: int) -> float:
+    """log10 of the factor by which a method's update can multiply a distance."""
+    if method in _WEIGHT_AWARE:
+        return math.log10(2.0 * _weight_total(w, n))  # (n_i + n_k) d_ki + ...
+    return math.log10(2.0)  # sums of two distances (weighted, median, flexible)
+
+
+def _check_observation_scale(
+    X: FloatArray, columns: list[Any] | None, method: str, metric: Any, engine: str, w: FloatArray | None
+) -> None:
+    """Refuse observations whose distances, or the engine's sums of them, would overflow."""
+    n = X.shape[0]
+    if not isinstance(metric, str) or metric not in _SPAN_POWER:
+        return
+    power = _SPAN_POWER[metric]
+    half, _ = column_spans(X)
+    log_metric = log10_norm(half, power)
+    refuse_scale(X, log_metric, f"the {metric} distances' sums over the features", columns=columns)
+    # the entries the engine updates: squared Euclidean for ward/centroid/median
+    log_entry = log_metric / 2.0 if metric == "euclidean" and method not in _EUCLIDEAN_ONLY else log_metric
+    if engine in ("ward-vector", "centroid-vector"):
+        log_entry = log_metric  # squared distances between centroids
+        # weighted centroid sums on the raw values
+        top = float(column_spans(X, absolute=True)[0].max())
+        log_sum = math.log10(2.0 * _weight_total(w, n)) + (math.log10(top) if top > 0 else -math.inf)
+        refuse_scale(X, log_sum, f"linkage(method={method!r})'s weighted centroid sums", columns=columns,
+                     absolute=True)
+    refuse_scale(
+        X,
+        _log_factor(method, w, n) + log_entry,
+        f"linkage(method={method!r})'s weighted sums of {'squared ' if method in _EUCLIDEAN_ONLY else ''}distances",
+        columns=columns,
+    )
+
+
+def _check_distance_scale(largest: float, method: str, w: FloatArray | None, n: int, what: str) -> None:
+    """Refuse distances whose squares (ward, centroid, median) or weighted sums would overflow."""
+    if largest <= 0.0:
+        return
+    log_entry = math.log10(largest) * (2.0 if method in _EUCLIDEAN_ONLY else 1.0)
+    log_value = _log_factor(method, w, n) + log_entry
+    if log_value > math.log10(SAFE_MAGNITUDE):
+        squares = "squares and " if method in _EUCLIDEAN_ONLY else ""
         raise ValueError(
-            f"weights must be positive; weights[{first}] = {w[first]!r}. Drop observations of weight 0."
+            f"{what} reach {largest:.3g}: linkage(method={method!r}) forms their {squares}weighted "
+            f"sums, about 1e{int(log_value)}, beyond float64's range. Divide the distances by a "
+            "common factor (the tree is the same; heights scale alike), or scale the data."
         )
-    return np.ascontiguousarray(w, dtype=np.float64)
 
 
 def _matrix_bytes(n: int) -> int:
@@ -502,11 +564,19 @@ def _check_matrix_memory(n: int, method: str, copy: bool) -> None:
     )
 
 
-def _distances(X: FloatArray, metric: Any, n: int, method: str, n_jobs: int | None) -> FloatArray:
+def _distances(
+    X: FloatArray, metric: Any, n: int, method: str, n_jobs: int | None, w: FloatArray | None
+) -> FloatArray:
+    """The condensed matrix of X, checked: finite (every metric, callables included)
+    and small enough for the method's sums."""
     from .metrics import pdist
 
     _check_matrix_memory(n, method, copy=False)
-    return pdist(X, metric, n_jobs=n_jobs)
+    y = pdist(X, metric, n_jobs=n_jobs)
+    largest = scan_distances(y, "distances", n, metric, X)
+    name = metric if isinstance(metric, str) else "metric function"
+    _check_distance_scale(largest, method, w, n, f"The {name} distances")
+    return y
 
 
 def _single_vectors(
@@ -532,6 +602,8 @@ def _single_vectors(
     done = 0
     while done < n - 1:
         done = run(X, outside, dist, parent, state, a, b, h, min(n - 1, done + step), code, n_chunks)
+        if done < 0:
+            raise no_progress("single")
         if progress is not None:
             progress(done, n - 1)
     if euclidean:
@@ -590,6 +662,8 @@ def _run_matrix(
             done = _mst.prim_condensed_run(
                 D, offsets, outside, dist, parent, state, a, b, h, min(n - 1, done + step)
             )
+            if done < 0:
+                raise no_progress(method)
             report()
         return _sorted_merges(a, b, h)
 
@@ -636,6 +710,8 @@ def _run_matrix(
                 D, offsets, size, active, chain, state, a, b, h, code, beta,
                 min(n - 1, done + step),
             )
+            if done < 0:
+                raise no_progress(method)
             report()
         a, b, h = _sorted_merges(a, b, h)
     if squared:

@@ -241,7 +241,21 @@ def _constant_columns(X: FloatArray) -> np.ndarray:
     return np.flatnonzero((X == X[:1]).all(axis=0))
 
 
+def _check_moment_scale(X: FloatArray, metric: str) -> None:
+    """Refuse values whose squares, summed over the rows, would overflow in np.var / np.cov."""
+    from ._validation import column_spans, log10_norm, refuse_scale
+
+    half, _ = column_spans(X, absolute=True)
+    refuse_scale(
+        X,
+        log10_norm(half, 2.0) + math.log10(X.shape[0]),
+        f"metric={metric!r}'s estimate of the feature (co)variances",
+        absolute=True,
+    )
+
+
 def _default_variances(X: FloatArray) -> FloatArray:
+    _check_moment_scale(X, "seuclidean")
     variances = np.var(X, axis=0, ddof=1)
     zero = np.flatnonzero(variances <= 0)
     if zero.size:
@@ -261,6 +275,7 @@ def _default_inverse_covariance(X: FloatArray) -> FloatArray:
             f"{m} observations, which needs at least {d + 1}; with fewer the covariance is "
             "singular. Pass VI= (an inverse covariance matrix) explicitly."
         )
+    _check_moment_scale(X, "mahalanobis")
     covariance = np.atleast_2d(np.cov(X.T))
     rank = int(np.linalg.matrix_rank(covariance))
     if rank < d:

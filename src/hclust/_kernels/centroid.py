@@ -130,7 +130,7 @@ centroid_init_serial, centroid_init_parallel = twins(_centroid_init)
 
 
 @njit(cache=NUMBA_CACHE)
-def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, mode, buf):
+def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, mode, buf, budget):
     """Merge until ``k_stop`` merges are done; resumable (``state`` = [active, heap size, done]).
 
     A : float64[d, n] centres, feature-major, packed in the order of ``live``
@@ -142,19 +142,34 @@ def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_sto
     merges ``a[i] < b[i]`` (slots = representative observations) with
     heights ``h`` (Euclidean). Returns the number of merges done. (Serial:
     a parallel region per merge cost more than it saved at 20 000 x 8.)
+    budget : int64[1], distance evaluations left for recomputation scans in
+    this call; the call returns early when it runs out. Returns -1 if no
+    merge can be found (only with NaN distances).
     """
     m = state[0]
     size = state[1]
     done = state[2]
     dim = A.shape[0]
+    scans = 0
     while done < k_stop:
         i = heap[0]
         j = nn[i]
         if j < 0 or where[j] < 0 or _sq(A, where[i], where[j]) + (S[where[i]] + S[where[j]]) != key[i]:
+            # at most one scan per cluster between merges (a scan makes its key
+            # exact); more happens only with NaN distances (defence in depth).
+            # The scans also count against the call's budget, so a call
+            # returns in bounded time (Ctrl-C).
+            scans += 1
+            if scans > m:
+                return -1
+            budget[0] -= m
+            if budget[0] < 0:
+                break
             j, d = _scan(A, S, live, m, where[i], buf)
             nn[i] = j
             heap_update(heap, pos, key, i, d, size)
             continue
+        scans = 0
         d_ij = key[i]
         x = min(i, j)
         y = max(i, j)

@@ -206,7 +206,8 @@ def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
     are the smallest equally near slot, so the lexicographically smallest
     closest pair of slots merges first. flag : uint8[n] zeros, scratch;
     par_min: see ``_merge_and_update_neighbours`` (``generic_run_parallel``
-    runs that pass on all threads; both give the same merges).
+    runs that pass on all threads; both give the same merges). Returns -1
+    if a merge cannot be found (only with NaN distances).
     """
     heap_size = state[0]
     m = state[1]
@@ -214,12 +215,18 @@ def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
     while k < k_stop:
         x = heap[0]
         y = neighbour[x]
+        scans = 0
         while size[y] == 0 or mindist[x] != D[offsets[x] + y]:
             if budget[0] < 0:
                 state[0] = heap_size
                 state[1] = m
                 state[2] = k
                 return k
+            # each recomputation makes one key exact: more than m before a
+            # merge only happens with NaN distances (defence in depth)
+            scans += 1
+            if scans > m:
+                return -1
             y, d = _nearest_after(D, offsets, active, m, x)
             budget[0] -= m
             neighbour[x] = y

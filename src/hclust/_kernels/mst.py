@@ -47,7 +47,8 @@ def prim_condensed_run(D, offsets, outside, dist, parent, state, a, b, h, k_stop
     outside : int64[n], slots not yet in the tree, sorted, in
     ``outside[:state[0]]``; dist/parent : float64[n]/int64[n], best edge into
     the tree; state : int64[3] (number outside, edges done, last added slot).
-    Ties: the smallest slot index among equally near candidates.
+    Ties: the smallest slot index among equally near candidates. Returns
+    -1 if no outside slot has a finite distance (no progress possible).
     """
     m = state[0]
     k = state[1]
@@ -79,6 +80,8 @@ def prim_condensed_run(D, offsets, outside, dist, parent, state, a, b, h, k_stop
                 best = dist[i]
                 best_t = t
             t += 1
+        if best_t < 0:
+            return -1  # no finite distance left (the caller validated: defence in depth)
         x = outside[best_t]
         a[k] = parent[x]
         b[k] = x
@@ -136,6 +139,8 @@ def _prim_vectors_run(X, outside, dist, parent, state, a, b, h, k_stop, metric, 
                 best = chunk_d[c]
                 best_t = chunk_t[c]
                 best_slot = chunk_s[c]
+        if best_t < 0:
+            return -1  # no finite distance left
         a[k] = parent[best_slot]
         b[k] = best_slot
         h[k] = best

@@ -25,7 +25,8 @@ def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, 
 
     Ties: the nearest neighbour of the chain's top is the previous chain
     element when it is among the nearest (needed for termination), otherwise
-    the smallest slot index.
+    the smallest slot index. Returns -1 if the chain cannot end (only with
+    non-finite distances, which the caller refuses: defence in depth).
     """
     chain_len = state[0]
     m = state[1]
@@ -42,6 +43,8 @@ def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, 
                 if D[offsets[min(x, previous)] + max(x, previous)] <= current:
                     y = previous
                     break
+            if chain_len >= m or y < 0:
+                return -1  # a chain longer than the active slots: non-finite distances
             chain[chain_len] = y
             chain_len += 1
         chain_len -= 2

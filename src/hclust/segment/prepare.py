@@ -549,17 +549,17 @@ class Preparer:
     def _skewed(values: np.ndarray) -> bool:
         if values.size < 3 or values.min() < 0:
             return False
-        std = values.std()
+        mean, std = _moments(values)
         if std == 0:
             return False
-        skew = float(np.mean(((values - values.mean()) / std) ** 3))
+        skew = float(np.mean(((values - mean) / std) ** 3))
         return skew > AUTO_LOG1P_SKEW
 
     def _learn_scale(self, values: np.ndarray) -> tuple[float, float]:
         if self.scale is None:
             return 0.0, 1.0
         if self.scale == "standard":
-            center, spread = float(values.mean()), float(values.std())
+            center, spread = _moments(values)
         elif self.scale == "robust":
             q1, median, q3 = np.percentile(values, [25, 50, 75])
             center, spread = float(median), float(q3 - q1)
@@ -677,3 +677,13 @@ class Preparer:
                 stacklevel=3,
             )
         return pd.DataFrame(out, index=frame.index, columns=self.feature_names_out_)
+
+
+def _moments(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation computed on ``values / max |values|``, so that
+    squares of large values (1e200) cannot overflow."""
+    top = float(np.abs(values).max()) if values.size else 0.0
+    if top == 0.0:
+        return 0.0, 0.0
+    scaled = values / top
+    return float(scaled.mean()) * top, float(scaled.std()) * top
