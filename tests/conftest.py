@@ -24,3 +24,13 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("default", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True)
 settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def parallel_twins():
+    """Run the parallel twin of every kernel that has one (the serial/parallel choice is
+    otherwise made by timing, which a test cannot rely on)."""
+    from hclust._threads import forced_twins
+
+    with forced_twins(True):
+        yield

@@ -541,7 +541,7 @@ def test_linear_memory_engines_check_memory_first(monkeypatch, method, metric, d
     assert sch.is_valid_linkage(linkage(X, method, metric=metric, algorithm="vector"))
 
 
-def test_n_jobs_gives_identical_results():
+def test_n_jobs_gives_identical_results(parallel_twins):
     X = blobs(300, 5, seed=3)
     for method in METHODS:
         np.testing.assert_array_equal(linkage(X, method, n_jobs=1), linkage(X, method, n_jobs=2))
@@ -600,7 +600,7 @@ def test_tie_rule_closest_pair_smallest_slots():
 
 
 @pytest.mark.parametrize("method", ["complete", "average", "weighted", "centroid", "median", "flexible"])
-def test_parallel_column_pass_gives_the_same_merges(method, monkeypatch):
+def test_parallel_column_pass_gives_the_same_merges(method, monkeypatch, parallel_twins):
     # The generic algorithm's parallel column pass starts at 512 slots;
     # lowered here so that a small problem runs through it.
     linkage_module = importlib.import_module("hclust.linkage")

@@ -89,7 +89,7 @@ def test_auto_uses_vector_ward_when_the_matrix_does_not_fit(monkeypatch):
         linkage(X, "average")
 
 
-def test_vector_progress_and_threads_agree():
+def test_vector_progress_and_threads_agree(parallel_twins):
     X = blobs(3000, 3, seed=1)
     calls = []
     Z1 = linkage(X, "ward", algorithm="vector", n_jobs=1, progress=lambda d, t: calls.append(d))
@@ -226,7 +226,7 @@ def test_vector_centroid_leaves_one_feature_input_alone():
 
 
 @pytest.mark.parametrize("method", ["centroid", "median"])
-def test_vector_centroid_parallel_start_matches_serial_and_scipy(method):
+def test_vector_centroid_parallel_start_matches_serial_and_scipy(method, parallel_twins):
     # 4 200 rows reach the parallel start (every cluster's nearest neighbour)
     import hclust._linkage_vector as vector_module
 
@@ -272,7 +272,7 @@ def test_vector_ward_tie_rule_on_a_line():
     np.testing.assert_allclose(Z[:2, 2], [1.0, 1.0])
 
 
-def test_vector_ward_ties_on_a_grid_are_deterministic():
+def test_vector_ward_ties_on_a_grid_are_deterministic(parallel_twins):
     g = np.arange(12.0)
     X = np.array([[a, b] for a in g for b in g])  # every neighbour at distance 1 ties
     Z1 = linkage(X, "ward", algorithm="vector", n_jobs=1)

@@ -248,7 +248,7 @@ def test_out_buffer_read_only_or_overlapping():
 
 
 @pytest.mark.parametrize("name", METRICS)
-def test_threads_do_not_change_results(name, monkeypatch):
+def test_threads_do_not_change_results(name, monkeypatch, parallel_twins):
     monkeypatch.setattr(metrics_module, "_WORK_PER_BLOCK", 4096)
     monkeypatch.setattr(metrics_module, "_PARALLEL_MIN_WORK", 0)
     X = data_for(name, 150, 6)

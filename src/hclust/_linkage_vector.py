@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import numpy as np
 
 from ._kernels import vector as _vector
+from ._threads import ParallelChooser
 from ._typing import FloatArray, ProgressCallback
 from ._validation import no_progress
 
@@ -153,6 +155,8 @@ def _ward_unique(
     stale = np.ones(n, dtype=np.bool_)
     cand = np.full((n, _CANDIDATES), -1, dtype=np.int64)
     bound = np.zeros(n)
+    # rounds cannot be sized: probes are full rounds, so they come rarely
+    chooser = ParallelChooser("ward-vector", threads, longest_interval=256)
     done = 0
     while done < n - 1:
         m = C.shape[0]
@@ -184,21 +188,27 @@ def _ward_unique(
         keys = np.empty(m)
         into = np.full(m, -1, dtype=np.int64)
         state[1] = m
-        parallel = threads > 1 and m >= _WARD_PARALLEL_FROM
         stage_end = n - 1 if m <= _REBUILD_MIN else done + m // 2
-        batch = _vector.nearest_batch_parallel if parallel else _vector.nearest_batch_serial
         all_stale = True  # a stage's first round: every stale cluster
         reported = done
         while done < stage_end and state[1] > 1:
             every = all_stale or _QUANTILE >= 1.0
             n_todo = _vector.ward_todo(live, stale, nn_cost, keys, todo, state, _QUANTILE, every)
+            # a round's searches run on all threads where that pays (measured
+            # round by round: on a busy machine one thread can be faster)
+            parallel = chooser.next()[0] and int(state[1]) >= _WARD_PARALLEL_FROM
+            batch = _vector.nearest_batch_parallel if parallel else _vector.nearest_batch_serial
+            start = time.perf_counter()
             batch(C, w, alive, ids, into, live, int(state[1]), node_lo, node_hi, node_left, box_lo, box_hi,
                   node_wmin, node_count, cand, bound, todo, n_todo, nn, nn_cost, searched, use_tree)
+            chooser.record(parallel, n_todo, time.perf_counter() - start)
             pairs = _vector.ward_merge(
                 C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
                 box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
                 todo, n_todo, changed, merged, searched, state, a, b, h, rnd, every,
             )
+            if pairs == 0 and every:
+                raise no_progress("ward")  # every neighbour was fresh and none reciprocal: NaN
             all_stale = pairs == 0
             done = int(state[0])
             if progress is not None and done - reported >= _MERGES_PER_REPORT:

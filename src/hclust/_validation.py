@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._config import MEMORY_FRACTION
+from ._config import memory_fraction, num_threads
 from ._typing import FloatArray
 
 
@@ -358,21 +358,89 @@ def check_weights(weights: Any, n: int, name: str = "weights") -> FloatArray:
 
 
 def available_memory() -> int:
-    """Bytes of memory available to a new allocation now (MemAvailable on Linux)."""
+    """Bytes of memory available to a new allocation now.
+
+    The smaller of the system's MemAvailable and, inside a container, what
+    its cgroup (v2 ``memory.max``, or v1 ``memory.limit_in_bytes``) still
+    allows; ``HCLUST_MAX_MEMORY`` (bytes) overrides both.
+    """
     override = os.environ.get("HCLUST_MAX_MEMORY")
     if override:
-        return int(float(override))
+        try:
+            return int(float(override))
+        except ValueError:
+            raise ValueError(
+                f"HCLUST_MAX_MEMORY must be a number of bytes; got {override!r}."
+            ) from None
+    available = _meminfo_available()
+    limit = _cgroup_room()
+    return min(available, limit) if limit is not None else available
+
+
+def _meminfo_available() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return 1 << 62
+
+
+def _read_number(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            text = handle.read().strip()
+    except OSError:
+        return None
+    if not text or text == "max":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _cgroup_room(root: str = "/sys/fs/cgroup", self_cgroup: str = "/proc/self/cgroup") -> int | None:
+    """Bytes this process's cgroup may still allocate (limit - usage), or None if unlimited.
+
+    The process's groups come from /proc/self/cgroup: ``0::/path`` for v2
+    (``memory.max`` - ``memory.current``), ``N:memory:/path`` for v1
+    (``memory.limit_in_bytes`` - ``memory.usage_in_bytes``; a limit near
+    2**63 means none). A container sees its own group as the root.
+    """
+    v2_group, v1_group = None, None
+    try:
+        with open(self_cgroup, encoding="ascii") as handle:
+            for line in handle:
+                parts = line.strip().split(":", 2)
+                if len(parts) != 3:
+                    continue
+                if parts[0] == "0" and parts[1] == "":
+                    v2_group = parts[2]
+                elif "memory" in parts[1].split(","):
+                    v1_group = parts[2]
+    except OSError:
+        pass
+    rooms = []
+    if v2_group is not None:
+        for folder in (os.path.join(root, v2_group.lstrip("/")), root):
+            limit = _read_number(os.path.join(folder, "memory.max"))
+            if limit is not None:
+                rooms.append(max(0, limit - (_read_number(os.path.join(folder, "memory.current")) or 0)))
+                break
+    if v1_group is not None:
+        for folder in (os.path.join(root, "memory", v1_group.lstrip("/")), os.path.join(root, "memory")):
+            limit = _read_number(os.path.join(folder, "memory.limit_in_bytes"))
+            if limit is not None and limit < (1 << 60):
+                usage = _read_number(os.path.join(folder, "memory.usage_in_bytes")) or 0
+                rooms.append(max(0, limit - usage))
+                break
+    return min(rooms) if rooms else None
 
 
 def format_bytes(n_bytes: float) -> str:
@@ -387,21 +455,24 @@ def format_bytes(n_bytes: float) -> str:
 
 def check_memory(n_bytes: float, what: str, alternatives: str) -> None:
     """Refuse, before allocating, an allocation that does not fit in available memory."""
-    budget = available_memory() * MEMORY_FRACTION
+    fraction = memory_fraction()
+    budget = available_memory() * fraction
     if n_bytes > budget:
         raise InsufficientMemoryError(
             f"{what} needs {format_bytes(n_bytes)} but only {format_bytes(budget)} is available "
-            f"({MEMORY_FRACTION:.0%} of free memory). {alternatives}"
+            f"({fraction:.0%} of free memory). {alternatives}"
         )
 
 
 def check_n_jobs(n_jobs: int | None) -> int:
-    """Number of threads to use: None -> all numba threads, negative counts from the end."""
+    """Number of threads to use: None -> ``HCLUST_NUM_THREADS`` or all numba threads,
+    negative counts from the end (-1: all)."""
     import numba
 
     max_threads = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None:
-        return max_threads
+        default = num_threads()
+        return max_threads if default is None else min(default, max_threads)
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a non-zero integer or None; got {n_jobs!r}.")
     if n_jobs < 0:

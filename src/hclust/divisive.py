@@ -17,7 +17,7 @@ import numpy as np
 from ._kernels import divisive as _k
 from ._kernels.unionfind import merges_to_linkage
 from ._typing import FloatArray
-from ._validation import as_observations, check_memory, check_option, format_bytes
+from ._validation import as_observations, check_memory, check_option, format_bytes, scan_distances
 
 __all__ = ["bisecting_kmeans", "diana", "divisive_coefficient"]
 
@@ -26,9 +26,9 @@ BISECTING_STRATEGIES: tuple[str, ...] = ("biggest_inertia", "largest_cluster")
 
 def _diana_distances(X: Any, metric: Any) -> tuple[FloatArray, int]:
     """Condensed distances for DIANA, with the memory checked before allocating."""
-    from .linkage import _prepare_input
+    from .linkage import _check_distance_scale, _prepare_input
 
-    data, n, kind = _prepare_input(X, metric, "average")
+    data, n, kind, _ = _prepare_input(X, metric, "average")
     if kind == "vectors":
         from .metrics import pdist
 
@@ -39,7 +39,13 @@ def _diana_distances(X: Any, metric: Any) -> tuple[FloatArray, int]:
             "Alternatives: hclust.divisive.bisecting_kmeans (O(n d) memory), or "
             "hclust.summarize(X, n_micro=...) to cluster weighted micro-clusters.",
         )
-        data = pdist(data, metric)
+        X_checked = data
+        data = pdist(X_checked, metric)
+        largest = scan_distances(data, "distances", n, metric, X_checked)
+    else:
+        largest = float(data.max())
+    # DIANA sums a row of distances (average dissimilarities): n * largest must fit
+    _check_distance_scale(largest, "average", None, n, "The distances")
     return data, n
 
 

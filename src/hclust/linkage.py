@@ -8,6 +8,7 @@ linkage").
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from typing import Any
 
@@ -18,7 +19,7 @@ from ._kernels import lance_williams as _lw
 from ._kernels import mst as _mst
 from ._kernels import nnchain as _nnchain
 from ._kernels.unionfind import merges_to_linkage
-from ._threads import numba_threads
+from ._threads import ParallelChooser, numba_threads
 from ._typing import FloatArray, ProgressCallback
 from ._validation import (
     as_condensed,
@@ -76,6 +77,10 @@ _VECTOR_METRICS = {
 #: Work per resumable kernel call (distance reads), so that progress is
 #: reported and Ctrl-C is honoured a few times a second.
 _WORK_PER_CALL = 20_000_000
+
+#: Work (distance reads) of a kernel's first call, before its speed is
+#: known; later calls are sized to last about 10 ms (ParallelChooser).
+_FIRST_WORK = 200_000
 
 #: Recomputation reads (times n^2) the generic algorithm may spend on a
 #: reducible method before the nearest-neighbour chain takes over.
@@ -280,6 +285,9 @@ def linkage(
             kind_of = "average_sq" if method == "average" else method
             a, b, h = centroid_vectors(data, w, kind_of, progress, _WORK_PER_CALL, threads)
         else:
+            if n >= _PRELOAD_FROM:
+                # compile/load the kernels now, not while the matrix is alive
+                _preload_matrix_kernels(kind == "vectors")
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs, w)
             elif method == "single":
@@ -380,10 +388,10 @@ def _check_vector_memory(engine: str, method: str, metric: Any, shape: tuple[int
 
 
 def _matrix_fits(n: int) -> bool:
+    from ._config import memory_fraction
     from ._validation import available_memory
-    from ._config import MEMORY_FRACTION
 
-    return _matrix_bytes(n) <= available_memory() * MEMORY_FRACTION
+    return _matrix_bytes(n) <= available_memory() * memory_fraction()
 
 
 def _check_beta(method: str, beta: Any) -> float:
@@ -564,6 +572,35 @@ def _check_matrix_memory(n: int, method: str, copy: bool) -> None:
     )
 
 
+#: From this many observations (a 64 MB matrix) the matrix engine compiles or
+#: loads its kernels before allocating the matrix, so that a first run in a
+#: fresh process peaks at one matrix plus O(n), as later runs do.
+_PRELOAD_FROM = 4_096
+
+
+def _preload_matrix_kernels(distances: bool) -> None:
+    """Run the generic algorithm's twins (and the distance twins) on 4 points."""
+    if distances:
+        from .metrics import preload_kernels
+
+        preload_kernels()
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    for run in (_generic.generic_run, _generic.generic_run_parallel):
+        D = y.copy()
+        offsets = _lw.row_offsets(4)
+        active = np.arange(4, dtype=np.int64)
+        neighbour = np.full(4, -1, dtype=np.int64)
+        mindist = np.full(4, np.inf)
+        heap = np.empty(4, dtype=np.int64)
+        pos = np.full(4, -1, dtype=np.int64)
+        heap_size = _generic.generic_init(D, offsets, active, 4, neighbour, mindist, heap, pos)
+        state = np.array([heap_size, 4, 0], dtype=np.int64)
+        merges = np.empty(3, dtype=np.int64), np.empty(3, dtype=np.int64), np.empty(3)
+        run(D, offsets, np.ones(4), active, neighbour, mindist, heap, pos, state, *merges,
+            _lw.METHOD_AVERAGE, 0.0, 3, np.array([100], dtype=np.int64), np.zeros(4, dtype=np.uint8),
+            _PARALLEL_COLUMN)
+
+
 def _distances(
     X: FloatArray, metric: Any, n: int, method: str, n_jobs: int | None, w: FloatArray | None
 ) -> FloatArray:
@@ -590,10 +627,8 @@ def _single_vectors(
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
-    parallel = threads > 1 and n * (d + 6) >= _PRIM_PARALLEL_WORK
-    run = _mst.prim_vectors_run_parallel if parallel else _mst.prim_vectors_run_serial
-    n_chunks = 4 * threads if parallel else 1
-    step = max(1, _WORK_PER_CALL // max(1, n * d))
+    # a parallel region per step: whether it pays is measured as it runs
+    chooser = ParallelChooser("prim", threads, enabled=n * (d + 6) >= _PRIM_PARALLEL_WORK, first_work=_FIRST_WORK)
     # Euclidean: compare squared distances (no square root per pair) and take
     # the root of the n - 1 tree edges only; sqrt is correctly rounded, so the
     # heights equal pdist's values exactly.
@@ -601,9 +636,19 @@ def _single_vectors(
     code = _mst.VEC_SQEUCLIDEAN if euclidean else metric_code
     done = 0
     while done < n - 1:
-        done = run(X, outside, dist, parent, state, a, b, h, min(n - 1, done + step), code, n_chunks)
-        if done < 0:
+        parallel, guess = chooser.next()
+        m = n - done
+        work = max(1, int(min(guess, _WORK_PER_CALL)))
+        step = max(1, work // max(1, m * d))
+        run = _mst.prim_vectors_run_parallel if parallel else _mst.prim_vectors_run_serial
+        start = time.perf_counter()
+        new_done = run(X, outside, dist, parent, state, a, b, h, min(n - 1, done + step), code,
+                       4 * threads if parallel else 1)
+        seconds = time.perf_counter() - start
+        if new_done < 0:
             raise no_progress("single")
+        chooser.record(parallel, (new_done - done) * (m - 0.5 * (new_done - done)) * d, seconds)
+        done = new_done
         if progress is not None:
             progress(done, n - 1)
     if euclidean:
@@ -685,23 +730,49 @@ def _run_matrix(
     # by (1 - beta) * beta * (d_ij - d_kl) / 2, so only the closest-pair-first
     # order gives its defined tree and it never hands over.
     reducible = method in ("complete", "average", "weighted", "ward")
-    budget = np.array([int(_GENERIC_BUDGET * n * n) if reducible else np.iinfo(np.int64).max], dtype=np.int64)
+    total_left = int(_GENERIC_BUDGET * n * n) if reducible else None
     neighbour = np.full(n, -1, dtype=np.int64)
     mindist = np.full(n, np.inf)
     heap = np.empty(n, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
     heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
     state = np.array([heap_size, n, 0], dtype=np.int64)
-    # The column pass goes parallel where a merge reads enough of the matrix
-    # to pay for waking the threads (same merges either way).
-    run = _generic.generic_run_parallel if threads > 1 and n >= 2 * _PARALLEL_COLUMN else _generic.generic_run
+    # The column pass can run on all threads (same merges): whether that pays
+    # is measured call by call, since on a busy machine a region per merge
+    # loses to one thread (ParallelChooser).
+    chooser = ParallelChooser("generic", threads, enabled=n >= 2 * _PARALLEL_COLUMN, first_work=_FIRST_WORK)
     flag = np.zeros(n, dtype=np.uint8)
-    while done < n - 1 and budget[0] >= 0:
-        done = run(
+    budget = np.zeros(1, dtype=np.int64)
+    stuck = 0
+    while done < n - 1:
+        parallel, guess = chooser.next()
+        m = int(state[1])
+        work = max(1, int(min(guess, _WORK_PER_CALL)))
+        k_stop = min(n - 1, done + max(1, work // m))
+        # recomputations allowed in this call: bounded, so Ctrl-C is seen
+        allowance = 4 * work if total_left is None else min(4 * work, total_left)
+        budget[0] = allowance
+        run = _generic.generic_run_parallel if parallel else _generic.generic_run
+        start = time.perf_counter()
+        new_done = run(
             D, offsets, size, active, neighbour, mindist, heap, pos, state,
-            a, b, h, code, beta, min(n - 1, done + step), budget, flag, _PARALLEL_COLUMN,
+            a, b, h, code, beta, k_stop, budget, flag, _PARALLEL_COLUMN,
         )
+        seconds = time.perf_counter() - start
+        if new_done < 0:
+            raise no_progress(method)
+        used = allowance - int(budget[0])
+        chooser.record(parallel, (new_done - done) * 0.5 * (m + int(state[1])) + used, seconds)
+        # no merge for longer than a full recomputation of every key: only NaN does that
+        stuck = stuck + used if new_done == done else 0
+        if stuck > 2 * m * m:
+            raise no_progress(method)
+        done = new_done
         report()
+        if total_left is not None:
+            total_left -= used
+            if total_left < 0:
+                break
     if done < n - 1:
         chain = np.empty(n, dtype=np.int64)
         state = np.array([0, state[1], done], dtype=np.int64)

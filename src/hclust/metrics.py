@@ -11,13 +11,14 @@ stop cleanly on Ctrl-C.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from ._kernels import distances as _kd
-from ._threads import numba_threads
+from ._threads import ParallelChooser, numba_threads
 from ._typing import FloatArray, ProgressCallback
 from ._validation import as_float_array, as_observations, check_memory, check_n_jobs
 
@@ -419,22 +420,31 @@ def _run(
         offsets = rows * nb
     total = int(offsets[-1])
     work = d * d + d if metric.code == _kd.MAHALANOBIS else d
-    n_blocks = max(1, min(na, -(-total * work // _WORK_PER_BLOCK)))
-    blocks = _row_bounds(offsets, 0, na, n_blocks) if n_blocks > 1 else np.array([0, na])
     flat = out.reshape(-1)
     wsum = float(metric.w.sum())
     # NaN results (cosine of a zero row, ...) are scipy's convention, not an error; the
     # errstate matters only when the kernels run as Python (NUMBA_DISABLE_JIT=1)
     with numba_threads(n_jobs) as threads, np.errstate(divide="ignore", invalid="ignore"):
-        parallel = threads > 1 and total * work >= _PARALLEL_MIN_WORK
-        kernel = _kd.distance_rows_parallel if parallel else _kd.distance_rows_serial
-        # several chunks per thread even out the threads' speeds
-        pieces = 4 * threads if parallel else 1
-        for b in range(blocks.shape[0] - 1):
-            r0, r1 = int(blocks[b]), int(blocks[b + 1])
+        # blocks of rows sized to a few milliseconds, each on all threads or on one,
+        # whichever is faster now (a busy machine can make the threads lose)
+        chooser = ParallelChooser(
+            "pdist" if triangular else "cdist",
+            threads,
+            enabled=total * work >= _PARALLEL_MIN_WORK,
+            first_work=_WORK_PER_BLOCK / 4,
+        )
+        r0 = 0
+        while r0 < na:
+            parallel, guess = chooser.next()
+            target = offsets[r0] + max(1.0, min(guess, _WORK_PER_BLOCK) / work)
+            r1 = int(min(na, max(r0 + 1, np.searchsorted(offsets, target, side="left"))))
+            # several chunks per thread even out the threads' speeds
+            pieces = 4 * threads if parallel else 1
             bounds = (
                 _row_bounds(offsets, r0, r1, pieces) if parallel else np.array([r0, r1], np.int64)
             )
+            kernel = _kd.distance_rows_parallel if parallel else _kd.distance_rows_serial
+            start = time.perf_counter()
             kernel(
                 metric.code,
                 AT,
@@ -450,8 +460,21 @@ def _run(
                 norms_b,
                 wsum,
             )
+            chooser.record(parallel, float(offsets[r1] - offsets[r0]) * work, time.perf_counter() - start)
+            r0 = r1
             if progress is not None:
                 progress(int(offsets[r1]), total)
+
+
+def preload_kernels() -> None:
+    """Compile (or load from the cache) both distance twins on a tiny input, so that a
+    large run does not do that work while its matrix is allocated."""
+    XT = np.ascontiguousarray(np.arange(8.0).reshape(2, 4))
+    out = np.empty(6)
+    bounds = np.array([0, 2, 4], dtype=np.int64)
+    for kernel in (_kd.distance_rows_serial, _kd.distance_rows_parallel):
+        kernel(_kd.EUCLIDEAN, XT, XT, bounds, True, out, np.ones(2), 2.0, np.zeros(0),
+               np.zeros((0, 0)), np.zeros(0), np.zeros(0), 2.0)
 
 
 def _call_metric(

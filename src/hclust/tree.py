@@ -509,22 +509,27 @@ def optimal_leaf_ordering(Z: Any, y: Any, metric: str | Callable[..., float] = "
     Z = check_linkage(Z)
     n = Z.shape[0] + 1
     array = np.asarray(y)
+    # the reordered square matrix (8 n^2 bytes) and the kernel's tables (6 n^2),
+    # plus the condensed distances when they are computed here (4 n^2)
+    check_memory(
+        (18.0 if array.ndim == 2 else 14.0) * n * n,
+        f"optimal_leaf_ordering for {n:,} observations",
+        "Order a cut instead (e.g. the tree of cluster centres), or a sample.",
+    )
     if array.ndim == 2:
-        from scipy.spatial.distance import pdist
+        from .metrics import pdist
 
         X = as_observations(array, "y")
         if X.shape[0] != n:
             raise ValueError(f"y has {X.shape[0]} observations but Z has {n} leaves.")
         condensed = pdist(X, metric)
+        from ._validation import scan_distances
+
+        scan_distances(condensed, "distances", n, metric, X)
     else:
         condensed, n_y = as_condensed(array, "y")
         if n_y != n:
             raise ValueError(f"y has distances for {n_y} observations but Z has {n} leaves.")
-    check_memory(
-        18.0 * n * n,
-        f"optimal_leaf_ordering for {n} observations",
-        "Order a cut instead (e.g. the tree of cluster centres), or a sample.",
-    )
     children = _children(Z)
     order, start = _k.leaf_order(children, n)
     position = np.empty(n, dtype=np.int64)
@@ -532,16 +537,15 @@ def optimal_leaf_ordering(Z: Any, y: Any, metric: str | Callable[..., float] = "
     sorted_children = children.copy()
     is_leaf = sorted_children < n
     sorted_children[is_leaf] = position[sorted_children[is_leaf]]
-    from scipy.spatial.distance import squareform
-
-    D = squareform(condensed)[np.ix_(order, order)]
+    D = _k.reordered_square(condensed, order)
+    del condensed
     size = _k.leaf_counts(children, n)
     ranges = np.empty((2 * n - 1, 2), dtype=np.int64)
     ranges[:n, 0] = np.arange(n)
     ranges[:n, 1] = np.arange(1, n + 1)
     ranges[n:, 0] = start[n:]
     ranges[n:, 1] = start[n:] + size[n:]
-    must_swap = _k.olo_swaps(sorted_children, np.ascontiguousarray(D), ranges, n)
+    must_swap = _k.olo_swaps(sorted_children, D, ranges, n)
     flip = _k.swap_parity(children, must_swap, n).astype(bool)
     out = Z.copy()
     out[flip, 0] = Z[flip, 1]

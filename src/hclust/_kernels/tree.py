@@ -561,6 +561,27 @@ def _sorted_column(M, vals, idx, lo, hi, col, stack_off, stack_size):
 
 
 @njit(cache=NUMBA_CACHE)
+def reordered_square(condensed, order):
+    """Square distance matrix with rows and columns in ``order``, from a condensed vector.
+
+    condensed : float64[n(n-1)/2]; order : int64[n]. Returns float64[n, n]
+    (no intermediate square copy).
+    """
+    n = order.shape[0]
+    D = np.zeros((n, n))
+    for i in range(n):
+        oi = order[i]
+        for j in range(i + 1, n):
+            oj = order[j]
+            lo = min(oi, oj)
+            hi = max(oi, oj)
+            value = condensed[n * lo - lo * (lo + 1) // 2 + hi - lo - 1]
+            D[i, j] = value
+            D[j, i] = value
+    return D
+
+
+@njit(cache=NUMBA_CACHE)
 def olo_swaps(sorted_children, D, ranges, n):
     """Optimal leaf ordering (Bar-Joseph, Gifford & Jaakkola 2001): which merges to flip.
 
