@@ -82,7 +82,8 @@ def test_silhouette_is_sampled_above_sample_size_and_says_so(noisy):
     result = evaluate(Z, X, ks=[2, 3, 4], metrics=("silhouette",), sample_size=50, random_state=3, min_segment_size=None)
     assert result.silhouette_rows == 50
     assert (result.table["silhouette_rows"] == 50).all()
-    assert any("silhouette on Euclidean distances (on a random sample of 50 of 120 rows)" in r for r in result.reasons)
+    assert result.reasons[0] == "Criteria on Euclidean distances: silhouette."
+    assert any("silhouette (on a random sample of 50 of 120 rows)" in r for r in result.reasons)
     # The same seed draws the same rows as this reference.
     rows = np.sort(np.random.default_rng(3).choice(120, size=50, replace=False))
     for k in (2, 3, 4):
@@ -365,7 +366,8 @@ def test_gh19_distance_criteria_against_naive_formulas():
         assert table.loc[k, "calinski_harabasz"] == pytest.approx((total - within) / (k - 1) / (within / (70 - k)), rel=1e-10)
     assert "gap" not in result.table.columns
     assert any(r.startswith("gap statistic: not computed (it needs Euclidean features") for r in result.reasons)
-    assert "Davies-Bouldin (medoid variant) on cityblock distances" in " ".join(result.reasons)
+    assert result.reasons[0] == "Criteria on cityblock distances: silhouette, Calinski-Harabasz, Davies-Bouldin, height jump."
+    assert any(r.startswith("Davies-Bouldin (medoid variant) is lowest at k=") for r in result.reasons)
 
 
 def test_gh19_distance_criteria_on_a_sample_use_the_sampled_submatrix():
@@ -383,7 +385,8 @@ def test_gh19_distance_criteria_on_a_sample_use_the_sampled_submatrix():
             silhouette_score(sub, labels, metric="precomputed"), rel=1e-10
         )
     assert result.silhouette_rows == 40
-    assert any("on Gower distances (on a random sample of 40 of 90 rows)" in r for r in result.reasons)
+    assert result.reasons[0].startswith("Criteria on Gower distances: ")
+    assert any("Calinski-Harabasz (pseudo-F) (on a random sample of 40 of 90 rows)" in r for r in result.reasons)
 
 
 def test_gh19_every_voting_criterion_gives_a_reason():
@@ -391,9 +394,10 @@ def test_gh19_every_voting_criterion_gives_a_reason():
     Z = linkage(X, "ward")
     result = evaluate(Z, X, ks=range(2, 6), metrics=("silhouette", "height_jump"))
     text = result.reasons
-    assert text[0].startswith("Minimum segment size 5 customers (2% of 90, and at least 5)")
-    assert [r.split(" ")[0] for r in text[1:6]] == ["silhouette", "Calinski-Harabasz:", "Davies-Bouldin:", "gap", "the"]
-    assert "not computed (not among the metrics requested)" in text[2]
+    assert text[0] == "Criteria on Euclidean distances: silhouette, height jump."
+    assert text[1].startswith("Minimum segment size 5 customers (2% of 90, and at least 5)")
+    assert [r.split(" ")[0] for r in text[2:7]] == ["silhouette", "Calinski-Harabasz:", "Davies-Bouldin:", "gap", "the"]
+    assert "not computed (not among the metrics requested)" in text[3]
     assert text[-1].startswith("Recommended k=3")
     assert result.criteria == ["silhouette", "height_jump"]
 
@@ -410,7 +414,7 @@ def test_gh19_min_segment_size_excludes_outlier_splits():
     assert guarded.table["smallest_segment"].tolist() == [2.0, 1.0, 1.0]
     assert guarded.table["meets_min_size"].tolist() == [0.0, 0.0, 0.0]
     assert guarded.recommended_k is None
-    assert guarded.reasons[0].startswith("Minimum segment size 5 customers (2% of 202, and at least 5): k=2..4 excluded")
+    assert guarded.reasons[1].startswith("Minimum segment size 5 customers (2% of 202, and at least 5): k=2..4 excluded")
     assert guarded.reasons[-1].startswith("No recommendation: no k in 2..4 gives segments of at least 5 customers")
     assert json.loads(json.dumps(guarded.to_dict()))["recommended_k"] is None
     # weights count customers: each outlier row standing for 10 customers makes k=2 a candidate

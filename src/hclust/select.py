@@ -501,6 +501,7 @@ def _recommend(
     min_count: int = 0,
     min_text: str = "none",
     skipped: Mapping[str, str] | None = None,
+    medoids: bool = False,
 ) -> tuple[int | None, list[str], dict[str, int | None]]:
     picks: dict[str, int | None] = {}
     reasons: list[str] = []
@@ -509,6 +510,8 @@ def _recommend(
     smallest = table["smallest_segment"].to_numpy(dtype=np.float64)
     eligible = smallest >= min_count
     excluded = [k for k, ok in zip(ks, eligible) if not ok]
+    computed = [_TITLES[name] for name in VOTING if name in metrics and name not in skipped]
+    reasons.append(f"Criteria on {distance}: {', '.join(computed) if computed else 'none'}.")
     if min_count <= 0:
         reasons.append("No minimum segment size: every k evaluated is a candidate.")
     elif not excluded:
@@ -520,13 +523,12 @@ def _recommend(
         reasons.append(
             f"Minimum segment size {min_text}: k={_k_list(excluded)} excluded (smallest segment: {sizes})."
         )
-    among = " among the ks that meet it" if excluded and len(excluded) < len(ks) else ""
-    sampled = (
+    among = " among the candidate ks" if excluded and len(excluded) < len(ks) else ""
+    on = (
         f" (on a random sample of {silhouette_rows:,} of {n:,} rows)"
         if silhouette_rows is not None and silhouette_rows < n
         else ""
     )
-    on = f" on {distance}{sampled}"
     for name in VOTING:
         title = _TITLES[name]
         if name in skipped:
@@ -549,16 +551,17 @@ def _recommend(
         elif name == "calinski_harabasz":
             pick = _argbest(table, "calinski_harabasz", True, eligible)
             text = (
-                f"Calinski-Harabasz (pseudo-F){on} is highest at k={pick} "
+                f"Calinski-Harabasz (pseudo-F){on if medoids else ''} is highest at k={pick} "
                 f"({_fmt(table.at[pick, 'calinski_harabasz'])}){among}"
                 if pick is not None
                 else "Calinski-Harabasz is undefined for every candidate k (it needs 2 <= k < n)"
             )
         elif name == "davies_bouldin":
             pick = _argbest(table, "davies_bouldin", False, eligible)
-            variant = "" if distance == "Euclidean distances" else " (medoid variant)"
+            variant = " (medoid variant)" if medoids else ""
             text = (
-                f"Davies-Bouldin{variant}{on} is lowest at k={pick} ({_fmt(table.at[pick, 'davies_bouldin'])}){among}"
+                f"Davies-Bouldin{variant}{on if medoids else ''} is lowest at k={pick} "
+                f"({_fmt(table.at[pick, 'davies_bouldin'])}){among}"
                 if pick is not None
                 else "Davies-Bouldin is undefined for every candidate k (it needs 2 <= k < n)"
             )
@@ -847,7 +850,7 @@ def evaluate(
     skipped: dict[str, str] = {}
     silhouette_rows: int | None = None
     if D is not None:
-        skipped["gap"] = f"it needs Euclidean features; these criteria use {distance_name}"
+        skipped["gap"] = "it needs Euclidean features"
         silhouette_rows = _distance_indices(
             table, D, all_labels, column_of, k_list, chosen, limit, rng
         )
@@ -875,7 +878,7 @@ def evaluate(
 
     recommended, reasons, picks = _recommend(
         table, chosen, silhouette_rows, n, distance=distance_name, min_count=min_count, min_text=min_text,
-        skipped=skipped,
+        skipped=skipped, medoids=D is not None,
     )
     return Evaluation(
         table=table, recommended_k=recommended, reasons=reasons, picks=picks, silhouette_rows=silhouette_rows,
@@ -1188,7 +1191,10 @@ def stability(
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
 
     def tree(rows: IntArray | None) -> FloatArray:
-        data = X if rows is None else (X[np.ix_(rows, rows)] if precomputed else X[rows])
+        if precomputed:  # the subsample's condensed distances (linkage reads condensed vectors directly)
+            data = squareform(X if rows is None else X[np.ix_(rows, rows)], checks=False)
+            return linkage(data, method, weights=None if w is None else (w if rows is None else w[rows]))
+        data = X if rows is None else X[rows]
         return linkage(data, method, metric, weights=None if w is None else (w if rows is None else w[rows]))
 
     if labels is None:
