@@ -1309,11 +1309,17 @@ def _gower_record(gower: Gower, schema: Schema, left_out: Mapping[str, str], n_r
 def _no_k_message(evaluation: Evaluation, method: str, distance: str) -> str:
     table = evaluation.table
     sizes = ", ".join(f"k={int(k)}: {int(v):,}" for k, v in table["smallest_segment"].items())
+    if method == "ward":
+        advice = "log1p of skewed amounts or robust scaling (outliers), more ks"
+    elif "Gower" in distance:
+        advice = "method='complete', or ward on prepared features (the default metric)"
+    else:
+        advice = "method='ward' or 'complete'"
     return (
         f"no number of segments in ks={_k_text(list(table.index))} gives segments of at least "
         f"{evaluation.min_segment_size:,} customers (min_segment_size): with {method} linkage on {distance} the "
-        f"smallest segment holds {sizes}. The tree splits off a few customers at a time; try method='complete' "
-        "(or ward on prepared features), a smaller min_segment_size, or give n_clusters."
+        f"smallest segment holds {sizes}. The tree splits off a few customers at a time; try {advice}, a smaller "
+        "min_segment_size, or give n_clusters."
     )
 
 
