@@ -272,8 +272,6 @@ import json as _json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from sklearn.metrics import adjusted_rand_score  # noqa: E402
-
 from hclust.segment._assign import ASSIGN_RULES, TrainingLookup  # noqa: E402
 from hclust.segment.prepare import PreparationRecord  # noqa: E402
 

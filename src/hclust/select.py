@@ -328,7 +328,7 @@ def _distance_pass(
         if with_squares:
             squared_sums = (distances * distances) @ indicator
         span = np.arange(stop - start)
-        for j, k in enumerate(ks):
+        for j in range(len(ks)):
             part = sums[:, offsets[j] : offsets[j + 1]]
             own = columns[start:stop, j]
             size = sizes[offsets[j] : offsets[j + 1]]

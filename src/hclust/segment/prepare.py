@@ -368,7 +368,7 @@ class Preparer:
                 )
         keep = np.ones(len(frame), dtype=bool)
         if self.impute == "drop":
-            for col, values in raw.items():
+            for values in raw.values():
                 keep &= ~(np.isnan(values) if values.dtype.kind == "f" else values < 0)
             if not keep.any():
                 raise ValueError(
