@@ -136,3 +136,16 @@ def test_gh19_assign_rule_option(credit_csv, tmp_path, capsys):
         scored = pd.read_csv(out)
         assert (scored["segment"] == labelled["segment"]).all() and scored["known"].all()
     assert main(["assign", str(model), str(credit_csv), "--rule", "knn", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_gh19_bundled_data_prepared_alike_by_every_command(tmp_path, capsys):
+    from hclust.datasets import load_wholesale
+
+    source = tmp_path / "wholesale.csv"
+    load_wholesale().to_csv(source, index=False)
+    expected = "log1p before scaling (6 of 7 numeric columns): Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen."
+    for argv in (["segment", "--k", "3", "--out", str(tmp_path / "l.csv")], ["evaluate", "--ks", "2-4", "--no-gap"],
+                 ["compare", "--k", "3", "--methods", "ward"], ["linkage", "--out", str(tmp_path / "Z.npy")]):
+        assert main([argv[0], str(source), *argv[1:]]) == 0
+        printed = capsys.readouterr().out
+        assert expected in printed and "8 features: Channel=2, Region, Fresh, Milk" in printed

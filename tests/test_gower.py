@@ -371,3 +371,11 @@ def test_gh19_identifier_columns_are_left_out_as_infer_schema_does():
     assert again.excluded_ == g.excluded_
     with pytest.raises(ValueError, match="every column of df looks like an identifier"):
         Gower().fit(frame[["CUST_ID"]])
+
+
+@pytest.mark.shared
+def test_gh19_mall_customer_id_is_left_out(shared_data):
+    mall = pd.read_csv(shared_data / "mall_customers" / "Mall_Customers.csv")
+    with pytest.warns(GowerWarning, match=r"\['CustomerID'\] look like identifiers"):
+        g = Gower().fit(mall)
+    assert "CustomerID" not in g.columns_ and g.excluded_["CustomerID"].startswith("identifier: unique integer")

@@ -543,3 +543,15 @@ def test_gh19_new_fields_survive_save_and_old_models_load(tmp_path, customers):
     text = str(old.summary())
     assert "(not recorded: a model saved by an older hclust)" in text
     assert "Held-out agreement: not measured" in text
+
+
+def test_gh19_bundled_wholesale_gower_auto_k(customers):
+    """The bundled data show the degenerate Gower split too: 439 against 1 (average), 435 against 5
+    (complete) with no evaluation kept. Now each k's smallest segment is checked and the fit refuses."""
+    spending = customers[list(WHOLESALE_SPENDING)]
+    free = SegmentationModel(metric="gower", method="average", min_segment_size=None, **FAST).fit(spending)
+    assert sorted(np.bincount(free.labels_)) == [1, 439] and free.evaluation_ is not None
+    assert free.evaluation_.table["smallest_segment"].tolist() == [1.0] * 9
+    for method, smallest in (("average", "k=2: 1,"), ("complete", "k=2: 5,")):
+        with pytest.raises(ValueError, match=f"at least 9 customers .* holds {smallest}"):
+            SegmentationModel(metric="gower", method=method, **FAST).fit(spending)
