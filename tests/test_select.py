@@ -459,3 +459,18 @@ def test_gh19_bad_distances_are_explained(noisy):
         evaluate(Z, pdist(X)[:-1], metric="precomputed")
     with pytest.raises(ValueError, match="weights must be 120 positive"):
         evaluate(Z, X, weights=np.zeros(120))
+
+
+def test_gh19_distances_for_a_large_table_are_computed_on_the_sample_only():
+    """A non-Euclidean metric above sample_size: m x m distances, with the whole data's parameters."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(120, 3)) * [1.0, 5.0, 20.0]
+    Z = linkage(X, "average", "seuclidean")
+    result = evaluate(Z, X, ks=[2, 3], metric="seuclidean", sample_size=50, random_state=2, min_segment_size=None)
+    rows = np.sort(np.random.default_rng(2).choice(120, size=50, replace=False))
+    D = squareform(pdist(X[rows], "seuclidean", V=np.var(X, axis=0, ddof=1)))
+    for k in (2, 3):
+        labels = cut(Z, n_clusters=k)[rows]
+        expected = silhouette_score(D, labels, metric="precomputed") if len(set(labels)) > 1 else math.nan
+        assert result.table.loc[k, "silhouette"] == pytest.approx(expected, rel=1e-10, nan_ok=True)
+    assert result.silhouette_rows == 50

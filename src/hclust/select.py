@@ -364,11 +364,13 @@ def _silhouettes(X: FloatArray, columns: IntArray, ks: Sequence[int]) -> list[fl
 
 def _distance_criteria(
     D: FloatArray, rows: IntArray, labels: IntArray, ks: Sequence[int]
-) -> dict[str, FloatArray]:
-    """Silhouette, WSS, Calinski-Harabasz, Davies-Bouldin (medoids) and pseudo-t² from distances.
+) -> tuple[dict[str, FloatArray], list[FloatArray], IntArray]:
+    """Silhouette, WSS, Calinski-Harabasz and Davies-Bouldin (medoids) from distances.
 
     ``D`` is the square (n, n) distance matrix, ``rows`` the rows to use (all, or a
-    sample), ``labels`` (n, len(ks)) the cuts. See :func:`evaluate`'s Notes.
+    sample), ``labels`` (n, len(ks)) the cuts. Also returns, per cut, the (k, k) sums of
+    squared distances between its clusters and the cut's labels of ``rows`` renumbered
+    0..k-1 (for the pseudo-t²). See :func:`evaluate`'s Notes.
     """
     m = rows.shape[0]
     everything = m == D.shape[0]
@@ -387,7 +389,6 @@ def _distance_criteria(
 
     scores, own_sums, squares = _distance_pass(block, m, stacked, counts, with_squares=True)
     out = {name: np.full(len(ks), math.nan) for name in ("silhouette", "wss", "calinski_harabasz", "davies_bouldin")}
-    medoids: list[IntArray] = []
     for j, k in enumerate(counts):
         size = np.bincount(stacked[:, j], minlength=k).astype(np.float64)
         within_each = np.diag(squares[j]) / (2.0 * size)
@@ -398,7 +399,6 @@ def _distance_criteria(
         order = np.lexsort((own_sums[:, j], stacked[:, j]))
         first = np.searchsorted(stacked[order, j], np.arange(k))
         medoid = order[first]
-        medoids.append(medoid)
         if 2 <= k <= m - 1:
             out["silhouette"][j] = scores[j]
             between = max(total - within, 0.0)
@@ -410,9 +410,7 @@ def _distance_criteria(
             ratio[(centre == 0) & (spread[:, None] + spread[None, :] == 0)] = 0.0
             np.fill_diagonal(ratio, -np.inf)
             out["davies_bouldin"][j] = float(ratio.max(axis=1).mean())
-    out["_squares"] = squares  # type: ignore[assignment]
-    out["_columns"] = stacked  # type: ignore[assignment]
-    return out
+    return out, squares, stacked
 
 
 def _height_keys(Z: FloatArray, n: int) -> FloatArray:
@@ -834,11 +832,6 @@ def evaluate(
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
     if distance_name is None:
         distance_name = "Euclidean distances" if euclidean else f"{metric} distances"
-    if not euclidean and D is None:
-        from .metrics import pdist
-
-        check_memory(16.0 * n * n, f"the {metric} distances of {n} rows", "Evaluate a sample of the rows.")
-        D = squareform(pdist(X, metric))
 
     need_coarser = "pseudo_t2" in chosen
     cut_ks = sorted(set(k_list) | ({k - 1 for k in k_list if k >= 2} if need_coarser else set()))
@@ -849,11 +842,18 @@ def evaluate(
     table = pd.DataFrame(index=pd.Index(k_list, name="k"))
     skipped: dict[str, str] = {}
     silhouette_rows: int | None = None
-    if D is not None:
+    if not euclidean:
         skipped["gap"] = "it needs Euclidean features"
-        silhouette_rows = _distance_indices(
-            table, D, all_labels, column_of, k_list, chosen, limit, rng
-        )
+        # every criterion on the same rows: all, or a seeded sample above the silhouette limit
+        rows = np.arange(n) if n <= limit else np.sort(rng.choice(n, size=limit, replace=False))
+        labels = all_labels
+        if D is None:
+            # only the rows used: m x m distances, with the parameters the whole data set gives the tree
+            m = rows.shape[0]
+            check_memory(16.0 * m * m, f"the {metric} distances of {m} rows", "Pass a smaller sample_size.")
+            D = squareform(_pdist_like_tree(X, rows, metric))
+            labels, rows = all_labels[rows], np.arange(m)
+        silhouette_rows = _distance_indices(table, D, labels, rows, column_of, k_list, chosen)
     else:
         silhouette_rows = _euclidean_indices(
             table, X, all_labels, column_of, k_list, chosen, limit, rng, method, n_refs, gap_sample_size
@@ -878,7 +878,7 @@ def evaluate(
 
     recommended, reasons, picks = _recommend(
         table, chosen, silhouette_rows, n, distance=distance_name, min_count=min_count, min_text=min_text,
-        skipped=skipped, medoids=D is not None,
+        skipped=skipped, medoids=not euclidean,
     )
     return Evaluation(
         table=table, recommended_k=recommended, reasons=reasons, picks=picks, silhouette_rows=silhouette_rows,
@@ -1016,27 +1016,24 @@ def _distance_indices(
     table: pd.DataFrame,
     D: FloatArray,
     all_labels: IntArray,
+    rows: IntArray,
     column_of: Mapping[int, int],
     k_list: list[int],
     chosen: list[str],
-    limit: int,
-    rng: np.random.Generator,
 ) -> int | None:
-    """The indices from a square distance matrix, written into ``table``; returns the rows used."""
-    n = D.shape[0]
+    """The indices from a square distance matrix on ``rows``, written into ``table``; returns how many rows."""
     wanted = {"wss", "silhouette", "calinski_harabasz", "davies_bouldin", "pseudo_t2"} & set(chosen)
     if not wanted:
         return None
-    rows = np.arange(n) if n <= limit else np.sort(rng.choice(n, size=limit, replace=False))
     m = int(rows.shape[0])
     cut_ks = sorted(column_of)
     check_memory(
-        8.0 * m * (sum(cut_ks) + 2 * min(m, _BLOCK_BYTES // 8)) + (0 if m == n else 8.0 * m * m),
+        8.0 * m * (sum(cut_ks) + 2 * min(m, _BLOCK_BYTES // 8)) + (0 if m == D.shape[0] else 8.0 * m * m),
         f"the distance-based criteria of {m} rows",
         "Pass a smaller sample_size.",
     )
     labels = all_labels[:, [column_of[k] for k in cut_ks]]
-    found = _distance_criteria(D, rows, labels, cut_ks)
+    found, squares, dense = _distance_criteria(D, rows, labels, cut_ks)
     at = {k: j for j, k in enumerate(cut_ks)}
     pick = [at[k] for k in k_list]
     for name in ("wss", "silhouette", "calinski_harabasz", "davies_bouldin"):
@@ -1045,8 +1042,6 @@ def _distance_indices(
     if "silhouette" in chosen:
         table["silhouette_rows"] = float(m)
     if "pseudo_t2" in chosen:
-        squares = found["_squares"]
-        dense = found["_columns"]
         t2 = np.full(len(k_list), math.nan)
         for j, k in enumerate(k_list):
             if k < 2:
@@ -1055,6 +1050,19 @@ def _distance_indices(
             t2[j] = _pseudo_t2_from_distances(squares[at[k]], fine, coarse)
         table["pseudo_t2"] = t2
     return m
+
+
+def _pdist_like_tree(X: FloatArray, rows: IntArray, metric: str) -> FloatArray:
+    """Condensed ``metric`` distances of ``X[rows]``, with the parameters (``V``, ``VI``) that the
+    whole of ``X`` gives, as the tree's distances had."""
+    from .metrics import pdist
+
+    kwargs: dict[str, Any] = {}
+    if metric == "seuclidean":
+        kwargs["V"] = np.var(X, axis=0, ddof=1)
+    elif metric == "mahalanobis":
+        kwargs["VI"] = np.linalg.inv(np.cov(X, rowvar=False))
+    return pdist(X[rows], metric, **kwargs)
 
 
 def _pseudo_t2_from_distances(squares: FloatArray, fine: IntArray, coarse: IntArray) -> float:
