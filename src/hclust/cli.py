@@ -188,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_output(compare, required=False)
     compare.add_argument("--quiet", action="store_true", help="no table")
 
-    link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table's numeric columns")
+    link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table, prepared as segment prepares it")
     _add_source(link)
     link.add_argument("--method", choices=METHODS, default="ward")
     link.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
@@ -531,11 +531,9 @@ def _run_linkage(args: argparse.Namespace) -> int:
     with _progress(args, "Building the tree") as progress:
         Z = linkage(data, args.method, "precomputed" if gower else args.metric, progress=progress)
     save_npy(out, Z)
-    _say(
-        args,
-        *_preparation_lines(record),
-        f"{len(data)} rows x {len(names)} features -> {out} ({args.method} linkage on {record.distance if gower else args.metric + ' distances'})",
-    )
+    distances = record.distance if gower else f"{args.metric} distances"
+    _say(args, *_preparation_lines(record), f"{len(data)} rows x {len(names)} features -> {out} "
+         f"({args.method} linkage on {distances})")
     return EXIT_OK
 
 
