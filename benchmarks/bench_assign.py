@@ -9,8 +9,8 @@ For each data set, linkage and assignment rule it prints
   fit on all rows (adjusted Rand index on the held-out customers), mean and
   minimum over ``--splits`` seeded splits;
 * **fits agree**: the ARI of the 80 % fit's own segments with the full fit's on
-  the customers they share: how much the tree itself moves, which bounds what
-  any rule can reach.
+  the customers they share: how much the tree itself moves, which limits
+  every rule.
 
 All fits use the same k (``--k``, default 4; ``--k 0``: the automatic k of the
 full fit, which may refuse when no k meets the minimum segment size). Data: the bundled Wholesale

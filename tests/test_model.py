@@ -555,3 +555,10 @@ def test_gh19_bundled_wholesale_gower_auto_k(customers):
     for method, smallest in (("average", "k=2: 1,"), ("complete", "k=2: 5,")):
         with pytest.raises(ValueError, match=f"at least 9 customers .* holds {smallest}"):
             SegmentationModel(metric="gower", method=method, **FAST).fit(spending)
+
+
+def test_gh19_tiny_table_automatic_k_says_why():
+    tiny = pd.DataFrame({"x": [1.0, 2.0, 3.5, 10.0, 11.0]})
+    with pytest.raises(ValueError, match="5 customers cannot make two such segments; give n_clusters"):
+        SegmentationModel(**FAST).fit(tiny)
+    assert SegmentationModel(min_segment_size=2, **FAST).fit(tiny).n_clusters_ == 2

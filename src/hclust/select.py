@@ -438,9 +438,11 @@ def _gap(
         labels = cut_tree(linkage(reference, method), n_clusters=ks)
         with np.errstate(divide="ignore"):
             log_ref[b] = np.log(_wss_for_labels(reference, labels, ks))
-    mean_ref = log_ref.mean(axis=0)
-    # sd_k with the 1/B of the paper, inflated by sqrt(1 + 1/B) for the simulation error.
-    s_k = np.sqrt(((log_ref - mean_ref) ** 2).mean(axis=0)) * math.sqrt(1.0 + 1.0 / n_refs)
+    # k = n clusters: every W*_k is 0, log -inf, and the spread NaN (the gap is NaN there too)
+    with np.errstate(invalid="ignore"):
+        mean_ref = log_ref.mean(axis=0)
+        # sd_k with the 1/B of the paper, inflated by sqrt(1 + 1/B) for the simulation error.
+        s_k = np.sqrt(((log_ref - mean_ref) ** 2).mean(axis=0)) * math.sqrt(1.0 + 1.0 / n_refs)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = mean_ref - np.log(wss)
     gap[~np.isfinite(gap)] = math.nan

@@ -158,8 +158,8 @@ def _assignment_lines(check: pd.DataFrame | None) -> list[str]:
     fit = attrs.get("fit_ari")
     if fit is not None:
         lines.append(
-            f"  (the two fits agree at {fit:.3f} on the customers they share: no rule can agree better than the "
-            "trees themselves)"
+            f"  (the two fits themselves agree at {fit:.3f} on the customers they share: how much the tree moves "
+            "limits every rule)"
         )
     return lines
 
@@ -416,9 +416,10 @@ class SegmentationModel:
             estimator_metric = self.metric
             profile_schema = self.preparer_.schema_
             record = self.preparer_.record(excluded=left_out)
+            d = features.shape[1]
             distance = (
                 f"{'Euclidean' if self.metric == 'euclidean' else self.metric} distances of the "
-                f"{features.shape[1]} prepared features"
+                f"{d} prepared feature{'s' if d != 1 else ''}"
             )
             self.preparation_ = dataclasses.replace(record, distance=distance)
         if weights is not None:
@@ -449,7 +450,8 @@ class SegmentationModel:
             self.evaluation_ = self._evaluate(self.ks, distances=distances)
             k = self.evaluation_.recommended_k
             if k is None:
-                raise ValueError(_no_k_message(self.evaluation_, method, self.preparation_.distance))
+                total = float(n if weights is None else weights.sum())
+                raise ValueError(_no_k_message(self.evaluation_, method, self.preparation_.distance, total))
             labels = cut(Z, n_clusters=k)
 
         self._set_estimator(method, estimator_metric, data, labels)
@@ -828,7 +830,7 @@ class SegmentationModel:
         DataFrame
             ``rule, held_out_ari``; ``attrs`` holds ``holdout``, ``rows`` (held-out
             customers), ``seed`` and ``fit_ari`` (the adjusted Rand index of the two
-            fits' segments on the customers they share: the ceiling for any rule).
+            fits' segments on the customers they share: what limits every rule).
         """
         from sklearn.metrics import adjusted_rand_score
 
@@ -1308,7 +1310,7 @@ def _gower_record(gower: Gower, schema: Schema, left_out: Mapping[str, str], n_r
     )
 
 
-def _no_k_message(evaluation: Evaluation, method: str, distance: str) -> str:
+def _no_k_message(evaluation: Evaluation, method: str, distance: str, total: float) -> str:
     table = evaluation.table
     sizes = ", ".join(f"k={int(k)}: {int(v):,}" for k, v in table["smallest_segment"].items())
     if method == "ward":
@@ -1317,11 +1319,15 @@ def _no_k_message(evaluation: Evaluation, method: str, distance: str) -> str:
         advice = "method='complete', or ward on prepared features (the default metric)"
     else:
         advice = "method='ward' or 'complete'"
-    return (
+    head = (
         f"no number of segments in ks={_k_text(list(table.index))} gives segments of at least "
-        f"{evaluation.min_segment_size:,} customers (min_segment_size): with {method} linkage on {distance} the "
-        f"smallest segment holds {sizes}. The tree splits off a few customers at a time; try {advice}, a smaller "
-        "min_segment_size, or give n_clusters."
+        f"{evaluation.min_segment_size:,} customers (min_segment_size)"
+    )
+    if total < 2 * evaluation.min_segment_size:
+        return f"{head}: {total:,.0f} customers cannot make two such segments; give n_clusters or a smaller min_segment_size."
+    return (
+        f"{head}: with {method} linkage on {distance} the smallest segment holds {sizes}. The tree splits off a few "
+        f"customers at a time; try {advice}, a smaller min_segment_size, or give n_clusters."
     )
 
 
