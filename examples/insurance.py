@@ -24,7 +24,7 @@ def main(path: str) -> tuple[hclust.SegmentationModel, hclust.SegmentationModel]
     with pd.option_context("display.width", 160, "display.max_colwidth", 80):
         for title, model in (("weighted one-hot + ward", onehot), ("Gower + average", gower)):
             print(f"\n{title}:")
-            print(model.summary().to_string(index=False))
+            print(model.summary().segments.to_string(index=False))
     ari = adjusted_rand_score(onehot.labels_, gower.labels_)
     print(f"\nagreement between the two segmentations (ARI): {ari:.3f}")
     print(pd.crosstab(onehot.labels_, gower.labels_, rownames=["one-hot"], colnames=["Gower"]))

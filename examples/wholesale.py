@@ -28,7 +28,7 @@ def main(path: str | None = None) -> hclust.SegmentationModel:
 
     model = hclust.SegmentationModel(4, columns=spending, preparer=prep).fit(customers)
     with pd.option_context("display.width", 160, "display.max_colwidth", 80):
-        print(model.summary().to_string(index=False))
+        print(model.summary().segments.to_string(index=False))
     channel = customers["Channel"].map({1: "Horeca", 2: "Retail"})
     print(pd.crosstab(model.labelled(customers)["segment_name"], channel))
     return model

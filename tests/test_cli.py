@@ -38,11 +38,14 @@ def test_linkage_command(tmp_path, capsys):
     source = tmp_path / "customers.csv"
     load_wholesale().to_csv(source, index=False)
     out = tmp_path / "Z.npy"
-    assert main(["linkage", str(source), "--method", "average", "--columns", "Fresh", "Milk", "--out", str(out)]) == 0
+    # raw columns: the preparation switched off
+    assert main(["linkage", str(source), "--method", "average", "--columns", "Fresh", "Milk", "--out", str(out),
+                 "--log1p", "none", "--scale", "none"]) == 0
     Z = np.load(out)
     X = load_wholesale()[["Fresh", "Milk"]].to_numpy(float)
     np.testing.assert_allclose(Z, sch.linkage(X, "average"), rtol=1e-12)
-    assert "440 rows x 2 columns" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "440 rows x 2 features" in printed and "Numbers not scaled." in printed
 
 
 def test_output_equal_to_input_is_refused(tmp_path, capsys):
@@ -84,11 +87,11 @@ def test_missing_file_and_unknown_column(tmp_path, capsys):
 def test_non_numeric_and_nan_data(tmp_path, capsys):
     source = tmp_path / "c.csv"
     source.write_text("x,y\n1,2\n3,\n5,7\n")
+    assert main(["linkage", str(source), "--out", str(tmp_path / "Z.npy"), "--impute", "none"]) == 1
+    assert "missing values {'y': 1}" in capsys.readouterr().err
+    source.write_text("name,city\na,b\nc,d\ne,f\n")
     assert main(["linkage", str(source), "--out", str(tmp_path / "Z.npy")]) == 1
-    assert "NaN at row 1, column 1 ('y')" in capsys.readouterr().err
-    source.write_text("name,city\na,b\nc,d\n")
-    assert main(["linkage", str(source), "--out", str(tmp_path / "Z.npy")]) == 1
-    assert "no numeric columns" in capsys.readouterr().err
+    assert "no usable columns" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys):

@@ -21,7 +21,7 @@ def test_wholesale_tutorial(capsys):
     model = load("wholesale").main()
     printed = capsys.readouterr().out
     assert "Recommended k=2" in printed
-    sizes = sorted(model.summary()["size"])
+    sizes = sorted(model.summary().segments["size"])
     assert sizes == [53, 54, 125, 208]
     assert "High Detergents_Paper, High Grocery" in printed
 

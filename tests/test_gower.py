@@ -199,7 +199,8 @@ def test_unseen_nominal_levels_differ_from_known_and_equal_themselves():
 
 
 def test_constant_numeric_column_counts_as_a_category():
-    g = Gower().fit(pd.DataFrame({"x": [5.0, 5.0, 5.0], "y": [0.0, 1.0, 2.0]}))
+    # (y is named in types: consecutive integers unique per row would be left out as a row number)
+    g = Gower(types={"y": "numeric"}).fit(pd.DataFrame({"x": [5.0, 5.0, 5.0], "y": [0.0, 1.0, 2.0]}))
     np.testing.assert_allclose(g.condensed(), [0.25, 0.5, 0.25])
     np.testing.assert_allclose(g.cdist(pd.DataFrame({"x": [7.0], "y": [0.0]})), [[0.5, 0.75, 1.0]])
 
@@ -256,7 +257,7 @@ def test_memory_guard(monkeypatch):
         ({"weights": [1.0]}, None, r"weights has 1 entries but df has 2 columns"),
         ({"weights": {"a": -1.0}}, None, r"finite and non-negative"),
         ({"weights": {"q": 1.0}}, None, r"weights names columns \['q'\]"),
-        ({"types": {"b": "asymm"}}, pd.DataFrame({"a": [1.0, 2, 3], "b": ["x", "y", "z"]}), r"at most 2"),
+        ({"types": {"b": "asymm"}}, pd.DataFrame({"a": [1.0, 2, 4], "b": ["x", "y", "z"]}), r"at most 2"),
         ({"types": {"b": "ordinal"}}, None, r"order is unknown"),
         ({"types": {"b": "numeric"}}, None, r"not numbers \(e\.g\. \['x'"),
         ({"types": {"a": "ignore", "b": "ignore"}}, None, r"every column of df is ignored"),
@@ -266,7 +267,7 @@ def test_memory_guard(monkeypatch):
 )
 def test_bad_input_is_explained(kwargs, frame, message):
     if frame is None:
-        frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", "x"]})
+        frame = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": ["x", "y", "x"]})
     with pytest.raises(ValueError, match=message):
         Gower(**kwargs).fit(frame)
 
@@ -338,7 +339,43 @@ def test_nullable_pandas_dtypes():
             "c": pd.array(["x", "z", "w", "y"], dtype="string"),
         }
     )
-    g = Gower().fit(frame)
+    g = Gower(types={"c": "nominal"}).fit(frame)  # (four distinct texts in four rows: an id otherwise)
     assert g.feature_types_ == {"a": "numeric", "b": "symm", "c": "nominal"}
     # rows 0 and 1 share only c ("x" vs "z"); 0 and 2: a 2/4, b and c differ; 0 and 3: a 4/4, c differs
     np.testing.assert_allclose(g.pairwise()[0], [0.0, 1.0, 2.5 / 3, 2.0 / 3])
+
+
+def test_gh19_identifier_columns_are_left_out_as_infer_schema_does():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "CUST_ID": [f"C{10001 + i}" for i in range(30)],
+            "account_no": rng.permutation(np.arange(500, 530)),
+            "balance": rng.normal(100, 30, 30).round(2),
+            "plan": rng.choice(["a", "b"], 30),
+        }
+    )
+    with pytest.warns(GowerWarning, match=r"\['CUST_ID', 'account_no'\] look like identifiers"):
+        g = Gower().fit(frame)
+    assert g.columns_ == ["balance", "plan"]
+    assert set(g.excluded_) == {"CUST_ID", "account_no"} and "unique" in g.excluded_["CUST_ID"]
+    np.testing.assert_array_equal(g.condensed(), Gower().fit(frame[["balance", "plan"]]).condensed())
+    # what the segmentation workflow's schema inference says about the same columns
+    from hclust.segment import infer_schema
+
+    assert infer_schema(frame).excluded == ["CUST_ID", "account_no"]
+    # naming a column in types keeps it; the state round-trips
+    kept = Gower(types={"CUST_ID": "nominal", "account_no": "numeric"}).fit(frame)
+    assert kept.columns_ == ["CUST_ID", "account_no", "balance", "plan"] and kept.excluded_ == {}
+    again = Gower.from_dict(g.to_dict(), g.encoded_)
+    assert again.excluded_ == g.excluded_
+    with pytest.raises(ValueError, match="every column of df looks like an identifier"):
+        Gower().fit(frame[["CUST_ID"]])
+
+
+@pytest.mark.shared
+def test_gh19_mall_customer_id_is_left_out(shared_data):
+    mall = pd.read_csv(shared_data / "mall_customers" / "Mall_Customers.csv")
+    with pytest.warns(GowerWarning, match=r"\['CustomerID'\] look like identifiers"):
+        g = Gower().fit(mall)
+    assert "CustomerID" not in g.columns_ and g.excluded_["CustomerID"].startswith("identifier: unique integer")

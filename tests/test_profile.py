@@ -33,11 +33,9 @@ def table() -> tuple[pd.DataFrame, np.ndarray]:
     return df, labels
 
 
-def _pooled_d(seg: pd.Series, rest: pd.Series) -> float:
-    """Cohen's d from pandas' sample variances."""
-    n1, n2 = seg.count(), rest.count()
-    pooled = math.sqrt(((n1 - 1) * seg.var(ddof=1) + (n2 - 1) * rest.var(ddof=1)) / (n1 + n2 - 2))
-    return (seg.mean() - rest.mean()) / pooled
+def _overall_d(seg: pd.Series, rest: pd.Series) -> float:
+    """Difference of means in standard deviations of all the rows (population form), with pandas."""
+    return (seg.mean() - rest.mean()) / pd.concat([seg, rest]).std(ddof=0)
 
 
 def test_numeric_equals_pandas(table: tuple[pd.DataFrame, np.ndarray]) -> None:
@@ -56,12 +54,11 @@ def test_numeric_equals_pandas(table: tuple[pd.DataFrame, np.ndarray]) -> None:
         assert row.mean == pytest.approx(seg.mean(), rel=1e-12)
         assert row.median == pytest.approx(seg.median(), rel=1e-12)
         assert row.mean_rest == pytest.approx(rest.mean(), rel=1e-12)
-        if seg.count() >= 2:
-            assert row.std_diff == pytest.approx(_pooled_d(seg, rest), rel=1e-12)
-    # segment 2 has one row: its sum of squares is 0, the pooled sd still comes from the rest
+        assert row.std_diff == pytest.approx(_overall_d(seg, rest), rel=1e-12)
+    # segment 2 has one row: the spread is still that of every segmented row
     seg2 = p.numeric[(p.numeric["segment"] == 2) & (p.numeric["column"] == "spend")].iloc[0]
     rest = assigned.loc[lab != 2, "spend"]
-    expected = (5.0 - rest.mean()) / math.sqrt(((rest.count() - 1) * rest.var(ddof=1)) / (1 + rest.count() - 2))
+    expected = (5.0 - rest.mean()) / assigned["spend"].std(ddof=0)
     assert seg2.std_diff == pytest.approx(expected, rel=1e-12)
     # NaN skipped per column: segment 0 has 2 spend values but 3 visits values
     first = p.numeric[p.numeric["segment"] == 0].set_index("column")["n"].to_dict()
@@ -87,8 +84,9 @@ def test_categorical_shares_and_lift_hand_example() -> None:
     top0 = p.distinguishing[p.distinguishing["segment"] == 0].iloc[0]
     ind = (df["shop"] == "b").astype(float)
     assert top0.category == "b" and top0.direction == "over"
-    assert top0.std_diff == pytest.approx(_pooled_d(ind[:4], ind[4:]), rel=1e-12)
+    assert top0.std_diff == pytest.approx(_overall_d(ind[:4], ind[4:]), rel=1e-12)
     assert top0.lift == pytest.approx(2.5, rel=1e-12)
+    assert (top0.share, top0.share_rest) == (0.5, 0.0)
     assert p.names == {0: "Mostly shop=b", 1: "Mostly shop=c"}
 
 
@@ -132,16 +130,17 @@ def test_wholesale_names_unique_and_use_strongest_features() -> None:
         inside = labels == seg
         scores = {}
         for col in SPENDING:
-            d = _pooled_d(df.loc[inside, col], df.loc[~inside, col])
+            d = _overall_d(df.loc[inside, col], df.loc[~inside, col])
             scores[col] = (abs(d), ("High " if d > 0 else "Low ") + col)
         for col in ("Channel", "Region"):
             best = None
             for value in sorted(df[col].unique()):
                 ind = (df[col] == value).astype(float)
-                d = _pooled_d(ind[inside], ind[~inside])
+                d = _overall_d(ind[inside], ind[~inside])
                 share = ind[inside].mean()
+                word = "All" if share == 1 else "Mostly" if share >= 0.5 else "More"
                 if d > 0 and (best is None or d > best[0]):
-                    best = (d, f"{'Mostly' if share >= 0.5 else 'More'} {col}={value}")
+                    best = (d, f"{word} {col}={value}")
             if best is not None:
                 scores[col] = best
         top2 = sorted(scores.values(), key=lambda s: -s[0])[:2]
@@ -252,7 +251,10 @@ def test_summary(table: tuple[pd.DataFrame, np.ndarray]) -> None:
     assert s["size"].tolist() == [3, 4, 1]
     first = p.distinguishing[p.distinguishing["segment"] == 1].head(2)
     assert s.loc[1, "top_features"] == "; ".join(
-        f"{d} ({v:+.2f})" for d, v in zip(first["description"], first["std_diff"])
+        f"{d} ({v:+.2f})" if kind == "numeric" else f"{d} ({100 * a:.0f}% vs {100 * b:.0f}%)"
+        for d, v, kind, a, b in zip(
+            first["description"], first["std_diff"], first["kind"], first["share"], first["share_rest"]
+        )
     )
     with pytest.raises(ValueError, match="n_features"):
         p.summary(n_features=0)
@@ -331,3 +333,118 @@ def test_properties(rows: list[tuple[int, float, str]]) -> None:
             assert np.sign(row.std_diff) == np.sign(row.mean - row.mean_rest)
     assert p.to_dict() == profile(df, labels, schema=Schema(kinds={"x": "numeric", "c": "categorical"}),
                                   top_categories=4).to_dict()
+
+
+# --------------------------------------------------------------------------- issue 19: all-or-nothing features
+
+
+def test_gh19_category_that_defines_a_segment_is_named() -> None:
+    """A segment that is 100% one level (and the rest 0%) is named after it (Cohen's d was 0/0)."""
+    df = pd.DataFrame({"spend": [1, 2, 3, 10, 11, 12.0], "smoker": ["no"] * 3 + ["yes"] * 3})
+    p = profile(df, [0, 0, 0, 1, 1, 1])
+    assert p.names == {0: "All smoker=no, Low spend", 1: "All smoker=yes, High spend"}
+    top = p.distinguishing[p.distinguishing["segment"] == 1].iloc[0]
+    assert (top.feature, top.category, top.share, top.share_rest) == ("smoker", "yes", 1.0, 0.0)
+    assert top.std_diff == pytest.approx(2.0)  # 1 / sqrt(pi (1 - pi)) with pi = 1/2: the largest possible
+    assert p.summary()["top_features"][1].startswith("All smoker=yes (100% vs 0%); High spend (+")
+
+
+@pytest.mark.shared
+def test_gh19_insurance_smokers_named_after_smoking(shared_data) -> None:  # type: ignore[no-untyped-def]
+    """At k = 2 the insurance segments are exactly smokers and non-smokers: the names say so."""
+    df = pd.read_csv(shared_data / "insurance" / "insurance.csv")
+    labels = (df["smoker"] == "yes").to_numpy().astype(np.int64)
+    p = profile(df, labels)
+    assert p.names[1].startswith("All smoker=yes")
+    assert p.names[0].startswith("All smoker=no")
+    assert "High charges" in p.names[1]
+
+
+def _segment_labels(draw, n_segments: int, min_size: int = 1) -> np.ndarray:  # type: ignore[no-untyped-def]
+    sizes = draw(st.lists(st.integers(min_size, 8), min_size=n_segments, max_size=n_segments))
+    labels = np.repeat(np.arange(n_segments), sizes)
+    order = draw(st.permutations(range(labels.size)))
+    return labels[np.asarray(order, dtype=np.int64)]
+
+
+@st.composite
+def _separated_tables(draw):  # type: ignore[no-untyped-def]
+    """(table, labels, segment, column): ``column`` is all-or-nothing for ``segment``."""
+    k = draw(st.integers(2, 4))
+    labels = _segment_labels(draw, k)
+    n = labels.size
+    seg = draw(st.integers(0, k - 1))
+    inside = labels == seg
+    finite = st.floats(-1e6, 1e6, allow_nan=False)
+    columns: dict[str, object] = {}
+    kinds: dict[str, str] = {}
+    for j in range(draw(st.integers(0, 3))):  # noise: numeric columns
+        columns[f"num{j}"] = draw(st.lists(finite, min_size=n, max_size=n))
+        kinds[f"num{j}"] = "numeric"
+    if draw(st.booleans()):  # noise: a categorical column
+        columns["cat"] = draw(st.lists(st.sampled_from("pqrs"), min_size=n, max_size=n))
+        kinds["cat"] = "categorical"
+    if draw(st.booleans()):
+        # a level only the segment has; the rest has any other levels
+        rest = draw(st.lists(st.sampled_from(["u", "v", "w"]), min_size=n, max_size=n))
+        columns["key"] = np.where(inside, "member", np.asarray(rest, dtype=object))
+        kinds["key"] = "categorical"
+    else:
+        # a number the segment has and no one else: constant inside, another constant outside
+        # (values closer than 1e-12 of their size count as equal: profile's rounding-noise rule)
+        a, b = draw(st.tuples(finite, finite).filter(lambda ab: abs(ab[0] - ab[1]) > 1e-9 * max(map(abs, ab))))
+        columns["key"] = np.where(inside, a, b)
+        kinds["key"] = "numeric"
+    position = draw(st.integers(0, len(columns) - 1))
+    names = [c for c in columns if c != "key"]
+    names.insert(position, "key")
+    frame = pd.DataFrame({c: columns[c] for c in names})
+    return frame, labels, seg, Schema(kinds={c: kinds[c] for c in names})
+
+
+@settings(max_examples=60, deadline=None)
+@given(_separated_tables())
+def test_gh19_property_a_separating_column_is_always_a_top_feature(case) -> None:  # type: ignore[no-untyped-def]
+    """A column that is all-or-nothing for a segment reaches the largest |d| and is among its top features."""
+    frame, labels, seg, schema = case
+    p = profile(frame, labels, schema=schema)
+    mine = p.distinguishing[p.distinguishing["segment"] == seg]
+    assert "key" in set(mine["feature"])
+    key = mine[mine["feature"] == "key"].iloc[0]
+    share = float(np.mean(labels == seg))
+    assert abs(key.std_diff) == pytest.approx(1.0 / math.sqrt(share * (1.0 - share)), rel=1e-9)
+    assert abs(key.std_diff) >= np.abs(mine["std_diff"].to_numpy()).max() * (1 - 1e-12)
+    if schema.kinds["key"] == "categorical":
+        assert key.description == "All key=member" and (key.share, key.share_rest) == (1.0, 0.0)
+
+
+@st.composite
+def _identical_tables(draw):  # type: ignore[no-untyped-def]
+    """(table, labels, schema): column ``same`` has the same distribution in every segment."""
+    k = draw(st.integers(2, 4))
+    numeric = draw(st.booleans())
+    element = st.floats(-1e9, 1e9, allow_nan=False) if numeric else st.sampled_from("abc")
+    base = draw(st.lists(element, min_size=1, max_size=6))
+    copies = draw(st.lists(st.integers(1, 3), min_size=k, max_size=k))
+    same, labels = [], []
+    for s, c in enumerate(copies):
+        values = list(base) * c
+        same += list(draw(st.permutations(values)))
+        labels += [s] * len(values)
+    n = len(labels)
+    noise = draw(st.lists(st.floats(-100, 100, allow_nan=False), min_size=n, max_size=n))
+    order = np.asarray(draw(st.permutations(range(n))), dtype=np.int64)
+    frame = pd.DataFrame({"noise": noise, "same": same}).iloc[order].reset_index(drop=True)
+    schema = Schema(kinds={"noise": "numeric", "same": "numeric" if numeric else "categorical"})
+    return frame, np.asarray(labels, dtype=np.int64)[order], schema
+
+
+@settings(max_examples=60, deadline=None)
+@given(_identical_tables())
+def test_gh19_property_a_column_identical_across_segments_is_never_named(case) -> None:  # type: ignore[no-untyped-def]
+    frame, labels, schema = case
+    p = profile(frame, labels, schema=schema)
+    assert "same" not in set(p.distinguishing["feature"])
+    assert all("same" not in name for name in p.names.values())
+    if schema.kinds["same"] == "numeric":
+        assert (p.numeric.loc[p.numeric["column"] == "same", "std_diff"] == 0.0).all()

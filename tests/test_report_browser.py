@@ -321,3 +321,30 @@ def test_large_tree_starts_collapsed(session, tmp_path):
     assert session.state()["tableRows"] == 7
     session.screenshot(tmp_path, "report_large.png")
     session.check_clean()
+
+
+def test_gh19_model_report_shows_stability_preparation_and_gower_criteria(session, tmp_path):
+    """A Gower model whose average linkage recommends no k: the page says so, lists the preparation,
+    the real feature count and each segment's stability, without errors."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _synthetic import bank_like
+
+    bank = bank_like(300, seed=5)
+    model = hclust.SegmentationModel(3, metric="gower", method="average", holdout=None).fit(bank)
+    path = model.report(tmp_path / "gower.html")
+    session.open(path)
+    session.check_clean()
+    text = session.js("document.body.innerText")
+    assert "300 rows, 17 clustering features" in text
+    assert "none (no k meets the minimum segment size)" in text
+    assert "Criteria on Gower distances over 17 columns" in text
+    assert "Missing values kept: Gower compares a pair of rows" in text
+    cells = session.js("Array.from(document.querySelectorAll('#segment-table td.stability')).map(c => c.textContent)")
+    assert cells == [f"{v:.2f}" for v in model.stability_["jaccard_mean"]]
+    session.js("window.hclustReport.setK(4)")
+    cells = session.js("Array.from(document.querySelectorAll('#segment-table td.stability')).map(c => c.textContent)")
+    assert cells == ["\u2013"] * 4  # stability is measured for the model's own k only
+    session.check_clean()
+    session.screenshot(tmp_path, "report_gower_model.png")

@@ -11,10 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy.spatial.distance import squareform
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from hclust.linkage import linkage
-from hclust.select import METRICS, Evaluation, evaluate, stability
+from hclust.metrics import pdist
+from hclust.select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from hclust.tree import cut
 
 
@@ -77,10 +79,11 @@ def test_silhouette_ch_db_equal_sklearn(noisy, sample_size):
 
 def test_silhouette_is_sampled_above_sample_size_and_says_so(noisy):
     X, Z = noisy
-    result = evaluate(Z, X, ks=[2, 3, 4], metrics=("silhouette",), sample_size=50, random_state=3)
+    result = evaluate(Z, X, ks=[2, 3, 4], metrics=("silhouette",), sample_size=50, random_state=3, min_segment_size=None)
     assert result.silhouette_rows == 50
     assert (result.table["silhouette_rows"] == 50).all()
-    assert "random sample of 50 of 120 rows" in result.reasons[0]
+    assert result.reasons[0] == "Criteria on Euclidean distances: silhouette."
+    assert any("silhouette (on a random sample of 50 of 120 rows)" in r for r in result.reasons)
     # The same seed draws the same rows as this reference.
     rows = np.sort(np.random.default_rng(3).choice(120, size=50, replace=False))
     for k in (2, 3, 4):
@@ -311,3 +314,163 @@ def test_bad_input_gives_clear_errors(noisy):
 
 def test_metrics_constant_lists_everything():
     assert set(METRICS) == {"wss", "silhouette", "calinski_harabasz", "davies_bouldin", "pseudo_t2", "gap", "height_jump"}
+
+
+# --------------------------------------------------------------------------- issue 19: distances, minimum size
+
+
+def test_gh19_distance_criteria_equal_euclidean_ones_on_euclidean_distances(noisy):
+    """On Euclidean distances, the distance-based silhouette, WSS, CH and pseudo-t² are the usual ones."""
+    X, Z = noisy
+    ks = [1, 2, 3, 5, 8, 119, 120]
+    metrics = ("wss", "silhouette", "calinski_harabasz", "pseudo_t2")
+    usual = evaluate(Z, X, ks=ks, metrics=metrics, min_segment_size=None).table
+    for distances in (pdist(X), squareform(pdist(X))):
+        table = evaluate(Z, distances, ks=ks, metrics=metrics, metric="precomputed", min_segment_size=None).table
+        for column in ("wss", "silhouette", "calinski_harabasz", "pseudo_t2"):
+            np.testing.assert_allclose(table[column], usual[column], rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def _naive_medoid_db(D: np.ndarray, labels: np.ndarray) -> float:
+    clusters = np.unique(labels)
+    medoids, spreads = [], []
+    for c in clusters:
+        members = np.flatnonzero(labels == c)
+        within = D[np.ix_(members, members)].sum(axis=1)
+        medoid = members[np.argmin(within)]
+        medoids.append(medoid)
+        spreads.append(D[medoid, members].mean())
+    ratios = []
+    for i, a in enumerate(medoids):
+        ratios.append(max((spreads[i] + spreads[j]) / D[a, b] for j, b in enumerate(medoids) if j != i))
+    return float(np.mean(ratios))
+
+
+def test_gh19_distance_criteria_against_naive_formulas():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(70, 3))
+    D = squareform(pdist(X, "cityblock"))
+    Z = linkage(pdist(X, "cityblock"), "average")
+    result = evaluate(Z, X, ks=[2, 3, 4, 6], metric="cityblock", min_segment_size=None)
+    assert result.distance == "cityblock distances"
+    same = evaluate(Z, D, ks=[2, 3, 4, 6], metric="precomputed", min_segment_size=None)
+    pd.testing.assert_frame_equal(result.table, same.table)
+    for k in (2, 3, 4, 6):
+        labels = cut(Z, n_clusters=k)
+        table = result.table
+        assert table.loc[k, "silhouette"] == pytest.approx(silhouette_score(D, labels, metric="precomputed"), rel=1e-10)
+        assert table.loc[k, "davies_bouldin"] == pytest.approx(_naive_medoid_db(D, labels), rel=1e-10)
+        within = sum((D[np.ix_(labels == c, labels == c)] ** 2).sum() / (2 * (labels == c).sum()) for c in range(k))
+        total = (D**2).sum() / (2 * 70)
+        assert table.loc[k, "wss"] == pytest.approx(within, rel=1e-10)
+        assert table.loc[k, "calinski_harabasz"] == pytest.approx((total - within) / (k - 1) / (within / (70 - k)), rel=1e-10)
+    assert "gap" not in result.table.columns
+    assert any(r.startswith("gap statistic: not computed (it needs Euclidean features") for r in result.reasons)
+    assert result.reasons[0] == "Criteria on cityblock distances: silhouette, Calinski-Harabasz, Davies-Bouldin, height jump."
+    assert any(r.startswith("Davies-Bouldin (medoid variant) is lowest at k=") for r in result.reasons)
+
+
+def test_gh19_distance_criteria_on_a_sample_use_the_sampled_submatrix():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(90, 2))
+    y = pdist(X, "cityblock")
+    Z = linkage(y, "average")
+    result = evaluate(Z, y, ks=[2, 3], metric="precomputed", sample_size=40, random_state=1, min_segment_size=None,
+                      distance_name="Gower distances")
+    rows = np.sort(np.random.default_rng(1).choice(90, size=40, replace=False))
+    sub = squareform(y)[np.ix_(rows, rows)]
+    for k in (2, 3):
+        labels = cut(Z, n_clusters=k)[rows]
+        assert result.table.loc[k, "silhouette"] == pytest.approx(
+            silhouette_score(sub, labels, metric="precomputed"), rel=1e-10
+        )
+    assert result.silhouette_rows == 40
+    assert result.reasons[0].startswith("Criteria on Gower distances: ")
+    assert any("Calinski-Harabasz (pseudo-F) (on a random sample of 40 of 90 rows)" in r for r in result.reasons)
+
+
+def test_gh19_every_voting_criterion_gives_a_reason():
+    X = blobs(3)
+    Z = linkage(X, "ward")
+    result = evaluate(Z, X, ks=range(2, 6), metrics=("silhouette", "height_jump"))
+    text = result.reasons
+    assert text[0] == "Criteria on Euclidean distances: silhouette, height jump."
+    assert text[1].startswith("Minimum segment size 5 customers (2% of 90, and at least 5)")
+    assert [r.split(" ")[0] for r in text[2:7]] == ["silhouette", "Calinski-Harabasz:", "Davies-Bouldin:", "gap", "the"]
+    assert "not computed (not among the metrics requested)" in text[3]
+    assert text[-1].startswith("Recommended k=3")
+    assert result.criteria == ["silhouette", "height_jump"]
+
+
+def test_gh19_min_segment_size_excludes_outlier_splits():
+    """A cut that splits off a few customers is never recommended; without a minimum it would be."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(200, 2)), [[40.0, 40.0], [41.0, 40.0]]])
+    Z = linkage(X, "average")
+    free = evaluate(Z, X, ks=range(2, 5), metrics=("silhouette", "height_jump"), min_segment_size=None)
+    assert free.recommended_k == 2 and sorted(np.bincount(cut(Z, n_clusters=2))) == [2, 200]
+    guarded = evaluate(Z, X, ks=range(2, 5), metrics=("silhouette", "height_jump"))
+    assert guarded.min_segment_size == 5
+    assert guarded.table["smallest_segment"].tolist() == [2.0, 1.0, 1.0]
+    assert guarded.table["meets_min_size"].tolist() == [0.0, 0.0, 0.0]
+    assert guarded.recommended_k is None
+    assert guarded.reasons[1].startswith("Minimum segment size 5 customers (2% of 202, and at least 5): k=2..4 excluded")
+    assert guarded.reasons[-1].startswith("No recommendation: no k in 2..4 gives segments of at least 5 customers")
+    assert json.loads(json.dumps(guarded.to_dict()))["recommended_k"] is None
+    # weights count customers: each outlier row standing for 10 customers makes k=2 a candidate
+    weights = np.r_[np.ones(200), 10.0, 10.0]
+    weighted = evaluate(Z, X, ks=range(2, 5), metrics=("silhouette",), weights=weights)
+    assert weighted.table.loc[2, "smallest_segment"] == 20.0 and weighted.recommended_k == 2
+
+
+def test_gh19_min_segment_count_forms_and_errors():
+    assert MIN_SEGMENT_SIZE == (0.02, 5)
+    assert min_segment_count((0.02, 5), 100) == (5, "5 customers (2% of 100, and at least 5)")
+    assert min_segment_count((0.02, 5), 1000)[0] == 20
+    assert min_segment_count(0.1, 55) == (6, "6 customers (10% of 55)")
+    assert min_segment_count(1, 55) == (1, "1 customer")
+    assert min_segment_count(0, 55) == (0, "none") == min_segment_count(None, 55)
+    for bad in (-1, 1.5, "5", (0.5,), (2.0, 5), (0.1, -1), True):
+        with pytest.raises(ValueError, match="min_segment_size"):
+            min_segment_count(bad, 100)
+
+
+def test_gh19_evaluation_round_trip_and_old_format():
+    X = blobs(3, per=20)
+    result = evaluate(linkage(X, "ward"), X, ks=range(2, 5), n_refs=2, distance_name="Euclidean distances of 2 features")
+    again = Evaluation.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert (again.distance, again.min_segment_size, again.recommended_k) == (result.distance, 5, 3)
+    pd.testing.assert_frame_equal(again.table, result.table, check_dtype=False)
+    old = result.to_dict()
+    del old["distance"], old["min_segment_size"]
+    legacy = Evaluation.from_dict(old)
+    assert (legacy.distance, legacy.min_segment_size) == ("Euclidean distances", 0)
+
+
+def test_gh19_bad_distances_are_explained(noisy):
+    X, Z = noisy
+    with pytest.raises(ValueError, match=r"needs an \(120, 120\) distance matrix"):
+        evaluate(Z, X, metric="precomputed")
+    D = squareform(pdist(X))
+    D[2, 5] = np.nan
+    with pytest.raises(ValueError, match="row 2, column 5"):
+        evaluate(Z, D, metric="precomputed")
+    with pytest.raises(ValueError, match="condensed distances of 120 rows have 7140 entries"):
+        evaluate(Z, pdist(X)[:-1], metric="precomputed")
+    with pytest.raises(ValueError, match="weights must be 120 positive"):
+        evaluate(Z, X, weights=np.zeros(120))
+
+
+def test_gh19_distances_for_a_large_table_are_computed_on_the_sample_only():
+    """A non-Euclidean metric above sample_size: m x m distances, with the whole data's parameters."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(120, 3)) * [1.0, 5.0, 20.0]
+    Z = linkage(X, "average", "seuclidean")
+    result = evaluate(Z, X, ks=[2, 3], metric="seuclidean", sample_size=50, random_state=2, min_segment_size=None)
+    rows = np.sort(np.random.default_rng(2).choice(120, size=50, replace=False))
+    D = squareform(pdist(X[rows], "seuclidean", V=np.var(X, axis=0, ddof=1)))
+    for k in (2, 3):
+        labels = cut(Z, n_clusters=k)[rows]
+        expected = silhouette_score(D, labels, metric="precomputed") if len(set(labels)) > 1 else math.nan
+        assert result.table.loc[k, "silhouette"] == pytest.approx(expected, rel=1e-10, nan_ok=True)
+    assert result.silhouette_rows == 50

@@ -58,6 +58,50 @@ def _add_output(parser: argparse.ArgumentParser, required: bool = True) -> None:
     )
 
 
+def _add_preparation(parser: argparse.ArgumentParser) -> None:
+    """The same preparation options, with the same defaults, on every command that prepares a table."""
+    group = parser.add_argument_group("preparation (the same for segment, evaluate, compare and linkage)")
+    group.add_argument("--impute", choices=("median", "mean", "most_frequent", "drop", "none"), default="median",
+                       help="missing values: fill with the median (default), mean or most frequent value, drop "
+                            "the rows, or refuse them (none)")
+    group.add_argument("--log1p", choices=("auto", "none"), default="auto",
+                       help="log1p of skewed non-negative amounts (default auto)")
+    group.add_argument("--scale", choices=("standard", "robust", "minmax", "none"), default="standard",
+                       help="scaling of numeric columns (default standard)")
+
+
+def _min_size(text: str) -> Any:
+    """'5' (customers), '2%' or '0.02' (a share), '2%,5' (both), 'none' (argparse type)."""
+    if text.strip().lower() in ("none", "0"):
+        return None
+
+    def one(part: str) -> Any:
+        part = part.strip()
+        if part.endswith("%"):
+            return float(part[:-1]) / 100.0
+        return float(part) if "." in part else int(part)
+
+    try:
+        parts = [one(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a count (5), a share (2% or 0.02), both (2%,5) or none; got {text!r}"
+        ) from None
+    if len(parts) == 2 and isinstance(parts[0], float) and isinstance(parts[1], int):
+        spec: Any = (parts[0], parts[1])
+    elif len(parts) == 1:
+        spec = parts[0]
+    else:
+        raise argparse.ArgumentTypeError(f"expected SHARE,COUNT such as 2%,5; got {text!r}")
+    from .select import min_segment_count
+
+    try:
+        min_segment_count(spec, 1.0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return spec
+
+
 def _ks(text: str) -> list[int]:
     """'2-10' or '2,3,5' -> list of ints (argparse type)."""
     try:
@@ -75,6 +119,8 @@ def _ks(text: str) -> list[int]:
 
 def _parser() -> argparse.ArgumentParser:
     from .linkage import METHODS
+    from .segment._assign import ASSIGN_RULES
+    from .select import MIN_SEGMENT_SIZE
 
     parser = argparse.ArgumentParser(
         prog="hclust", description="Exact, fast hierarchical clustering for customer segmentation."
@@ -95,14 +141,14 @@ def _parser() -> argparse.ArgumentParser:
     cut.add_argument("--height", type=float, help="cut the tree at this height")
     cut.add_argument("--auto", action="store_true", help="choose k with hclust evaluate (the default)")
     seg.add_argument("--ks", type=_ks, default=list(range(2, 11)), help="candidates for --auto (default 2-10)")
+    seg.add_argument("--min-segment-size", type=_min_size, default=MIN_SEGMENT_SIZE, metavar="SIZE",
+                     help="--auto: the smallest segment a chosen k may have: a count (5), a share (2%%), both "
+                          "(2%%,5: the default) or none")
     seg.add_argument("--method", choices=METHODS, default="ward", help="linkage (default ward)")
     seg.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
     _add_columns(seg)
     seg.add_argument("--weights", metavar="COL", help="a column of counts: each row stands for that many customers")
-    seg.add_argument("--scale", choices=("standard", "robust", "minmax", "none"), default="standard",
-                     help="scaling of numeric columns (default standard)")
-    seg.add_argument("--log1p", choices=("auto", "none"), default="auto",
-                     help="log1p of skewed amounts (default auto)")
+    _add_preparation(seg)
     _add_output(seg)
     seg.add_argument("--model", type=Path, help="folder to save the model in (for hclust assign)")
     seg.add_argument("--report", type=Path, help="HTML report to write")
@@ -111,6 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     assign = commands.add_parser("assign", help="assign new customers to the segments of a saved model")
     assign.add_argument("model", type=Path, help="model folder written by hclust segment --model")
     _add_source(assign, "table of new customers")
+    assign.add_argument("--rule", choices=ASSIGN_RULES, default=ASSIGN_RULES[0],
+                        help="how customers unlike any training customer are placed: nearest (the 15 nearest "
+                             "training customers vote; default), linkage (the linkage's own join rule) or "
+                             "centroid (the nearest segment centre)")
     _add_output(assign)
     assign.add_argument("--quiet", action="store_true", help="no summary")
 
@@ -118,8 +168,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_source(evaluate)
     _add_columns(evaluate)
     evaluate.add_argument("--method", choices=METHODS, default="ward", help="linkage (default ward)")
+    evaluate.add_argument("--metric", default="euclidean",
+                          help="distance (default euclidean; 'gower' for mixed data): the criteria use it too")
     evaluate.add_argument("--ks", type=_ks, default=list(range(2, 16)), help="numbers of segments (default 2-15)")
+    evaluate.add_argument("--min-segment-size", type=_min_size, default=MIN_SEGMENT_SIZE, metavar="SIZE",
+                          help="the smallest segment a recommended k may have (default 2%%,5; see segment)")
     evaluate.add_argument("--no-gap", action="store_true", help="skip the gap statistic (the slowest index)")
+    _add_preparation(evaluate)
     _add_output(evaluate, required=False)
     evaluate.add_argument("--quiet", action="store_true", help="no progress or table")
 
@@ -129,14 +184,16 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--k", type=int, required=True, help="number of segments")
     compare.add_argument("--methods", nargs="+", metavar="NAME", help="methods to run (default: all)")
     compare.add_argument("--labels", metavar="COL", help="a column of known segments (left out of the features)")
+    _add_preparation(compare)
     _add_output(compare, required=False)
     compare.add_argument("--quiet", action="store_true", help="no table")
 
-    link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table's numeric columns")
+    link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table, prepared as segment prepares it")
     _add_source(link)
     link.add_argument("--method", choices=METHODS, default="ward")
-    link.add_argument("--metric", default="euclidean")
+    link.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
     _add_columns(link)
+    _add_preparation(link)
     link.add_argument("--out", type=Path, required=True, help="output .npy file for Z")
     link.add_argument("--quiet", action="store_true", help="no progress or summary")
 
@@ -187,23 +244,6 @@ def _read(args: argparse.Namespace) -> Any:
     return read_source(args.input, table=args.table, query=args.query)
 
 
-def _numeric_columns(frame: Any, columns: list[str] | None, exclude: list[str] | None) -> Any:
-    import pandas as pd
-
-    _check_columns(frame, columns, exclude)
-    if columns is not None:
-        chosen = frame[columns]
-        bad = [c for c in columns if not pd.api.types.is_numeric_dtype(chosen[c])]
-        if bad:
-            raise ValueError(f"column(s) {bad} are not numeric; this command needs numeric columns.")
-        return chosen
-    skip = set(exclude or ())
-    numeric = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
-    if not numeric:
-        raise ValueError("the table has no numeric columns; name them with --columns.")
-    return frame[numeric]
-
-
 def _check_columns(frame: Any, columns: list[str] | None, exclude: list[str] | None) -> None:
     for option, names in (("--columns", columns), ("--exclude", exclude)):
         unknown = [c for c in names or () if c not in frame.columns]
@@ -211,14 +251,44 @@ def _check_columns(frame: Any, columns: list[str] | None, exclude: list[str] | N
             raise ValueError(f"{option}: unknown column(s) {unknown}; the table has {list(map(str, frame.columns))}.")
 
 
-def _prepared_features(frame: Any, args: argparse.Namespace) -> tuple[np.ndarray, list[str]]:
-    """Features as ``segment`` prepares them (impute, log1p auto, standardise, one-hot)."""
+def _preparer(args: argparse.Namespace) -> Any:
+    """The Preparer the preparation options describe (one story for every command)."""
     from .segment import Preparer
+
+    return Preparer(
+        impute=None if args.impute == "none" else args.impute,
+        log1p=None if args.log1p == "none" else "auto",
+        scale=None if args.scale == "none" else args.scale,
+    )
+
+
+def _prepared_features(frame: Any, args: argparse.Namespace) -> tuple[Any, list[str], Any]:
+    """What ``segment`` computes distances on: prepared features (impute, log1p, scale, one-hot), or
+    for ``--metric gower`` the Gower distances of the raw columns. Returns the data (features, or a
+    square distance matrix for Gower), the feature names and the preparation record."""
+    from .segment.schema import infer_schema
 
     _check_columns(frame, args.columns, args.exclude)
     used = frame[args.columns] if args.columns else frame.drop(columns=list(args.exclude or ()))
-    prepared = Preparer().fit_transform(used)
-    return prepared.to_numpy(dtype=np.float64), [str(c) for c in prepared.columns]
+    left_out = {str(c): ("excluded by you" if c in (args.exclude or ()) else "not in --columns")
+                for c in frame.columns if c not in used.columns}
+    if getattr(args, "metric", "euclidean") == "gower":
+        from .gower import Gower
+        from .segment.model import _gower_record
+
+        schema = infer_schema(used)
+        if not schema.used:
+            raise ValueError(f"no usable columns: every column is excluded ({schema.kinds}).")
+        gower = Gower(types={c: "ignore" for c in schema.excluded}).fit(used)
+        return gower.pairwise(), [str(c) for c in gower.columns_], _gower_record(gower, schema, left_out, len(used))
+    preparer = _preparer(args)
+    prepared = preparer.fit_transform(used)
+    record = preparer.record(excluded=left_out)
+    return prepared.to_numpy(dtype=np.float64), [str(c) for c in prepared.columns], record
+
+
+def _preparation_lines(record: Any) -> list[str]:
+    return ["Preparation:", *("  " + line for line in record.lines()), ""]
 
 
 def _is_sql_target(out: str, table: str | None) -> bool:
@@ -277,17 +347,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     with _progress(args, "Building the tree") as progress:
         model.fit(known, progress=progress)
-    from .select import evaluate
-
-    evaluation = evaluate(
-        model.linkage_matrix_, model.features_, range(2, 11), method=args.method, gap_sample_size=400
-    )
+    evaluation = model.evaluate(range(2, 11))  # on the model's own distances, with its minimum segment size
     model.evaluation_ = evaluation
     _say(args, "Choosing k (hclust evaluate):", *("  " + r for r in evaluation.reasons),
          f"  -> using k={model.n_clusters_} (--k to change)", "")
-    summary = model.summary()
+    summary = model.summary().segments
     summary["share"] = summary["share"].map("{:.0%}".format)
-    _say(args, "Segments:", _table_text(summary.set_index("segment")), "")
+    summary["stability"] = summary["stability"].map("{:.2f}".format)
+    _say(args, "Segments (stability: bootstrap Jaccard, above 0.85 highly stable):",
+         _table_text(summary.set_index("segment")), "")
 
     means = model.labelled().groupby("segment")[list(WHOLESALE_SPENDING)].mean().round(0)
     _say(args, "Mean annual spending per segment (monetary units):", _table_text(means), "")
@@ -314,8 +382,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _run_segment(args: argparse.Namespace) -> int:
     from .io import check_output
-    from .segment import Preparer
-    from .segment.model import SegmentationModel
+    from .segment.model import SegmentationModel, _assignment_lines
 
     inputs = [args.input]
     _check_plain_output(args, inputs)
@@ -333,10 +400,9 @@ def _run_segment(args: argparse.Namespace) -> int:
         columns=args.columns,
         exclude=args.exclude,
         weight_column=args.weights,
-        preparer=Preparer(
-            log1p=None if args.log1p == "none" else "auto", scale=None if args.scale == "none" else args.scale
-        ),
+        preparer=_preparer(args),
         ks=args.ks,
+        min_segment_size=args.min_segment_size,
     )
     with _progress(args, "Building the tree") as progress:
         model.fit(frame, progress=progress)
@@ -346,15 +412,26 @@ def _run_segment(args: argparse.Namespace) -> int:
         written.append(str(model.save(args.model)))
     if args.report is not None:
         written.append(str(model.report(args.report)))
-    if model.evaluation_ is not None:
-        _say(args, "Choosing k:", *("  " + r for r in model.evaluation_.reasons), "")
     summary = model.summary()
-    summary["share"] = summary["share"].map("{:.1%}".format)
+    segments = summary.segments
+    segments["share"] = segments["share"].map("{:.1%}".format)
+    segments["stability"] = segments["stability"].map(lambda v: "" if v != v else f"{v:.2f}")
     _say(
         args,
-        f"{len(model.labels_)} customers, {len(model.feature_names_)} features, {args.method} linkage "
-        f"-> {model.n_clusters_} segments:",
-        _table_text(summary.set_index("segment")),
+        f"{summary.data['rows']} customers, {summary.data['n_features']} features "
+        f"({', '.join(summary.data['features'][:12])}{' ...' if summary.data['n_features'] > 12 else ''}), "
+        f"{args.method} linkage on {summary.data['distance']}.",
+        "",
+        *_preparation_lines(summary.preparation),
+        "Number of segments:",
+        *("  " + line for line in summary.choice_of_k),
+        "",
+        f"{model.n_clusters_} segments (stability: bootstrap Jaccard, below 0.6 not stable, above 0.85 highly "
+        "stable):",
+        _table_text(segments.set_index("segment")),
+        "",
+        "Assigning customers (hclust assign):",
+        *("  " + line for line in _assignment_lines(summary.assignment)),
         "",
         "Wrote " + ", ".join(written),
     )
@@ -378,10 +455,13 @@ def _run_assign(args: argparse.Namespace) -> int:
     frame = _read(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assigned = model.assign(frame)
+        assigned = model.assign(frame, rule=args.rule)
     where = _write_rows(args, frame.join(assigned, rsuffix="_assigned"), inputs)
     counts = assigned["segment"].value_counts().sort_index()
-    lines = [f"{len(frame)} customers assigned with {args.model}:"]
+    lines = [
+        f"{len(frame)} customers assigned with {args.model} (rule {args.rule}; {int(assigned['known'].sum())} "
+        "identical to training customers got their own segment):"
+    ]
     lines += [f"  segment {s} ({model.names_.get(int(s), 'not assigned')}): {c}" for s, c in counts.items()]
     lines += [f"  note: {w.message}" for w in caught]
     lines.append(f"Wrote {where}")
@@ -396,16 +476,24 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if args.out is not None:
         _check_plain_output(args, [args.input])
     frame = _read(args)
-    X, _ = _prepared_features(frame, args)
+    X, names, record = _prepared_features(frame, args)
+    gower = args.metric == "gower"
     with _progress(args, "Building the tree") as progress:
-        Z = linkage(X, args.method, progress=progress)
+        Z = linkage(X, args.method, "precomputed" if gower else args.metric, progress=progress)
     from .select import METRICS
 
-    metrics = tuple(m for m in METRICS if not (args.no_gap and m == "gap"))
-    result = evaluate(Z, X, args.ks, method=args.method, metrics=metrics, gap_sample_size=min(len(X), 2000))
+    metrics = tuple(m for m in METRICS if not ((args.no_gap or args.metric != "euclidean") and m == "gap"))
+    distance = record.distance if gower else (
+        f"{'Euclidean' if args.metric == 'euclidean' else args.metric} distances of the {len(names)} prepared features"
+    )
+    result = evaluate(
+        Z, X, args.ks, method=args.method, metrics=metrics, gap_sample_size=min(len(X), 2000),
+        metric="precomputed" if gower else args.metric, min_segment_size=args.min_segment_size,
+        distance_name=distance,
+    )
     table = result.table.reset_index()
     written = [] if args.out is None else [_write_rows(args, table, [args.input])]
-    _say(args, _table_text(result.table.round(4)), "", *result.reasons)
+    _say(args, *_preparation_lines(record), _table_text(result.table.round(4)), "", *result.reasons)
     if written:
         _say(args, "Wrote " + written[0])
     return EXIT_OK
@@ -423,8 +511,9 @@ def _run_compare(args: argparse.Namespace) -> int:
             raise ValueError(f"--labels: unknown column {args.labels!r}; the table has {list(map(str, frame.columns))}.")
         truth = frame[args.labels].astype(str).to_numpy()
         frame = frame.drop(columns=[args.labels])
-    X, _ = _prepared_features(frame, args)
+    X, _, record = _prepared_features(frame, args)
     result = compare(X, args.k, methods=args.methods, labels_true=truth)
+    _say(args, *_preparation_lines(record))
     if args.out is not None:
         _say(args, "Wrote " + _write_rows(args, result.table.reset_index(), [args.input]))
     _say(args, result.to_string())
@@ -437,11 +526,14 @@ def _run_linkage(args: argparse.Namespace) -> int:
 
     out = check_output(args.out, args.input)
     frame = _read(args)
-    data = _numeric_columns(frame, args.columns, args.exclude)
+    data, names, record = _prepared_features(frame, args)
+    gower = args.metric == "gower"
     with _progress(args, "Building the tree") as progress:
-        Z = linkage(data, args.method, args.metric, progress=progress)
+        Z = linkage(data, args.method, "precomputed" if gower else args.metric, progress=progress)
     save_npy(out, Z)
-    _say(args, f"{len(data)} rows x {data.shape[1]} columns -> {out} ({args.method}, {args.metric})")
+    distances = record.distance if gower else f"{args.metric} distances"
+    _say(args, *_preparation_lines(record), f"{len(data)} rows x {len(names)} features -> {out} "
+         f"({args.method} linkage on {distances})")
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ._column_kinds import _infer_one
 from ._kernels.gower import (
     gower_condensed_parallel,
     gower_condensed_serial,
@@ -73,7 +74,8 @@ class Gower:
     types : mapping of str to str, optional
         Overrides the inferred type of columns: ``"numeric"``, ``"ordinal"``,
         ``"nominal"``, ``"symm"`` (symmetric binary), ``"asymm"`` (asymmetric
-        binary) or ``"ignore"``.
+        binary) or ``"ignore"``. A column named here is never left out as an
+        identifier (see Notes).
     n_jobs : int, optional
         Threads for the kernels (None: all numba threads; 1: serial).
 
@@ -82,7 +84,9 @@ class Gower:
     feature_names_in_ : list
         All columns of the fitted frame.
     columns_ : list
-        The columns used, in order (``"ignore"`` columns removed).
+        The columns used, in order (``"ignore"`` and identifier columns removed).
+    excluded_ : dict
+        Columns left out because they look like identifiers -> why (see Notes).
     feature_types_ : dict
         Column -> type, as used.
     ranges_ : dict
@@ -117,7 +121,12 @@ class Gower:
     Type inference: bool columns are symmetric binary (R's daisy makes logicals
     asymmetric; pass ``types={"col": "asymm"}`` for that), ordered categoricals
     ordinal, other numbers and datetimes (in days) numeric, everything else
-    nominal. A numeric column that is constant in fit counts as a category
+    nominal. A column that :func:`hclust.segment.infer_schema` calls an
+    identifier (a value unique to every row: text, or integers with an id-like
+    name such as ``CUST_ID`` or consecutive integers) is left out with a
+    :class:`GowerWarning`, as the segmentation workflow leaves it out: as a
+    nominal variable it would add a full mismatch to every pair. Name it in
+    ``types`` to keep it. A numeric column that is constant in fit counts as a category
     (equal: 0, different: 1), so distances stay in [0, 1].
 
     New rows (``cdist``, ``condensed(df)``) use the fitted ranges and levels.
@@ -193,6 +202,24 @@ class Gower:
                     f"{', '.join(GOWER_TYPES)}."
                 )
         all_weights = self._check_weights(names)
+        excluded: dict[Any, str] = {}
+        for col in names:
+            if col not in overrides:
+                kind, reason, _, _ = _infer_one(col, frame[col], frame.shape[0])
+                if kind == "id":
+                    excluded[col] = f"identifier: {reason}"
+        if excluded and len(excluded) == len(names):
+            raise ValueError(
+                f"every column of df looks like an identifier ({excluded}); name the ones to compare in "
+                "types, e.g. types={col: 'nominal'}."
+            )
+        if excluded:
+            warnings.warn(
+                f"column(s) {list(excluded)} look like identifiers (a value unique to every row) and were left "
+                f"out; pass types={{{next(iter(excluded))!r}: 'nominal'}} (or 'numeric') to keep one.",
+                GowerWarning,
+                stacklevel=2,
+            )
 
         feature_types: dict[Any, str] = {}
         ranges: dict[Any, tuple[float, float]] = {}
@@ -201,7 +228,7 @@ class Gower:
         weights: list[float] = []
         for col in names:
             kind = overrides.get(col) or self._infer_type(frame[col])
-            if kind == "ignore":
+            if kind == "ignore" or col in excluded:
                 continue
             series = frame[col]
             if kind == "numeric":
@@ -229,6 +256,7 @@ class Gower:
         self.feature_names_in_ = names
         self.n_features_in_ = len(names)
         self.columns_ = columns
+        self.excluded_ = excluded
         self.feature_types_ = feature_types
         self.ranges_ = ranges
         self.levels_ = levels
@@ -404,6 +432,7 @@ class Gower:
             "ranges": [[_to_plain(c), [float(lo), float(hi)]] for c, (lo, hi) in self.ranges_.items()],
             "levels": [[_to_plain(c), [_to_plain(v) for v in v_list]] for c, v_list in self.levels_.items()],
             "weights": [float(w) for w in self.weights_],
+            "excluded": [[_to_plain(c), why] for c, why in self.excluded_.items()],
         }
 
     @classmethod
@@ -419,6 +448,7 @@ class Gower:
         metric.ranges_ = {c: (float(lo), float(hi)) for c, (lo, hi) in data["ranges"]}
         metric.levels_ = {c: list(v) for c, v in data["levels"]}
         metric.weights_ = np.asarray(data["weights"], dtype=np.float64)
+        metric.excluded_ = {c: why for c, why in data.get("excluded", [])}  # absent before hclust 0.1.0's issue 19
         metric.kinds_ = metric._kernel_kinds()
         rows = np.ascontiguousarray(encoded, dtype=np.float64)
         if rows.ndim != 2 or rows.shape[1] != len(metric.columns_):

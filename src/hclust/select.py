@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, squareform
 
 from ._kernels import tree as _k
 from ._typing import FloatArray, IntArray
@@ -26,7 +26,7 @@ from ._validation import as_observations, check_memory, check_option
 from .linkage import METHODS, linkage
 from .tree import check_linkage, cut, cut_tree
 
-__all__ = ["Evaluation", "METRICS", "evaluate", "stability"]
+__all__ = ["Evaluation", "METRICS", "MIN_SEGMENT_SIZE", "evaluate", "min_segment_count", "stability"]
 
 #: Criteria :func:`evaluate` can compute.
 METRICS: tuple[str, ...] = (
@@ -41,6 +41,18 @@ METRICS: tuple[str, ...] = (
 
 #: Criteria that vote for the recommended number of clusters, in the order of the reasons.
 VOTING: tuple[str, ...] = ("silhouette", "calinski_harabasz", "davies_bouldin", "gap", "height_jump")
+
+#: Default smallest segment a recommended k may have: a share of the customers and a count
+#: (both must be met). See :func:`min_segment_count`.
+MIN_SEGMENT_SIZE: tuple[float, int] = (0.02, 5)
+
+_TITLES = {
+    "silhouette": "silhouette",
+    "calinski_harabasz": "Calinski-Harabasz",
+    "davies_bouldin": "Davies-Bouldin",
+    "gap": "gap statistic",
+    "height_jump": "height jump",
+}
 
 #: Rows used for an exact silhouette; above this the silhouette is computed on a sample.
 SILHOUETTE_EXACT_MAX = 10_000
@@ -58,22 +70,35 @@ class Evaluation:
     table : pandas.DataFrame
         One row per number of clusters ``k`` (the index, named ``"k"``), one column per
         computed quantity (see :func:`evaluate`); NaN where a criterion is undefined.
-    recommended_k : int
-        The number of clusters most criteria pick (ties to the smaller k).
+    recommended_k : int or None
+        The number of clusters most criteria pick (ties to the smaller k), among the
+        ks whose segments all meet the minimum segment size; None when no k does.
     reasons : list of str
-        Each voting criterion's pick in words, then the verdict.
+        The minimum segment size and the ks it excludes, each voting criterion's pick
+        (or why it was not computed) in words, then the verdict.
     picks : dict
         Criterion name -> its pick (an int, or None where it could not pick).
     silhouette_rows : int or None
         Number of rows the silhouette was computed on (n when exact), None when the
         silhouette was not requested.
+    distance : str
+        The distances the criteria were computed on, in words.
+    min_segment_size : int
+        Smallest segment (in customers) a recommended k may have; 0: no minimum.
     """
 
     table: pd.DataFrame
-    recommended_k: int
+    recommended_k: int | None
     reasons: list[str] = field(default_factory=list)
     picks: dict[str, int | None] = field(default_factory=dict)
     silhouette_rows: int | None = None
+    distance: str = "Euclidean distances"
+    min_segment_size: int = 0
+
+    @property
+    def criteria(self) -> list[str]:
+        """The voting criteria that were computed (their columns are in :attr:`table`)."""
+        return [name for name in VOTING if name in self.table.columns]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-serialisable data: the table as a list of rows (NaN and infinities -> None).
@@ -96,10 +121,12 @@ class Evaluation:
                 entry[str(column)] = number if math.isfinite(number) else None
             rows.append(entry)
         return {
-            "recommended_k": int(self.recommended_k),
+            "recommended_k": None if self.recommended_k is None else int(self.recommended_k),
             "reasons": list(self.reasons),
             "picks": {name: (None if pick is None else int(pick)) for name, pick in self.picks.items()},
             "silhouette_rows": self.silhouette_rows,
+            "distance": self.distance,
+            "min_segment_size": int(self.min_segment_size),
             "table": rows,
         }
 
@@ -107,12 +134,16 @@ class Evaluation:
     def from_dict(cls, data: Mapping[str, Any]) -> "Evaluation":
         """Rebuild an evaluation from :meth:`to_dict`."""
         table = pd.DataFrame.from_records(data["table"]).set_index("k").astype(float)
+        recommended = data["recommended_k"]
         return cls(
             table=table,
-            recommended_k=int(data["recommended_k"]),
+            recommended_k=None if recommended is None else int(recommended),
             reasons=list(data["reasons"]),
             picks=dict(data["picks"]),
             silhouette_rows=data["silhouette_rows"],
+            # absent from evaluations saved before hclust issue 19: Euclidean, no minimum
+            distance=data.get("distance", "Euclidean distances"),
+            min_segment_size=int(data.get("min_segment_size", 0)),
         )
 
 
@@ -158,6 +189,71 @@ def _check_metrics(metrics: Any) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
+def min_segment_count(spec: Any, total: float) -> tuple[int, str]:
+    """The smallest segment size a candidate k may have, and that rule in words.
+
+    Parameters
+    ----------
+    spec : None, int, float or (float, int)
+        ``None`` or 0: no minimum. An integer >= 1: that many customers. A float in
+        (0, 1): that share of the customers. A pair ``(share, count)``: both, i.e.
+        ``max(ceil(share * total), count)``.
+    total : float
+        Number of customers (the sum of the weights when rows are weighted).
+
+    Returns
+    -------
+    count : int
+        0 when there is no minimum.
+    text : str
+        E.g. ``"90 customers (2% of 4,521, and at least 5)"``.
+
+    Raises
+    ------
+    ValueError
+        A spec of another form, a negative count, or a share outside [0, 1).
+
+    Examples
+    --------
+    >>> min_segment_count((0.02, 5), 4521)
+    (91, '91 customers (2% of 4,521, and at least 5)')
+    >>> min_segment_count(10, 200)[0], min_segment_count(None, 200)[0]
+    (10, 0)
+    """
+    if spec is None:
+        return 0, "none"
+    share: float | None = None
+    count: int | None = None
+    if isinstance(spec, tuple) and len(spec) == 2:
+        share_part, count_part = spec
+        if not (isinstance(share_part, numbers.Real) and not isinstance(share_part, bool) and 0 <= share_part < 1):
+            raise ValueError(f"min_segment_size's share must be a number in [0, 1); got {share_part!r}.")
+        if not (_is_integer(count_part) and int(count_part) >= 0):
+            raise ValueError(f"min_segment_size's count must be an integer >= 0; got {count_part!r}.")
+        share, count = float(share_part), int(count_part)
+    elif _is_integer(spec):
+        if int(spec) < 0:
+            raise ValueError(f"min_segment_size must be >= 0; got {spec!r}.")
+        count = int(spec)
+    elif isinstance(spec, numbers.Real) and not isinstance(spec, bool) and 0 <= float(spec) < 1:
+        share = float(spec)
+    else:
+        raise ValueError(
+            "min_segment_size must be None, a count (int >= 0), a share (float in [0, 1)) or a pair "
+            f"(share, count); got {spec!r}."
+        )
+    by_share = math.ceil(share * total - 1e-9) if share else 0
+    needed = max(by_share, count or 0)
+    if needed <= 0:
+        return 0, "none"
+    customers = f"{needed:,} customer" + ("s" if needed != 1 else "")
+    if share and count:
+        return needed, f"{customers} ({share:.0%} of {total:,.0f}, and at least {count:,})"
+    if share:
+        return needed, f"{customers} ({share:.0%} of {total:,.0f})"
+    return needed, customers
+
+
 # --------------------------------------------------------------------------- per-cut quantities
 
 
@@ -196,15 +292,25 @@ def _pseudo_t2(
     return float(between / (within / (n_a + n_b - 2.0)))
 
 
-def _silhouettes(X: FloatArray, columns: IntArray, ks: Sequence[int]) -> list[float]:
-    """Mean silhouette of each labelling column of ``columns`` (m, len(ks)), one distance pass.
+def _distance_pass(
+    block_distances: Callable[[int, int], FloatArray],
+    m: int,
+    columns: IntArray,
+    ks: Sequence[int],
+    with_squares: bool = False,
+) -> tuple[list[float], FloatArray, list[FloatArray]]:
+    """One pass over the m x m distances, block of rows by block, for every labelling at once.
 
-    Euclidean distances are computed once per block of rows (exactly, by
-    ``scipy.spatial.distance.cdist``) and the per-cluster distance sums for every
-    labelling are one matrix product with the stacked one-hot indicators.
+    ``block_distances(start, stop)`` returns the distances of rows start..stop-1 to all m
+    rows; ``columns`` (m, len(ks)) holds the labellings, 0..ks[j]-1. Returns the mean
+    silhouette of each labelling, each row's summed distance to its own cluster (m,
+    len(ks)), and, with ``with_squares``, each labelling's (k, k) matrix of summed
+    squared distances between (and within) clusters.
+
+    The per-cluster sums for every labelling are one matrix product of the distance
+    block with the stacked one-hot indicators of the labellings.
     """
-    m = X.shape[0]
-    offsets = np.concatenate(([0], np.cumsum(ks)))
+    offsets = np.concatenate(([0], np.cumsum(ks))).astype(np.int64)
     indicator = np.zeros((m, int(offsets[-1])))
     rows = np.arange(m)
     sizes = np.zeros(int(offsets[-1]))
@@ -212,28 +318,99 @@ def _silhouettes(X: FloatArray, columns: IntArray, ks: Sequence[int]) -> list[fl
         indicator[rows, offsets[j] + columns[:, j]] = 1.0
         sizes[offsets[j] : offsets[j + 1]] = np.bincount(columns[:, j], minlength=ks[j])
     totals = np.zeros(len(ks))
+    own_sums = np.zeros((m, len(ks)))
+    squares = [np.zeros((k, k)) for k in ks]
     block = max(1, min(m, _BLOCK_BYTES // (8 * m)))
     for start in range(0, m, block):
         stop = min(m, start + block)
-        sums = cdist(X[start:stop], X) @ indicator
-        for j, k in enumerate(ks):
+        distances = block_distances(start, stop)
+        sums = distances @ indicator
+        if with_squares:
+            squared_sums = (distances * distances) @ indicator
+        span = np.arange(stop - start)
+        for j in range(len(ks)):
             part = sums[:, offsets[j] : offsets[j + 1]]
             own = columns[start:stop, j]
             size = sizes[offsets[j] : offsets[j + 1]]
             own_size = size[own]
+            own_sums[start:stop, j] = part[span, own]
             with np.errstate(divide="ignore", invalid="ignore"):
                 mean_to = part / size
-                a = part[np.arange(stop - start), own] / (own_size - 1.0)
-            mean_to[np.arange(stop - start), own] = np.inf
+                a = part[span, own] / (own_size - 1.0)
+            mean_to[span, own] = np.inf
             mean_to[:, size == 0] = np.inf
             b = mean_to.min(axis=1)
             denominator = np.maximum(a, b)
             with np.errstate(divide="ignore", invalid="ignore"):
-                s = (b - a) / denominator
+                silhouette = (b - a) / denominator
             # Singletons score 0 (Rousseeuw 1987), as do identical points (0 / 0).
-            s[(own_size <= 1) | (denominator == 0)] = 0.0
-            totals[j] += s.sum()
-    return list(totals / m)
+            silhouette[(own_size <= 1) | (denominator == 0)] = 0.0
+            totals[j] += silhouette.sum()
+            if with_squares:
+                # rows of this block summed by their own cluster: (k, k) between-cluster sums
+                np.add.at(squares[j], own, squared_sums[:, offsets[j] : offsets[j + 1]])
+    return list(totals / m), own_sums, squares
+
+
+def _silhouettes(X: FloatArray, columns: IntArray, ks: Sequence[int]) -> list[float]:
+    """Mean silhouette of each labelling column of ``columns`` (m, len(ks)), one Euclidean pass.
+
+    Euclidean distances are computed once per block of rows (exactly, by
+    ``scipy.spatial.distance.cdist``).
+    """
+    scores, _, _ = _distance_pass(lambda start, stop: cdist(X[start:stop], X), X.shape[0], columns, ks)
+    return scores
+
+
+def _distance_criteria(
+    D: FloatArray, rows: IntArray, labels: IntArray, ks: Sequence[int]
+) -> tuple[dict[str, FloatArray], list[FloatArray], IntArray]:
+    """Silhouette, WSS, Calinski-Harabasz and Davies-Bouldin (medoids) from distances.
+
+    ``D`` is the square (n, n) distance matrix, ``rows`` the rows to use (all, or a
+    sample), ``labels`` (n, len(ks)) the cuts. Also returns, per cut, the (k, k) sums of
+    squared distances between its clusters and the cut's labels of ``rows`` renumbered
+    0..k-1 (for the pseudo-t²). See :func:`evaluate`'s Notes.
+    """
+    m = rows.shape[0]
+    everything = m == D.shape[0]
+    relabelled = []
+    counts = []
+    for j in range(len(ks)):
+        present, dense = np.unique(labels[rows, j], return_inverse=True)
+        relabelled.append(dense.astype(np.int64))
+        counts.append(int(present.shape[0]))
+    stacked = np.column_stack(relabelled)
+
+    def block(start: int, stop: int) -> FloatArray:
+        if everything:
+            return D[start:stop]
+        return D[np.ix_(rows[start:stop], rows)]
+
+    scores, own_sums, squares = _distance_pass(block, m, stacked, counts, with_squares=True)
+    out = {name: np.full(len(ks), math.nan) for name in ("silhouette", "wss", "calinski_harabasz", "davies_bouldin")}
+    for j, k in enumerate(counts):
+        size = np.bincount(stacked[:, j], minlength=k).astype(np.float64)
+        within_each = np.diag(squares[j]) / (2.0 * size)
+        within = float(within_each.sum())
+        total = float(squares[j].sum()) / (2.0 * m)
+        out["wss"][j] = within
+        # medoid: the member with the smallest summed distance to its cluster (ties: first row)
+        order = np.lexsort((own_sums[:, j], stacked[:, j]))
+        first = np.searchsorted(stacked[order, j], np.arange(k))
+        medoid = order[first]
+        if 2 <= k <= m - 1:
+            out["silhouette"][j] = scores[j]
+            between = max(total - within, 0.0)
+            out["calinski_harabasz"][j] = 1.0 if within == 0.0 else between * (m - k) / (within * (k - 1.0))
+            spread = own_sums[medoid, j] / size  # mean distance of the members to their medoid
+            centre = D[np.ix_(rows[medoid], rows[medoid])]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = (spread[:, None] + spread[None, :]) / centre
+            ratio[(centre == 0) & (spread[:, None] + spread[None, :] == 0)] = 0.0
+            np.fill_diagonal(ratio, -np.inf)
+            out["davies_bouldin"][j] = float(ratio.max(axis=1).mean())
+    return out, squares, stacked
 
 
 def _height_keys(Z: FloatArray, n: int) -> FloatArray:
@@ -261,9 +438,11 @@ def _gap(
         labels = cut_tree(linkage(reference, method), n_clusters=ks)
         with np.errstate(divide="ignore"):
             log_ref[b] = np.log(_wss_for_labels(reference, labels, ks))
-    mean_ref = log_ref.mean(axis=0)
-    # sd_k with the 1/B of the paper, inflated by sqrt(1 + 1/B) for the simulation error.
-    s_k = np.sqrt(((log_ref - mean_ref) ** 2).mean(axis=0)) * math.sqrt(1.0 + 1.0 / n_refs)
+    # k = n clusters: every W*_k is 0, log -inf, and the spread NaN (the gap is NaN there too)
+    with np.errstate(invalid="ignore"):
+        mean_ref = log_ref.mean(axis=0)
+        # sd_k with the 1/B of the paper, inflated by sqrt(1 + 1/B) for the simulation error.
+        s_k = np.sqrt(((log_ref - mean_ref) ** 2).mean(axis=0)) * math.sqrt(1.0 + 1.0 / n_refs)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = mean_ref - np.log(wss)
     gap[~np.isfinite(gap)] = math.nan
@@ -273,19 +452,21 @@ def _gap(
 # --------------------------------------------------------------------------- picks
 
 
-def _argbest(table: pd.DataFrame, column: str, largest: bool) -> int | None:
+def _argbest(table: pd.DataFrame, column: str, largest: bool, eligible: np.ndarray) -> int | None:
     values = table[column].to_numpy(dtype=np.float64)
-    finite = np.isfinite(values)
+    finite = np.isfinite(values) & eligible
     if not finite.any():
         return None
     best = values[finite].max() if largest else values[finite].min()
     return int(table.index[np.flatnonzero(finite & (values == best))[0]])
 
 
-def _gap_pick(table: pd.DataFrame) -> int | None:
+def _gap_pick(table: pd.DataFrame, eligible: np.ndarray) -> int | None:
     ks = list(table.index)
     gap, s_k = table["gap"].to_numpy(), table["gap_sk"].to_numpy()
     for i in range(len(ks) - 1):
+        if not eligible[i]:
+            continue
         if ks[i + 1] == ks[i] + 1 and np.isfinite(gap[i]) and np.isfinite(gap[i + 1]):
             if gap[i] >= gap[i + 1] - s_k[i + 1]:
                 return int(ks[i])
@@ -296,63 +477,126 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _k_list(ks: Sequence[int]) -> str:
+    """``2, 3, 5..9``: runs of consecutive ks shortened."""
+    parts: list[str] = []
+    start = prev = None
+    for k in list(ks) + [None]:
+        if start is not None and (k is None or k != prev + 1):
+            parts.append(str(start) if start == prev else f"{start}, {prev}" if prev == start + 1 else f"{start}..{prev}")
+            start = None
+        if k is not None and start is None:
+            start = k
+        prev = k
+    return ", ".join(parts)
+
+
 def _recommend(
-    table: pd.DataFrame, metrics: list[str], silhouette_rows: int | None, n: int
-) -> tuple[int, list[str], dict[str, int | None]]:
+    table: pd.DataFrame,
+    metrics: list[str],
+    silhouette_rows: int | None,
+    n: int,
+    *,
+    distance: str = "Euclidean distances",
+    min_count: int = 0,
+    min_text: str = "none",
+    skipped: Mapping[str, str] | None = None,
+    medoids: bool = False,
+) -> tuple[int | None, list[str], dict[str, int | None]]:
     picks: dict[str, int | None] = {}
     reasons: list[str] = []
+    skipped = dict(skipped or {})
+    ks = [int(k) for k in table.index]
+    smallest = table["smallest_segment"].to_numpy(dtype=np.float64)
+    eligible = smallest >= min_count
+    excluded = [k for k, ok in zip(ks, eligible) if not ok]
+    computed = [_TITLES[name] for name in VOTING if name in metrics and name not in skipped]
+    reasons.append(f"Criteria on {distance}: {', '.join(computed) if computed else 'none'}.")
+    if min_count <= 0:
+        reasons.append("No minimum segment size: every k evaluated is a candidate.")
+    elif not excluded:
+        reasons.append(f"Minimum segment size {min_text}: every k evaluated meets it.")
+    else:
+        sizes = ", ".join(f"{int(smallest[ks.index(k)]):,}" for k in excluded[:8]) + (
+            ", ..." if len(excluded) > 8 else ""
+        )
+        reasons.append(
+            f"Minimum segment size {min_text}: k={_k_list(excluded)} excluded (smallest segment: {sizes})."
+        )
+    among = " among the candidate ks" if excluded and len(excluded) < len(ks) else ""
+    on = (
+        f" (on a random sample of {silhouette_rows:,} of {n:,} rows)"
+        if silhouette_rows is not None and silhouette_rows < n
+        else ""
+    )
     for name in VOTING:
-        if name not in metrics:
+        title = _TITLES[name]
+        if name in skipped:
+            picks[name] = None
+            reasons.append(f"{title}: not computed ({skipped[name]}).")
             continue
-        if name == "silhouette":
-            pick = _argbest(table, "silhouette", largest=True)
-            sampled = (
-                f" (on a random sample of {silhouette_rows} of {n} rows)"
-                if silhouette_rows is not None and silhouette_rows < n
-                else ""
-            )
+        if name not in metrics:
+            reasons.append(f"{title}: not computed (not among the metrics requested).")
+            continue
+        if not eligible.any():
+            pick = None
+            text = f"{title}: no candidate k (none meets the minimum segment size)"
+        elif name == "silhouette":
+            pick = _argbest(table, "silhouette", True, eligible)
             text = (
-                f"silhouette{sampled} is highest at k={pick} ({_fmt(table.at[pick, 'silhouette'])})"
+                f"silhouette{on} is highest at k={pick} ({_fmt(table.at[pick, 'silhouette'])}){among}"
                 if pick is not None
-                else f"silhouette{sampled} is undefined for every k evaluated (it needs 2 <= k < n)"
+                else f"silhouette{on} is undefined for every candidate k (it needs 2 <= k < n)"
             )
         elif name == "calinski_harabasz":
-            pick = _argbest(table, "calinski_harabasz", largest=True)
+            pick = _argbest(table, "calinski_harabasz", True, eligible)
             text = (
-                f"Calinski-Harabasz (pseudo-F) is highest at k={pick} ({_fmt(table.at[pick, 'calinski_harabasz'])})"
+                f"Calinski-Harabasz (pseudo-F){on if medoids else ''} is highest at k={pick} "
+                f"({_fmt(table.at[pick, 'calinski_harabasz'])}){among}"
                 if pick is not None
-                else "Calinski-Harabasz is undefined for every k evaluated (it needs 2 <= k < n)"
+                else "Calinski-Harabasz is undefined for every candidate k (it needs 2 <= k < n)"
             )
         elif name == "davies_bouldin":
-            pick = _argbest(table, "davies_bouldin", largest=False)
+            pick = _argbest(table, "davies_bouldin", False, eligible)
+            variant = " (medoid variant)" if medoids else ""
             text = (
-                f"Davies-Bouldin is lowest at k={pick} ({_fmt(table.at[pick, 'davies_bouldin'])})"
+                f"Davies-Bouldin{variant}{on if medoids else ''} is lowest at k={pick} "
+                f"({_fmt(table.at[pick, 'davies_bouldin'])}){among}"
                 if pick is not None
-                else "Davies-Bouldin is undefined for every k evaluated (it needs 2 <= k < n)"
+                else "Davies-Bouldin is undefined for every candidate k (it needs 2 <= k < n)"
             )
         elif name == "gap":
-            pick = _gap_pick(table)
+            pick = _gap_pick(table, eligible)
             text = (
-                f"gap statistic: k={pick} is the smallest k with gap(k) >= gap(k+1) - s(k+1) "
+                f"gap statistic: k={pick} is the smallest candidate k with gap(k) >= gap(k+1) - s(k+1) "
                 f"({_fmt(table.at[pick, 'gap'])} >= {_fmt(table.at[pick + 1, 'gap'])} - "
                 f"{_fmt(table.at[pick + 1, 'gap_sk'])})"
                 if pick is not None
-                else "gap statistic: no k satisfies gap(k) >= gap(k+1) - s(k+1) among consecutive ks evaluated"
+                else "gap statistic: no candidate k satisfies gap(k) >= gap(k+1) - s(k+1) among consecutive ks"
             )
         else:
-            pick = _argbest(table, "height_jump", largest=True)
+            pick = _argbest(table, "height_jump", True, eligible)
             text = (
-                f"the tree's largest height jump is at k={pick}: exactly {pick} clusters exist from "
-                f"height {_fmt(table.at[pick, 'height_low'])} to {_fmt(table.at[pick, 'height_high'])}"
+                f"the tree's largest height jump{among} is at k={pick}: exactly "
+                f"{pick} clusters exist from height {_fmt(table.at[pick, 'height_low'])} to "
+                f"{_fmt(table.at[pick, 'height_high'])}"
                 if pick is not None
-                else "height jump is undefined for every k evaluated (k=1 has no upper height)"
+                else "height jump is undefined for every candidate k (k=1 has no upper height)"
             )
         picks[name] = pick
         reasons.append(text + ".")
     votes = [pick for pick in picks.values() if pick is not None]
+    if not eligible.any():
+        best = int(np.nanmax(smallest)) if np.isfinite(smallest).any() else 0
+        reasons.append(
+            f"No recommendation: no k in {_k_list(ks)} gives segments of at least {min_count:,} customers (the "
+            f"largest smallest segment has {best:,}). The tree splits off small groups first; try another linkage "
+            "(ward, or complete), more ks, a smaller min_segment_size, or choose k yourself."
+        )
+        return None, reasons, picks
     if not votes:
-        recommended = int(table.index[0])
-        reasons.append(f"No criterion could pick a k; falling back to the smallest k evaluated, {recommended}.")
+        recommended = int(table.index[np.flatnonzero(eligible)[0]])
+        reasons.append(f"No criterion could pick a k; falling back to the smallest candidate k, {recommended}.")
         return recommended, reasons, picks
     counts: dict[int, int] = {}
     for pick in votes:
@@ -377,10 +621,14 @@ def evaluate(
     *,
     metrics: Sequence[str] = METRICS,
     method: str = "ward",
+    metric: str = "euclidean",
     sample_size: int | None = None,
     random_state: int | np.random.Generator | None = 0,
     n_refs: int = 10,
     gap_sample_size: int | None = None,
+    min_segment_size: Any = MIN_SEGMENT_SIZE,
+    weights: Any = None,
+    distance_name: str | None = None,
 ) -> Evaluation:
     """Score the cuts of a tree into k clusters and recommend a k.
 
@@ -388,9 +636,9 @@ def evaluate(
     ----------
     Z : array-like of shape (n-1, 4)
         Linkage matrix built from ``X`` (any method; monotone or not).
-    X : array-like of shape (n, d)
-        The observations ``Z`` was built from (Euclidean geometry is assumed by every
-        index; scale the features first).
+    X : array-like of shape (n, d), or distances
+        The observations ``Z`` was built from (scale the features first), or with
+        ``metric="precomputed"`` their square (n, n) or condensed distance matrix.
     ks : iterable of int, default=range(2, 16)
         Numbers of clusters to evaluate, each in 1..n (duplicates dropped, sorted).
         k=1 is allowed: WSS, gap and pseudo-t² are defined there (pseudo-t² needs
@@ -403,6 +651,13 @@ def evaluate(
     method : str, default="ward"
         Linkage method ``Z`` came from; the gap statistic clusters its reference sets
         with it (Euclidean metric).
+    metric : str, default="euclidean"
+        The distance ``Z`` was built on, so that the criteria measure the same
+        geometry: ``"euclidean"`` (the indices below on the features),
+        ``"precomputed"`` (``X`` holds the distances, e.g. Gower's) or any metric of
+        :func:`hclust.pdist` (the distances are computed, O(n²) memory). With a
+        distance other than Euclidean the criteria come from the distances (see
+        Notes) and the gap statistic is not computed (it needs features).
     sample_size : int, optional
         The silhouette is exact (all rows) when n <= ``sample_size``, else computed on
         ``sample_size`` rows drawn without replacement (the same rows for every k).
@@ -417,6 +672,17 @@ def evaluate(
         ``method`` and the reference sets have the sample's size. Default: all rows
         (exact, but ``n_refs`` clusterings of n rows; 35-70 s for 20 000 x 8 with
         ward on 2 cores).
+    min_segment_size : None, int, float or (float, int), default=(0.02, 5)
+        The smallest segment a recommended k may have (see
+        :func:`min_segment_count`): by default 2% of the customers and at least 5.
+        Ks whose smallest segment is smaller are scored but get no vote; when no k
+        qualifies, ``recommended_k`` is None and the reasons say why. None: no minimum.
+    weights : array-like of shape (n,), optional
+        Customers per row (counts), for the segment sizes that ``min_segment_size``
+        checks; the indices themselves are unweighted.
+    distance_name : str, optional
+        How the reasons name the distances (default: from ``metric``, e.g.
+        ``"Euclidean distances"``, ``"precomputed distances"``).
 
     Returns
     -------
@@ -435,6 +701,8 @@ def evaluate(
         * ``height_low``, ``height_high``, ``height_jump``, ``height_ratio``: the range
           of cut heights over which exactly k clusters exist, its length and
           ``height_high / height_low``.
+        * ``smallest_segment`` (customers in the smallest segment of the cut) and
+          ``meets_min_size`` (1 when it is at least ``min_segment_size``, else 0).
 
     Raises
     ------
@@ -491,11 +759,30 @@ def evaluate(
     height_low``, ``height_ratio = height_high / height_low`` (NaN when 0 / 0, inf
     when only the low height is 0). Both are NaN at k = 1.
 
-    **Recommendation.** Each of silhouette (max), Calinski-Harabasz (max),
-    Davies-Bouldin (min), the gap rule and the largest height jump that was requested
-    votes for one k (ties within a criterion to the smaller k); the k with most votes
-    wins, ties to the smaller k. If no criterion can vote the smallest k evaluated is
-    returned and the reasons say so. WSS and pseudo-t² are reported, not voted.
+    **Other distances** (``metric`` not Euclidean, e.g. Gower). Every index is
+    computed from the distance matrix in one blocked pass (O(m² K) for m rows):
+    the silhouette as above; ``wss`` as ``sum_c sum_{i<j in c} d_ij² / n_c``, which
+    equals the Euclidean WSS when the distances are Euclidean; Calinski-Harabasz as
+    the distance-based pseudo-F (Anderson 2001's PERMANOVA statistic), ``(T - W) /
+    (k - 1)`` over ``W / (m - k)`` with ``T`` the same sum over all pairs divided by
+    m: equal to scikit-learn's index for Euclidean distances and to the index on the
+    principal-coordinates embedding of any distance; Davies-Bouldin with medoids
+    for centroids (the member with the smallest summed distance to its cluster;
+    spread = the mean distance of the members to it); pseudo-t² with the same
+    ``W``. Above ``sample_size`` rows they all use the seeded sample.
+
+    **Minimum segment size.** A k whose smallest segment holds fewer customers than
+    ``min_segment_size`` is not a candidate: such a split separates a few outliers
+    from everyone else, which is rarely a segmentation (Gower with average linkage
+    typically does this). Its scores stay in the table.
+
+    **Recommendation.** Among the candidate ks, each of silhouette (max),
+    Calinski-Harabasz (max), Davies-Bouldin (min), the gap rule and the largest height
+    jump that was computed votes for one k (ties within a criterion to the smaller k);
+    the k with most votes wins, ties to the smaller k. If no criterion can vote the
+    smallest candidate k is returned, if there is no candidate None; the reasons say
+    so, and say for every criterion what it picked or why it was not computed. WSS
+    and pseudo-t² are reported, not voted.
 
     References
     ----------
@@ -504,6 +791,8 @@ def evaluate(
     Davies, D. L. and Bouldin, D. W. (1979). :doi:`10.1109/TPAMI.1979.4766909`.
     Duda, R. O. and Hart, P. E. (1973). Pattern Classification and Scene Analysis.
     Tibshirani, R., Walther, G. and Hastie, T. (2001). :doi:`10.1111/1467-9868.00293`.
+    Anderson, M. J. (2001). A new method for non-parametric multivariate analysis of
+    variance. :doi:`10.1111/j.1442-9993.2001.01070.pp.x`.
 
     Examples
     --------
@@ -521,11 +810,18 @@ def evaluate(
     """
     Z = check_linkage(Z)
     n = Z.shape[0] + 1
-    X = as_observations(X, "X", min_samples=2)
-    if X.shape[0] != n:
-        raise ValueError(
-            f"Z has {n} leaves but X has {X.shape[0]} rows; pass the observations Z was built from."
-        )
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string; got {type(metric).__name__}.")
+    euclidean = metric == "euclidean"
+    D: FloatArray | None = None
+    if metric == "precomputed":
+        D = _square_distances(X, n)
+    else:
+        X = as_observations(X, "X", min_samples=2)
+        if X.shape[0] != n:
+            raise ValueError(
+                f"Z has {n} leaves but X has {X.shape[0]} rows; pass the observations Z was built from."
+            )
     k_list = _check_ks(ks, n)
     chosen = _check_metrics(metrics)
     check_option(method, "method", METHODS)
@@ -533,7 +829,11 @@ def evaluate(
     n_refs = _check_positive_int(n_refs, "n_refs")
     if gap_sample_size is not None:
         gap_sample_size = _check_positive_int(gap_sample_size, "gap_sample_size", 2)
+    w = _check_weights(weights, n)
+    min_count, min_text = min_segment_count(min_segment_size, float(n if w is None else w.sum()))
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    if distance_name is None:
+        distance_name = "Euclidean distances" if euclidean else f"{metric} distances"
 
     need_coarser = "pseudo_t2" in chosen
     cut_ks = sorted(set(k_list) | ({k - 1 for k in k_list if k >= 2} if need_coarser else set()))
@@ -541,9 +841,103 @@ def evaluate(
     all_labels = cut_tree(Z, n_clusters=cut_ks)
     column_of = {k: j for j, k in enumerate(cut_ks)}
 
+    table = pd.DataFrame(index=pd.Index(k_list, name="k"))
+    skipped: dict[str, str] = {}
+    silhouette_rows: int | None = None
+    if not euclidean:
+        skipped["gap"] = "it needs Euclidean features"
+        # every criterion on the same rows: all, or a seeded sample above the silhouette limit
+        rows = np.arange(n) if n <= limit else np.sort(rng.choice(n, size=limit, replace=False))
+        labels = all_labels
+        if D is None:
+            # only the rows used: m x m distances, with the parameters the whole data set gives the tree
+            m = rows.shape[0]
+            check_memory(16.0 * m * m, f"the {metric} distances of {m} rows", "Pass a smaller sample_size.")
+            D = squareform(_pdist_like_tree(X, rows, metric))
+            labels, rows = all_labels[rows], np.arange(m)
+        silhouette_rows = _distance_indices(table, D, labels, rows, column_of, k_list, chosen)
+    else:
+        silhouette_rows = _euclidean_indices(
+            table, X, all_labels, column_of, k_list, chosen, limit, rng, method, n_refs, gap_sample_size
+        )
+
+    if "height_jump" in chosen:
+        keys = _height_keys(Z, n)
+        low = np.array([keys[k - 1] if k <= n - 1 else 0.0 for k in k_list])
+        high = np.array([keys[k - 2] if k >= 2 else math.nan for k in k_list])
+        table["height_low"] = low
+        table["height_high"] = high
+        table["height_jump"] = high - low
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["height_ratio"] = high / low
+
+    smallest = []
+    for k in k_list:
+        sizes = np.bincount(all_labels[:, column_of[k]], weights=w, minlength=k)
+        smallest.append(float(sizes.min()))
+    table["smallest_segment"] = smallest
+    table["meets_min_size"] = (np.asarray(smallest) >= min_count).astype(np.float64)
+
+    recommended, reasons, picks = _recommend(
+        table, chosen, silhouette_rows, n, distance=distance_name, min_count=min_count, min_text=min_text,
+        skipped=skipped, medoids=not euclidean,
+    )
+    return Evaluation(
+        table=table, recommended_k=recommended, reasons=reasons, picks=picks, silhouette_rows=silhouette_rows,
+        distance=distance_name, min_segment_size=min_count,
+    )
+
+
+def _check_weights(weights: Any, n: int) -> FloatArray | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError(f"weights must be {n} positive finite numbers (customers per row); got shape {w.shape}.")
+    return w
+
+
+def _square_distances(X: Any, n: int) -> FloatArray:
+    """A square (n, n) distance matrix from a square or condensed one, checked."""
+    D = np.asarray(X, dtype=np.float64)
+    if D.ndim == 1:
+        if D.shape[0] != n * (n - 1) // 2:
+            raise ValueError(
+                f"condensed distances of {n} rows have {n * (n - 1) // 2} entries; got {D.shape[0]}."
+            )
+        check_memory(8.0 * n * n, f"the square distance matrix of {n} rows", "Evaluate a sample of the rows.")
+        D = squareform(D, checks=False)
+    elif D.shape != (n, n):
+        raise ValueError(
+            f"Z has {n} leaves, so metric='precomputed' needs an ({n}, {n}) distance matrix (or its condensed "
+            f"form); got shape {D.shape}."
+        )
+    bad = ~np.isfinite(D)
+    if bad.any():
+        i, j = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), D.shape)
+        raise ValueError(f"the distances contain {D[i, j]} at row {i}, column {j}; they must be finite.")
+    if (D < 0).any():
+        raise ValueError("the distances contain negative values; they must be >= 0.")
+    return D
+
+
+def _euclidean_indices(
+    table: pd.DataFrame,
+    X: FloatArray,
+    all_labels: IntArray,
+    column_of: Mapping[int, int],
+    k_list: list[int],
+    chosen: list[str],
+    limit: int,
+    rng: np.random.Generator,
+    method: str,
+    n_refs: int,
+    gap_sample_size: int | None,
+) -> int | None:
+    """The indices on Euclidean features, written into ``table``; returns the silhouette rows."""
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
-    table = pd.DataFrame(index=pd.Index(k_list, name="k"))
+    n = X.shape[0]
     moments = {k: _cluster_moments(X, all_labels[:, column_of[k]], k) for k in k_list}
     wss = np.array([moments[k][2].sum() for k in k_list])
     if "wss" in chosen:
@@ -617,21 +1011,80 @@ def evaluate(
             table["log_wk"] = np.log(gap_wss)
         table["gap_rows"] = float(gap_X.shape[0])
         table["log_wk_ref"] = log_ref
+    return silhouette_rows
 
-    if "height_jump" in chosen:
-        keys = _height_keys(Z, n)
-        low = np.array([keys[k - 1] if k <= n - 1 else 0.0 for k in k_list])
-        high = np.array([keys[k - 2] if k >= 2 else math.nan for k in k_list])
-        table["height_low"] = low
-        table["height_high"] = high
-        table["height_jump"] = high - low
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["height_ratio"] = high / low
 
-    recommended, reasons, picks = _recommend(table, chosen, silhouette_rows, n)
-    return Evaluation(
-        table=table, recommended_k=recommended, reasons=reasons, picks=picks, silhouette_rows=silhouette_rows
+def _distance_indices(
+    table: pd.DataFrame,
+    D: FloatArray,
+    all_labels: IntArray,
+    rows: IntArray,
+    column_of: Mapping[int, int],
+    k_list: list[int],
+    chosen: list[str],
+) -> int | None:
+    """The indices from a square distance matrix on ``rows``, written into ``table``; returns how many rows."""
+    wanted = {"wss", "silhouette", "calinski_harabasz", "davies_bouldin", "pseudo_t2"} & set(chosen)
+    if not wanted:
+        return None
+    m = int(rows.shape[0])
+    cut_ks = sorted(column_of)
+    check_memory(
+        8.0 * m * (sum(cut_ks) + 2 * min(m, _BLOCK_BYTES // 8)) + (0 if m == D.shape[0] else 8.0 * m * m),
+        f"the distance-based criteria of {m} rows",
+        "Pass a smaller sample_size.",
     )
+    labels = all_labels[:, [column_of[k] for k in cut_ks]]
+    found, squares, dense = _distance_criteria(D, rows, labels, cut_ks)
+    at = {k: j for j, k in enumerate(cut_ks)}
+    pick = [at[k] for k in k_list]
+    for name in ("wss", "silhouette", "calinski_harabasz", "davies_bouldin"):
+        if name in chosen:
+            table[name] = np.asarray(found[name])[pick]
+    if "silhouette" in chosen:
+        table["silhouette_rows"] = float(m)
+    if "pseudo_t2" in chosen:
+        t2 = np.full(len(k_list), math.nan)
+        for j, k in enumerate(k_list):
+            if k < 2:
+                continue
+            fine, coarse = dense[:, at[k]], dense[:, at[k - 1]]
+            t2[j] = _pseudo_t2_from_distances(squares[at[k]], fine, coarse)
+        table["pseudo_t2"] = t2
+    return m
+
+
+def _pdist_like_tree(X: FloatArray, rows: IntArray, metric: str) -> FloatArray:
+    """Condensed ``metric`` distances of ``X[rows]``, with the parameters (``V``, ``VI``) that the
+    whole of ``X`` gives, as the tree's distances had."""
+    from .metrics import pdist
+
+    kwargs: dict[str, Any] = {}
+    if metric == "seuclidean":
+        kwargs["V"] = np.var(X, axis=0, ddof=1)
+    elif metric == "mahalanobis":
+        kwargs["VI"] = np.linalg.inv(np.cov(X, rowvar=False))
+    return pdist(X[rows], metric, **kwargs)
+
+
+def _pseudo_t2_from_distances(squares: FloatArray, fine: IntArray, coarse: IntArray) -> float:
+    """Pseudo-t² of the merge joining two clusters of ``fine`` into one of ``coarse``, from the
+    (k, k) sums of squared distances between the clusters of ``fine``."""
+    k = squares.shape[0]
+    parent = np.full(k, -1, dtype=np.int64)
+    parent[fine] = coarse
+    values, seen = np.unique(parent, return_counts=True)
+    if seen.max() < 2:
+        return math.nan  # the merged pair is not both in the sample
+    a, b = (int(c) for c in np.flatnonzero(parent == values[np.argmax(seen)])[:2])
+    size = np.bincount(fine, minlength=k).astype(np.float64)
+    n_a, n_b = size[a], size[b]
+    w_a, w_b = squares[a, a] / (2.0 * n_a), squares[b, b] / (2.0 * n_b)
+    w_ab = (squares[a, a] + squares[b, b] + 2.0 * squares[a, b]) / (2.0 * (n_a + n_b))
+    within = w_a + w_b
+    if n_a + n_b <= 2 or within <= 0.0:
+        return math.nan
+    return float(max(w_ab - within, 0.0) / (within / (n_a + n_b - 2.0)))
 
 
 def stability(
@@ -642,15 +1095,18 @@ def stability(
     n_boot: int = 50,
     random_state: int | np.random.Generator | None = 0,
     sample_fraction: float = 0.8,
+    metric: str = "euclidean",
+    labels: Any = None,
+    weights: Any = None,
 ) -> pd.DataFrame:
     """Clusterwise stability of the k-cluster cut under re-clustering of subsamples.
 
     Parameters
     ----------
     X : array-like of shape (n, d)
-        Observations.
+        Observations, or with ``metric="precomputed"`` their square (n, n) distances.
     method : str, default="ward"
-        Linkage method (Euclidean metric), used for the data and for every subsample.
+        Linkage method, used for the data and for every subsample.
     k : int
         Number of clusters, 1..n (and at most the subsample size).
     n_boot : int, default=50
@@ -659,6 +1115,15 @@ def stability(
         Seed; equal seeds give equal results.
     sample_fraction : float, default=0.8
         Each subsample holds ``round(sample_fraction * n)`` distinct rows, 0 < f <= 1.
+    metric : str, default="euclidean"
+        Distance of :func:`hclust.linkage`, or ``"precomputed"`` (``X`` is then a
+        square distance matrix and each subsample uses its rows and columns), so the
+        subsamples are clustered exactly as the data were (e.g. with Gower).
+    labels : array-like of int, shape (n,), optional
+        The cut to assess (0..k-1), when it is already known (e.g. a fitted
+        model's); default ``cut(linkage(X, method, metric), n_clusters=k)``.
+    weights : array-like of shape (n,), optional
+        Counts per row, passed to every linkage (see :func:`hclust.linkage`).
 
     Returns
     -------
@@ -705,9 +1170,17 @@ def stability(
     """
     from sklearn.metrics import adjusted_rand_score
 
-    X = as_observations(X, "X", min_samples=2)
+    precomputed = metric == "precomputed"
+    if precomputed:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] != X.shape[1] or X.shape[0] < 2:
+            raise ValueError(f"metric='precomputed' needs a square (n, n) distance matrix, n >= 2; got {X.shape}.")
+        X = _square_distances(X, X.shape[0])
+    else:
+        X = as_observations(X, "X", min_samples=2)
     n = X.shape[0]
     check_option(method, "method", METHODS)
+    w = _check_weights(weights, n)
     n_boot = _check_positive_int(n_boot, "n_boot")
     if isinstance(sample_fraction, bool) or not isinstance(sample_fraction, numbers.Real) or not (
         0.0 < float(sample_fraction) <= 1.0
@@ -727,22 +1200,35 @@ def stability(
     k = int(k)
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
 
-    original = cut(linkage(X, method), n_clusters=k)
+    def tree(rows: IntArray | None) -> FloatArray:
+        if precomputed:  # the subsample's condensed distances (linkage reads condensed vectors directly)
+            data = squareform(X if rows is None else X[np.ix_(rows, rows)], checks=False)
+            return linkage(data, method, weights=None if w is None else (w if rows is None else w[rows]))
+        data = X if rows is None else X[rows]
+        return linkage(data, method, metric, weights=None if w is None else (w if rows is None else w[rows]))
+
+    if labels is None:
+        original = cut(tree(None), n_clusters=k)
+    else:
+        original = np.asarray(labels)
+        if original.shape != (n,) or original.dtype.kind not in "iu" or original.min() < 0 or original.max() >= k:
+            raise ValueError(f"labels must be {n} integers in 0..{k - 1} (the cut to assess); got {original!r:.80}.")
+        original = original.astype(np.int64)
     sizes = np.bincount(original, minlength=k)
     best = np.full((n_boot, k), math.nan)
     ari = np.empty(n_boot)
     for b in range(n_boot):
         rows = np.sort(rng.choice(n, size=m, replace=False))
-        labels = cut(linkage(X[rows], method), n_clusters=k)
+        again = cut(tree(rows), n_clusters=k)
         mine = original[rows]
         contingency = np.zeros((k, k))
-        np.add.at(contingency, (mine, labels), 1.0)
+        np.add.at(contingency, (mine, again), 1.0)
         union = contingency.sum(axis=1)[:, None] + contingency.sum(axis=0)[None, :] - contingency
         with np.errstate(divide="ignore", invalid="ignore"):
             jaccard = contingency / union
         present = contingency.sum(axis=1) > 0
         best[b, present] = jaccard[present].max(axis=1)
-        ari[b] = adjusted_rand_score(mine, labels) if k > 1 else 1.0
+        ari[b] = adjusted_rand_score(mine, again) if k > 1 else 1.0
     n_present = np.isfinite(best).sum(axis=0)
     filled = np.where(np.isfinite(best), best, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -768,6 +1254,7 @@ def stability(
             "n_boot": n_boot,
             "sample_fraction": float(sample_fraction),
             "method": method,
+            "metric": metric,
         }
     )
     return table

@@ -79,6 +79,8 @@ class ReportData:
     evaluation : Evaluation
     params : dict
     title : str
+    details : dict
+        What a model says about itself beyond the tree (see :func:`prepare_report_data`).
     """
 
     Z: np.ndarray
@@ -100,6 +102,7 @@ class ReportData:
     scatter_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     scatter_xy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     explained: list[float] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -140,6 +143,33 @@ def _check_names(names: Any) -> dict[int, str] | None:
     return {int(key) if _is_int(key) else key: value for key, value in names.items()}
 
 
+_DETAIL_LISTS = ("clustering_features", "preparation", "choice_of_k", "assignment")
+
+
+def _check_details(details: Mapping[str, Any] | None, k: int) -> dict[str, Any]:
+    """Plain JSON for the page: lists of text, the distance, per-segment stability of ``k``."""
+    if details is None:
+        return {}
+    if not isinstance(details, Mapping):
+        raise TypeError(f"details must be a mapping; got {type(details).__name__}.")
+    unknown = sorted(set(details) - {*_DETAIL_LISTS, "distance", "stability", "stability_note"})
+    if unknown:
+        raise ValueError(f"details has unknown keys {unknown}.")
+    out: dict[str, Any] = {}
+    for key in _DETAIL_LISTS:
+        if details.get(key) is not None:
+            out[key] = [str(v) for v in details[key]]
+    for key in ("distance", "stability_note"):
+        if details.get(key) is not None:
+            out[key] = str(details[key])
+    if details.get("stability") is not None:
+        values = [None if v is None or not math.isfinite(float(v)) else round(float(v), 4) for v in details["stability"]]
+        if len(values) != k:
+            raise ValueError(f"details['stability'] has {len(values)} values for {k} segments.")
+        out["stability"] = values
+    return out
+
+
 def _cut_nodes(children: np.ndarray, rank: np.ndarray, n: int, k: int) -> tuple[np.ndarray, list[int]]:
     """Cut labels for k clusters and the node heading each segment (by label)."""
     removed = rank < k - 1
@@ -155,8 +185,9 @@ def _cut_nodes(children: np.ndarray, rank: np.ndarray, n: int, k: int) -> tuple[
 
 
 def _heatmap(frame: pd.DataFrame, kinds: Mapping[Any, str], labels_by_k: Mapping[int, np.ndarray]) -> tuple[list[str], dict[int, np.ndarray]]:
-    """Standardised differences (segment vs the rest, pooled sd) of each numeric column and
-    of indicators of the most frequent categories of each categorical column."""
+    """Standardised differences (segment mean - mean of the rest, over the standard deviation of
+    all rows, as :func:`hclust.profile` computes them) of each numeric column and of indicators of
+    the most frequent categories of each categorical column."""
     columns: list[str] = []
     values: list[np.ndarray] = []
     for col, kind in kinds.items():
@@ -181,18 +212,15 @@ def _heatmap(frame: pd.DataFrame, kinds: Mapping[Any, str], labels_by_k: Mapping
         matrix = np.full((k, len(values)), np.nan)
         for j, x in enumerate(values):
             keep = ~np.isnan(x)
+            spread = float(x[keep].std()) if keep.any() else 0.0
             for s in range(k):
                 inside = keep & (labels == s)
                 rest = keep & (labels != s)
                 n_s, n_r = int(inside.sum()), int(rest.sum())
                 if n_s == 0 or n_r == 0:
                     continue
-                xs, xr = x[inside], x[rest]
-                ms, mr = float(xs.mean()), float(xr.mean())
-                ss = float(((xs - ms) ** 2).sum() + ((xr - mr) ** 2).sum())
-                dof = n_s + n_r - 2
-                pooled = math.sqrt(ss / dof) if dof > 0 else 0.0
-                matrix[s, j] = 0.0 if pooled == 0.0 else (ms - mr) / pooled
+                ms, mr = float(x[inside].mean()), float(x[rest].mean())
+                matrix[s, j] = 0.0 if spread == 0.0 else (ms - mr) / spread
         out[k] = matrix
     return columns, out
 
@@ -238,8 +266,15 @@ def prepare_report_data(
     evaluation: Evaluation | None = None,
     params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
+    details: Mapping[str, Any] | None = None,
 ) -> ReportData:
     """Validate the report inputs and compute what the report shows.
+
+    ``details`` (from :class:`hclust.SegmentationModel`) says what the model is beyond the
+    tree: ``clustering_features`` (the features or Gower columns the distances use),
+    ``distance``, ``preparation`` and ``choice_of_k`` (lines of text), ``stability``
+    (per segment of ``k``), ``stability_note`` and ``assignment`` (lines). Every key is
+    optional; the page shows what is given.
 
     Raises
     ------
@@ -280,6 +315,7 @@ def prepare_report_data(
         raise TypeError(f"params must be a mapping of name -> value; got {type(params).__name__}.")
     if not isinstance(title, str):
         raise TypeError(f"title must be a string; got {type(title).__name__}.")
+    details_dict = _check_details(details, k)
 
     table = frame.reset_index(drop=True) if frame is not None else pd.DataFrame(X, columns=names_list)
     children = _children(Z)
@@ -301,7 +337,7 @@ def prepare_report_data(
     data = ReportData(
         Z=Z, features=X, feature_names=names_list, frame=table, k=k, ks=ks_list, labels=labels,
         roots=roots, cut_heights=cut_heights, profiles=profiles, evaluation=evaluation,
-        params=dict(params or {}), title=title, frame_given=frame is not None,
+        params=dict(params or {}), title=title, frame_given=frame is not None, details=details_dict,
     )
     data.heatmap_columns, data.heatmap = _heatmap(table, profiles[k].kinds, labels)
     data.scatter_index, data.scatter_xy, data.explained = _pca(X)
@@ -328,21 +364,18 @@ def _node_profiles(data: ReportData) -> dict[str, list[list[Any]]]:
     n, d = X.shape
     m = min(n - 1, NODE_PROFILES)
     first = n - 1 - m
-    # Sums and squared sums of every node, bottom-up (children come before parents).
+    # Sums of every node, bottom-up (children come before parents).
     sums = np.zeros((n - 1, d))
-    squares = np.zeros((n - 1, d))
     counts = Z[:, 3]
     children = _children(Z)
-    X2 = X * X
     for i in range(n - 1):
         for c in children[i]:
             if c < n:
                 sums[i] += X[c]
-                squares[i] += X2[c]
             else:
                 sums[i] += sums[c - n]
-                squares[i] += squares[c - n]
-    total, total_sq = X.sum(axis=0), X2.sum(axis=0)
+    total = X.sum(axis=0)
+    spread = X.std(axis=0)
     out: dict[str, list[list[Any]]] = {}
     for i in range(first, n - 1):
         n_s = counts[i]
@@ -351,10 +384,8 @@ def _node_profiles(data: ReportData) -> dict[str, list[list[Any]]]:
             continue
         mean_s = sums[i] / n_s
         mean_r = (total - sums[i]) / n_r
-        ss = (squares[i] - n_s * mean_s**2) + ((total_sq - squares[i]) - n_r * mean_r**2)
-        dof = n - 2
-        pooled = np.sqrt(np.clip(ss, 0, None) / dof) if dof > 0 else np.zeros(d)
-        diff = np.where(pooled > 0, (mean_s - mean_r) / np.where(pooled > 0, pooled, 1.0), 0.0)
+        # the spread of all rows, as the profiles use (an all-or-nothing feature is not lost)
+        diff = np.where(spread > 0, (mean_s - mean_r) / np.where(spread > 0, spread, 1.0), 0.0)
         top = np.argsort(-np.abs(diff), kind="mergesort")[:3]
         out[str(n + i)] = [[data.feature_names[j], round(float(diff[j]), 3)] for j in top if abs(diff[j]) > 1e-9]
     return out
@@ -367,8 +398,11 @@ def _segments_payload(data: ReportData, kk: int) -> dict[str, Any]:
     top = []
     for seg in range(kk):
         rows = dist[dist["segment"] == seg].head(3)
-        top.append([[str(desc), _num(s) if s == s else None, _num(l) if l == l else None]
-                    for desc, s, l in zip(rows["description"], rows["std_diff"], rows["lift"])])
+        shares = rows["share"] if "share" in rows else [math.nan] * len(rows)
+        rests = rows["share_rest"] if "share_rest" in rows else [math.nan] * len(rows)
+        top.append([[str(desc), _num(s) if s == s else None, _num(l) if l == l else None,
+                     _num(a) if a == a else None, _num(b) if b == b else None]
+                    for desc, s, l, a, b in zip(rows["description"], rows["std_diff"], rows["lift"], shares, rests)])
     return {
         "k": kk,
         "roots": data.roots[kk],
@@ -420,4 +454,5 @@ def report_payload(data: ReportData) -> dict[str, Any]:
         "node_profiles": _node_profiles(data),
         "evaluation": evaluation,
         "params": params,
+        "details": data.details,
     }

@@ -68,6 +68,7 @@ def build_report_html(
     evaluation: Evaluation | None = None,
     params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
+    details: Mapping[str, Any] | None = None,
 ) -> str:
     """The report as one HTML document (text).
 
@@ -96,6 +97,11 @@ def build_report_html(
     params : mapping, optional
         Data, method and parameter values listed in the summary table.
     title : str, default="Segmentation report"
+    details : mapping, optional
+        What a model says about itself (clustering features, distances, preparation,
+        choice of k, per-segment stability, assignment); see
+        :func:`hclust.report._data.prepare_report_data`. ``SegmentationModel.report``
+        passes it.
 
     Returns
     -------
@@ -129,7 +135,7 @@ def build_report_html(
     """
     data = prepare_report_data(
         Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title,
+        evaluation=evaluation, params=params, title=title, details=details,
     )
     payload = json.dumps(report_payload(data), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     return _fill(_asset("report.html"), {
@@ -155,6 +161,7 @@ def write_report(
     evaluation: Evaluation | None = None,
     params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
+    details: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the self-contained HTML report to ``path`` (atomically) and return the path.
 
@@ -182,7 +189,7 @@ def write_report(
         raise ValueError(f"report path {str(target)!r} is a directory; pass a file name such as report.html.")
     text = build_report_html(
         Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title,
+        evaluation=evaluation, params=params, title=title, details=details,
     )
 
     def write(stream: IO[Any]) -> None:

@@ -110,7 +110,8 @@ def _choose_k(data: ReportData, fig: Any) -> None:
         ax = fig.add_subplot(rows, cols, i + 1)
         values = table[metric].dropna()
         ax.plot(values.index, values.to_numpy(), marker="o", color="#1f77b4")
-        ax.axvline(data.evaluation.recommended_k, color="0.4", linestyle=":", label="recommended")
+        if data.evaluation.recommended_k is not None:  # None: no k met the minimum segment size
+            ax.axvline(data.evaluation.recommended_k, color="0.4", linestyle=":", label="recommended")
         ax.axvline(data.k, color="#c0392b", label="chosen")
         ax.set_title(_METRIC_TITLES[metric], fontsize=9)
         ax.set_xlabel("k")

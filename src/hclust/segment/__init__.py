@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from .prepare import Preparer, PreparerWarning
-from .model import SegmentationModel
+from .prepare import PreparationRecord, Preparer, PreparerWarning
+from .model import ModelSummary, SegmentationModel
 from .profile import UNASSIGNED, SegmentProfile, profile
 from .rfm import RFMReport, rfm
 from .schema import Schema, SchemaWarning, infer_schema
 
 __all__ = [
     "UNASSIGNED",
+    "ModelSummary",
+    "PreparationRecord",
     "Preparer",
     "PreparerWarning",
     "RFMReport",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ import pandas as pd
 from .._validation import check_option
 from .schema import Schema, _plain, infer_schema
 
-__all__ = ["Preparer", "PreparerWarning"]
+__all__ = ["PreparationRecord", "Preparer", "PreparerWarning"]
 
 _IMPUTE = ("median", "mean", "most_frequent", "drop")
 _SCALE = ("standard", "robust", "minmax")
@@ -23,6 +24,178 @@ _FORMAT_VERSION = 1
 
 class PreparerWarning(UserWarning):
     """Something in the data was changed or left out while preparing it (the message says what)."""
+
+
+_SCALE_TEXT = {
+    "standard": "standardised ((x - mean) / standard deviation)",
+    "robust": "robust-scaled ((x - median) / interquartile range)",
+    "minmax": "min-max scaled to [0, 1]",
+}
+_IMPUTE_TEXT = {"median": "median", "mean": "mean", "most_frequent": "most frequent value"}
+
+
+def _names(values: Sequence[Any], limit: int = 12) -> str:
+    """``a, b, c`` (at most ``limit`` names, then how many more)."""
+    shown = [str(v) for v in list(values)[:limit]]
+    more = len(values) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def _counts(counts: Mapping[Any, int], limit: int = 12) -> str:
+    items = [f"{c} {n:,}" for c, n in list(counts.items())[:limit]]
+    more = len(counts) - len(items)
+    return ", ".join(items) + (f" and {more} more columns" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class PreparationRecord:
+    """What preparing a customer table did, column by column: plain data for summaries and reports.
+
+    Built by :meth:`Preparer.record` (and by :class:`hclust.SegmentationModel`,
+    which adds the columns it left out itself and describes the Gower path).
+
+    Attributes
+    ----------
+    rows_in : int or None
+        Rows of the table given (None: unknown, for a Preparer saved before records existed).
+    rows_used : int
+        Rows that became customers to segment.
+    used : list of str
+        Columns that became features.
+    excluded : dict
+        Column -> why it was left out (an identifier, constant, excluded by the user, ...).
+    impute : str or None
+        How missing values were handled: ``"median"``, ``"mean"``, ``"most_frequent"``,
+        ``"drop"`` (rows dropped), None (refused), or ``"gower"`` (kept: Gower skips a
+        variable missing in either row of a pair).
+    imputed : dict
+        Column -> values filled in (only columns with some).
+    dropped : dict
+        Column -> rows dropped because that column was missing (``impute="drop"``; a
+        row missing several columns counts in each).
+    log1p : list of str
+        Columns transformed with ``log1p`` before scaling.
+    scale : str or None
+        ``"standard"``, ``"robust"``, ``"minmax"``, None, or ``"range"`` (Gower: each
+        number divided by its range).
+    features : list of str
+        The features the distances are computed on (one per column for Gower).
+    distance : str
+        What the distances are, in words.
+    notes : list of str
+        Anything else worth saying (one-hot expansions, feature weights, Gower types).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hclust.segment import Preparer
+    >>> df = pd.DataFrame({"id": ["a", "b", "c", "d"], "spend": [1.0, None, 3.0, 400.0],
+    ...                    "plan": ["x", "y", "x", "x"]})
+    >>> prep = Preparer(log1p=["spend"])
+    >>> _ = prep.fit_transform(df)
+    >>> print("\\n".join(prep.record().lines()))
+    4 rows in, 4 used.
+    Columns used (2): spend, plan; left out (1): id (identifier: unique value per row).
+    Missing values filled with the median: spend 1.
+    log1p before scaling (1 of 1 numeric columns): spend.
+    Numbers standardised ((x - mean) / standard deviation).
+    2 features: spend, plan=y.
+    """
+
+    rows_in: int | None
+    rows_used: int
+    used: list[str]
+    excluded: dict[str, str]
+    impute: str | None
+    imputed: dict[str, int]
+    dropped: dict[str, int]
+    log1p: list[str]
+    scale: str | None
+    features: list[str]
+    distance: str = "Euclidean distances of the prepared features"
+    notes: list[str] = field(default_factory=list)
+    n_numeric: int = 0
+
+    def lines(self) -> list[str]:
+        """The record in sentences, one per line (what the CLI, summaries and reports print)."""
+        out = []
+        dropped_rows = None if self.rows_in is None else self.rows_in - self.rows_used
+        if self.rows_in is None:
+            out.append(f"{self.rows_used:,} rows used.")
+        elif dropped_rows:
+            out.append(
+                f"{self.rows_in:,} rows in, {self.rows_used:,} used: {dropped_rows:,} dropped for missing values "
+                f"({_counts(self.dropped)})."
+            )
+        else:
+            out.append(f"{self.rows_in:,} rows in, {self.rows_used:,} used.")
+        text = f"Columns used ({len(self.used)}): {_names(self.used)}"
+        if self.excluded:
+            reasons = [f"{c} ({why})" for c, why in self.excluded.items()]
+            text += f"; left out ({len(self.excluded)}): {_names(reasons, 8)}"
+        out.append(text + ".")
+        if self.impute == "gower":
+            out.append(
+                "Missing values kept: Gower compares a pair of rows on the columns present in both."
+                + (f" Missing: {_counts(self.imputed)}." if self.imputed else "")
+            )
+        elif self.imputed:
+            how = _IMPUTE_TEXT.get(str(self.impute), str(self.impute))
+            out.append(f"Missing values filled with the {how}: {_counts(self.imputed)}.")
+        elif self.impute != "drop" or not dropped_rows:
+            out.append("No missing values.")
+        if self.scale == "range":
+            out.append("Numbers divided by their range (Gower); categories compared as equal or not.")
+        else:
+            if self.n_numeric:
+                if self.log1p:
+                    out.append(
+                        f"log1p before scaling ({len(self.log1p)} of {self.n_numeric} numeric columns): "
+                        f"{_names(self.log1p)}."
+                    )
+                else:
+                    out.append("No log1p transform.")
+            out.append(f"Numbers {_SCALE_TEXT[self.scale]}." if self.scale else "Numbers not scaled.")
+        out.extend(self.notes)
+        out.append(f"{len(self.features)} features: {_names(self.features)}.")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types (see :meth:`from_dict`)."""
+        return {
+            "rows_in": self.rows_in,
+            "rows_used": int(self.rows_used),
+            "used": [str(c) for c in self.used],
+            "excluded": [[str(c), why] for c, why in self.excluded.items()],
+            "impute": self.impute,
+            "imputed": [[str(c), int(n)] for c, n in self.imputed.items()],
+            "dropped": [[str(c), int(n)] for c, n in self.dropped.items()],
+            "log1p": [str(c) for c in self.log1p],
+            "scale": self.scale,
+            "features": [str(f) for f in self.features],
+            "distance": self.distance,
+            "notes": list(self.notes),
+            "n_numeric": int(self.n_numeric),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PreparationRecord":
+        """Rebuild a record written by :meth:`to_dict`."""
+        return cls(
+            rows_in=data["rows_in"],
+            rows_used=int(data["rows_used"]),
+            used=list(data["used"]),
+            excluded={c: why for c, why in data["excluded"]},
+            impute=data["impute"],
+            imputed={c: int(n) for c, n in data["imputed"]},
+            dropped={c: int(n) for c, n in data["dropped"]},
+            log1p=list(data["log1p"]),
+            scale=data["scale"],
+            features=list(data["features"]),
+            distance=data.get("distance", "Euclidean distances of the prepared features"),
+            notes=list(data.get("notes", [])),
+            n_numeric=int(data.get("n_numeric", 0)),
+        )
 
 
 def _python_kinds(values: Sequence[Any]) -> set[type]:
@@ -82,6 +255,12 @@ class Preparer:
         Missing values per used column in the fitted table.
     dropped_rows_ : list
         Index labels of the rows dropped in fit (``impute="drop"``).
+    n_rows_in_, n_rows_used_ : int
+        Rows of the fitted table, and rows left after dropping.
+
+    See Also
+    --------
+    Preparer.record : what the fit did, column by column, in words.
 
     Notes
     -----
@@ -189,7 +368,7 @@ class Preparer:
                 )
         keep = np.ones(len(frame), dtype=bool)
         if self.impute == "drop":
-            for col, values in raw.items():
+            for values in raw.values():
                 keep &= ~(np.isnan(values) if values.dtype.kind == "f" else values < 0)
             if not keep.any():
                 raise ValueError(
@@ -220,6 +399,8 @@ class Preparer:
         self.specs_ = specs
         self.missing_counts_ = {k: v for k, v in missing_counts.items()}
         self.dropped_rows_ = [_plain(v) for v in frame.index[~keep]]
+        self.n_rows_in_ = int(len(frame))
+        self.n_rows_used_ = int(keep.sum())
         self.feature_names_out_ = self._feature_names(specs)
         self._set_weights()
         return self._encode(frame.loc[keep] if not keep.all() else frame, raw, keep)
@@ -332,6 +513,59 @@ class Preparer:
             raise ValueError("the fitted table has no numeric or date columns to map back.")
         return pd.DataFrame(out, index=index)
 
+    def record(self, excluded: Mapping[Any, str] | None = None) -> PreparationRecord:
+        """What the fit did to the table: rows dropped, values imputed, columns transformed or left out.
+
+        Parameters
+        ----------
+        excluded : mapping, optional
+            Columns the caller left out before preparing, -> why (listed first).
+
+        Returns
+        -------
+        PreparationRecord
+        """
+        self._check_fitted()
+        left_out: dict[str, str] = {str(c): why for c, why in (excluded or {}).items()}
+        for col in self.schema_.excluded:
+            kind = self.schema_.kinds[col]
+            reason = self.schema_.reasons.get(col) or ""
+            label = "identifier" if kind == "id" else kind
+            left_out[str(col)] = f"{label}: {reason}" if reason else label
+        missing = {str(c): int(n) for c, n in self.missing_counts_.items() if n}
+        numeric = [spec for spec in self.specs_ if spec["kind"] == "numeric"]
+        notes = []
+        one_hot = [
+            f"{spec['name']} ({len(spec['levels'])} levels)"
+            for spec in self.specs_
+            if spec["kind"] == "categorical" and self.one_hot
+        ]
+        if one_hot:
+            notes.append(f"One 0/1 feature per level of: {_names(one_hot)}.")
+        weighted = {
+            name: weight
+            for spec in self.specs_
+            for name, weight in zip(spec["features"], spec["weights"])
+            if weight != 1.0
+        }
+        if weighted:
+            notes.append("Feature weights: " + _names([f"{k} x {v:.3g}" for k, v in weighted.items()]) + ".")
+        rows_in = getattr(self, "n_rows_in_", None)
+        return PreparationRecord(
+            rows_in=rows_in,
+            rows_used=(rows_in - len(self.dropped_rows_)) if rows_in is not None else int(self.n_rows_used_),
+            used=[str(spec["name"]) for spec in self.specs_],
+            excluded=left_out,
+            impute=self.impute,
+            imputed={} if self.impute == "drop" else missing,
+            dropped=missing if self.impute == "drop" else {},
+            log1p=[str(spec["name"]) for spec in self.specs_ if spec.get("log1p")],
+            scale=self.scale,
+            features=list(self.feature_names_out_),
+            notes=notes,
+            n_numeric=len(numeric),
+        )
+
     # -------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
         """Parameters and fitted state as plain JSON types (see :meth:`from_dict`)."""
@@ -355,6 +589,8 @@ class Preparer:
             "feature_names_out": list(self.feature_names_out_),
             "missing_counts": [[_plain(k), int(v)] for k, v in self.missing_counts_.items()],
             "dropped_rows": list(self.dropped_rows_),
+            "n_rows_in": self.n_rows_in_,
+            "n_rows_used": self.n_rows_used_,
         }
 
     @classmethod
@@ -380,6 +616,9 @@ class Preparer:
         prep.feature_names_out_ = list(data["feature_names_out"])
         prep.missing_counts_ = {k: v for k, v in data["missing_counts"]}
         prep.dropped_rows_ = list(data["dropped_rows"])
+        # absent from Preparers saved before the preparation record (hclust issue 19)
+        prep.n_rows_in_ = data.get("n_rows_in")
+        prep.n_rows_used_ = data.get("n_rows_used", schema.n_rows - len(prep.dropped_rows_))
         return prep
 
     # ------------------------------------------------------------- helpers

@@ -25,15 +25,19 @@ _SIZES_COLUMNS = ["segment", "name", "size", "share"]
 _NUMERIC_COLUMNS = ["segment", "column", "n", "mean", "median", "mean_rest", "std_diff"]
 _CATEGORICAL_COLUMNS = ["segment", "column", "rank", "category", "count", "share", "share_overall", "lift"]
 _DISTINGUISHING_COLUMNS = [
-    "segment", "rank", "feature", "kind", "category", "direction", "std_diff", "lift", "description",
+    "segment", "rank", "feature", "kind", "category", "direction", "std_diff", "lift", "share", "share_rest",
+    "description",
 ]
 # |d| at or below this is rounding noise, not a difference worth naming a segment after
 _NEGLIGIBLE = 1e-9
+# A difference of means below this fraction of the column's largest |value| is rounding noise
+# (the means of equal values summed in another order differ by a few ulps of that magnitude).
+_RELATIVE_NOISE = 1e-12
 # dtypes of the number columns, so that empty tables have the same columns and dtypes as full ones
 _DTYPES = {
     "segment": "int64", "rank": "int64", "n": "int64", "count": "int64", "size": "int64",
     "mean": "float64", "median": "float64", "mean_rest": "float64", "std_diff": "float64",
-    "share": "float64", "share_overall": "float64", "lift": "float64",
+    "share": "float64", "share_overall": "float64", "lift": "float64", "share_rest": "float64",
 }
 
 
@@ -74,8 +78,11 @@ class SegmentProfile:
         ``segment, column, rank, category, count, share, share_overall, lift``: the top
         categories of each segment and categorical/binary/ordinal column.
     distinguishing : DataFrame
-        ``segment, rank, feature, kind, category, direction, std_diff, lift, description``:
-        the features that set each segment apart most, strongest first.
+        ``segment, rank, feature, kind, category, direction, std_diff, lift, share,
+        share_rest, description``: the features that set each segment apart most,
+        strongest first (``std_diff``: the difference in overall standard deviations, see
+        :func:`profile`; ``share``/``share_rest``: a category's share in the segment and
+        in the other segments, NaN for numeric features).
     names : dict
         Segment label -> display name (automatic, or set by the user).
     auto_names : dict
@@ -93,7 +100,7 @@ class SegmentProfile:
     ...                    "plan": ["a", "a", "b", "b", "b", "b"]})
     >>> p = profile(df, [0, 0, 0, 1, 1, 1])
     >>> p.names
-    {0: 'Low spend, Mostly plan=a', 1: 'High spend, Mostly plan=b'}
+    {0: 'Low spend, Mostly plan=a', 1: 'High spend, All plan=b'}
     >>> p.rename({1: "Big spenders"}).names[1]
     'Big spenders'
     """
@@ -148,8 +155,10 @@ class SegmentProfile:
         """One row per segment, by label: ``segment, name, size, share, top_features``.
 
         ``top_features`` lists the ``n_features`` strongest distinguishing features as
-        text, e.g. ``"High Fresh (+1.20); Low Grocery (-0.80)"`` (the number is the
-        standardised difference). Unassigned rows are not a segment: see :attr:`sizes`.
+        text, e.g. ``"High Fresh (+1.20); All smoker=yes (100% vs 0%)"``: for a numeric
+        column the standardised difference (in overall standard deviations, see
+        :func:`profile`), for a category its share in the segment against its share in
+        the other segments. Unassigned rows are not a segment: see :attr:`sizes`.
 
         Examples
         --------
@@ -157,7 +166,12 @@ class SegmentProfile:
         >>> from hclust.segment.profile import profile
         >>> p = profile(pd.DataFrame({"x": [1.0, 2.0, 8.0, 9.0]}), [0, 0, 1, 1])
         >>> p.summary()[["name", "size", "top_features"]].to_dict("records")[0]
-        {'name': 'Low x', 'size': 2, 'top_features': 'Low x (-9.90)'}
+        {'name': 'Low x', 'size': 2, 'top_features': 'Low x (-1.98)'}
+        >>> q = profile(pd.DataFrame({"x": [1.0, 2.0, 3.5, 4.0], "smoker": ["no", "no", "yes", "yes"]}),
+        ...             [0, 0, 1, 1])
+        >>> q.summary()["top_features"][1]
+        'All smoker=yes (100% vs 0%); High x (+1.89)'
+
         """
         if not isinstance(n_features, numbers.Integral) or isinstance(n_features, bool) or n_features < 1:
             raise ValueError(f"n_features must be a positive integer; got {n_features!r}.")
@@ -165,7 +179,7 @@ class SegmentProfile:
         rows = []
         for seg in self.segments:
             top = self.distinguishing[self.distinguishing["segment"] == seg].head(int(n_features))
-            text = "; ".join(f"{d} ({s:+.2f})" for d, s in zip(top["description"], top["std_diff"]))
+            text = "; ".join(_feature_text(row) for row in top.to_dict("records"))
             rows.append({
                 "segment": seg,
                 "name": self.names[seg],
@@ -194,13 +208,12 @@ class SegmentProfile:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "SegmentProfile":
         """Rebuild a profile from :meth:`to_dict` (column names come back as text)."""
+        # profiles saved before share/share_rest existed load with NaN there
         columns = {
-            "sizes": ["segment", "name", "size", "share"],
-            "numeric": ["segment", "column", "n", "mean", "median", "mean_rest", "std_diff"],
-            "categorical": ["segment", "column", "rank", "category", "count", "share", "share_overall", "lift"],
-            "distinguishing": [
-                "segment", "rank", "feature", "kind", "category", "direction", "std_diff", "lift", "description",
-            ],
+            "sizes": _SIZES_COLUMNS,
+            "numeric": _NUMERIC_COLUMNS,
+            "categorical": _CATEGORICAL_COLUMNS,
+            "distinguishing": _DISTINGUISHING_COLUMNS,
         }
         tables = {
             name: pd.DataFrame.from_records(data[name], columns=cols) if data[name] else pd.DataFrame(columns=cols)
@@ -297,42 +310,46 @@ def _resolve_names(auto: Mapping[int, str], overrides: Mapping[int, str]) -> dic
 # --------------------------------------------------------------------------- statistics
 
 
-def _std_diff(n_s: float, mean_s: float, ss_s: float, n_r: float, mean_r: float, ss_r: float) -> float:
-    """(mean_s - mean_r) / pooled sd, 0 when the pooled sd is 0, NaN when a side is empty."""
+def _std_diff(n_s: float, mean_s: float, n_r: float, mean_r: float, sd: float, scale: float) -> float:
+    """(mean_s - mean_r) / sd: 0 for a difference that is rounding noise of values of magnitude
+    ``scale`` or when sd is 0, NaN when a side is empty."""
     if n_s == 0 or n_r == 0:
         return math.nan
-    dof = n_s + n_r - 2
-    pooled = math.sqrt((ss_s + ss_r) / dof) if dof > 0 else 0.0
-    if pooled == 0.0:
+    diff = mean_s - mean_r
+    if sd == 0.0 or abs(diff) <= _RELATIVE_NOISE * scale:
         return 0.0
-    return (mean_s - mean_r) / pooled
+    return diff / sd
 
 
 def _numeric_rows(col: Any, values: pd.Series, labels: np.ndarray, segments: list[int]) -> list[dict[str, Any]]:
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     keep = ~np.isnan(x)
+    present = x[keep]
+    scale = float(np.abs(present).max()) if present.size else 0.0
+    # d is computed on x / max|x|, so squares neither underflow (tiny values) nor overflow (huge ones)
+    unit = x / scale if scale > 0 else x
+    # the spread of the column over all segmented rows (population form, / n): see profile's Notes
+    sd = float(unit[keep].std()) if present.size else 0.0
     stats = {}
     for seg in segments:
-        xs = x[(labels == seg) & keep]
-        n = xs.size
-        mean = float(xs.mean()) if n else math.nan
-        ss = float(np.sum((xs - mean) ** 2)) if n else 0.0
-        stats[seg] = (n, mean, ss, float(np.median(xs)) if n else math.nan)
+        inside = (labels == seg) & keep
+        n = int(inside.sum())
+        stats[seg] = (
+            n,
+            float(x[inside].mean()) if n else math.nan,
+            float(unit[inside].mean()) if n else math.nan,
+            float(np.median(x[inside])) if n else math.nan,
+        )
     rows = []
     for seg in segments:
-        n_s, mean_s, ss_s, median_s = stats[seg]
+        n_s, mean_s, unit_s, median_s = stats[seg]
         others = [stats[o] for o in segments if o != seg and stats[o][0] > 0]
         n_r = sum(o[0] for o in others)
-        if n_r:
-            # Combine the other segments' (n, mean, SS) exactly (Chan et al. 1979) rather than
-            # from raw sums, which would lose precision to cancellation.
-            mean_r = sum(o[0] * o[1] for o in others) / n_r
-            ss_r = sum(o[2] + o[0] * (o[1] - mean_r) ** 2 for o in others)
-        else:
-            mean_r, ss_r = math.nan, 0.0
+        mean_r = sum(o[0] / n_r * o[1] for o in others) if n_r else math.nan  # no overflow near 1e308
+        unit_r = sum(o[0] / n_r * o[2] for o in others) if n_r else math.nan
         rows.append({
             "segment": seg, "column": col, "n": int(n_s), "mean": mean_s, "median": median_s,
-            "mean_rest": mean_r, "std_diff": _std_diff(n_s, mean_s, ss_s, n_r, mean_r, ss_r),
+            "mean_rest": mean_r, "std_diff": _std_diff(n_s, unit_s, n_r, unit_r, sd, 1.0),
         })
     return rows
 
@@ -364,7 +381,27 @@ def _phrase_numeric(col: Any, d: float) -> tuple[str, str]:
 
 
 def _phrase_category(col: Any, cat: Any, share: float) -> str:
-    return f"{'Mostly' if share >= 0.5 else 'More'} {col}={_plain(cat)}"
+    word = "All" if share >= 1.0 else "Mostly" if share >= 0.5 else "More"
+    return f"{word} {col}={_plain(cat)}"
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage that never rounds a non-zero share to 0% or a partial one to 100%."""
+    text = f"{100.0 * share:.0f}%"
+    if text == "0%" and share > 0:
+        return "<1%"
+    if text == "100%" and share < 1:
+        return ">99%"
+    return text
+
+
+def _feature_text(row: Mapping[str, Any]) -> str:
+    """One distinguishing feature in words: ``High x (+1.20)`` or ``All c=v (100% vs 0%)``."""
+    if row["kind"] == "categorical" and row.get("share") is not None and math.isfinite(row["share"]) and (
+        row.get("share_rest") is not None and math.isfinite(row["share_rest"])
+    ):
+        return f"{row['description']} ({_percent(row['share'])} vs {_percent(row['share_rest'])})"
+    return f"{row['description']} ({row['std_diff']:+.2f})"
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -429,28 +466,48 @@ def profile(
     skipped column by column: each statistic of a column uses the rows where that
     column is present.
 
-    For a numeric column and segment ``s`` with ``n_s`` values (mean ``m_s``, sum of
-    squared deviations ``SS_s``) and the rest ``r`` of the segmented rows likewise,
-    the standardised difference (Cohen's d) is
+    For a numeric column and segment ``s`` with mean ``m_s`` and the rest ``r`` of the
+    segmented rows with mean ``m_r``, the standardised difference is
 
-    ``d = (m_s - m_r) / sqrt((SS_s + SS_r) / (n_s + n_r - 2))``,
+    ``d = (m_s - m_r) / sd``,
 
-    0 when that pooled standard deviation is 0, NaN when ``s`` or ``r`` has no
-    values (e.g. a single segment).
+    with ``sd`` the standard deviation of the column over *all* segmented rows
+    (population form, dividing by n). It is 0 when ``sd`` is 0 (a constant column) or
+    when ``|m_s - m_r|`` is below 1e-12 of the column's largest absolute value (the
+    rounding noise of means of equal values), NaN when ``s`` or ``r`` has no values
+    (e.g. a single segment).
+
+    Why the overall and not the pooled within-segment spread (Cohen's d): the pooled
+    spread is 0 exactly when a segment is all-or-nothing (every member has the value,
+    no one else does), so Cohen's d is undefined for the feature that defines the
+    segment best. The overall spread is never 0 for a column that differs between
+    segments, and since the overall variance is the within-segment variance plus the
+    between part ``pi (1 - pi) (m_s - m_r)^2`` (``pi`` the segment's share of rows),
+
+    ``|d| <= 1 / sqrt(pi (1 - pi))``,
+
+    with equality exactly when the column is constant inside the segment and inside
+    the rest. So a column that separates a segment perfectly gets the largest
+    ``|d|`` any column can get for that segment and ranks first (ties by table
+    column order), and a column with the same mean in every segment gets 0 and is
+    never named.
 
     For a category ``c`` of a column, ``share`` is its fraction of the segment's
     non-missing values, ``share_overall`` its fraction over all segmented rows, and
     ``lift = share / share_overall``. To rank categories against numeric columns on
-    one scale, a category gets the same ``d`` computed on its 0/1 indicator; each
+    one scale, a category gets the same ``d`` computed on its 0/1 indicator,
+    ``d = (share - share_rest) / sqrt(p (1 - p))`` with ``p = share_overall``; each
     categorical column contributes its most over-represented category (largest
-    positive ``d``). Features are ranked by ``|d|`` (ties: table column order) and
-    only features with ``|d| > 1e-9`` are kept (smaller is rounding noise).
+    positive ``d``), with ``share`` and ``share_rest`` (its share among the other
+    segments) in :attr:`~SegmentProfile.distinguishing`. Features are ranked by
+    ``|d|`` (ties: table column order) and only features with ``|d| > 1e-9`` are kept.
 
     Automatic names join the descriptions of the two strongest features:
-    ``"High X"``/``"Low X"`` for numeric columns, ``"Mostly C=v"`` (share >= 0.5) or
-    ``"More C=v"`` for categories; ``"Segment k"`` when no feature differs. When two
-    automatic names are equal, each gets ``" (segment k)"`` appended. Every order is
-    deterministic: segments by label, categories by overall count then text.
+    ``"High X"``/``"Low X"`` for numeric columns, ``"All C=v"`` (every member of the
+    segment has it), ``"Mostly C=v"`` (share >= 0.5) or ``"More C=v"`` for categories;
+    ``"Segment k"`` when no feature differs. When two automatic names are equal, each
+    gets ``" (segment k)"`` appended. Every order is deterministic: segments by label,
+    categories by overall count then text.
 
     Examples
     --------
@@ -518,7 +575,8 @@ def profile(
                     direction, text = _phrase_numeric(col, d)
                     candidates[row["segment"]].append({
                         "feature": col, "kind": "numeric", "category": None, "direction": direction,
-                        "std_diff": d, "lift": math.nan, "description": text, "_order": position,
+                        "std_diff": d, "lift": math.nan, "share": math.nan, "share_rest": math.nan,
+                        "description": text, "_order": position,
                     })
             continue
         cats, per_seg, totals, overall, total = _categorical_stats(values, lab_a, segments)
@@ -540,21 +598,23 @@ def profile(
                     "share_overall": float(share_all[i]), "lift": float(lift[i]),
                 })
             n_r = total - n_s
-            best: tuple[int, float] | None = None
+            best: tuple[int, float, float] | None = None
             for j in range(len(cats)):
                 p_s = float(share[j])
+                p_all = float(share_all[j])
                 if n_r:
                     p_r = float(overall[j] - per_seg[seg][j]) / n_r
-                    d_j = _std_diff(n_s, p_s, n_s * p_s * (1 - p_s), n_r, p_r, n_r * p_r * (1 - p_r))
+                    # shares are exact ratios: equal distributions give equal shares, no noise
+                    d_j = _std_diff(n_s, p_s, n_r, p_r, math.sqrt(p_all * (1.0 - p_all)), 0.0)
                 else:
-                    d_j = math.nan
+                    p_r, d_j = math.nan, math.nan
                 if math.isfinite(d_j) and d_j > _NEGLIGIBLE and (best is None or d_j > best[1]):
-                    best = (j, d_j)
+                    best = (j, d_j, p_r)
             if best is not None:
-                j, d_j = best
+                j, d_j, p_r = best
                 candidates[seg].append({
                     "feature": col, "kind": "categorical", "category": _plain(cats[j]), "direction": "over",
-                    "std_diff": d_j, "lift": float(lift[j]),
+                    "std_diff": d_j, "lift": float(lift[j]), "share": float(share[j]), "share_rest": p_r,
                     "description": _phrase_category(col, cats[j], float(share[j])), "_order": position,
                 })
 

@@ -5,6 +5,7 @@
   "use strict";
 
   var DATA = JSON.parse(document.getElementById("hclust-data").textContent);
+  var DETAILS = DATA.details || {};
   var n = DATA.n;
   var state = { k: DATA.k, plotly: false, plotlyError: null, hover: null, drawn: 0, collapsedDrawn: 0 };
   var readyResolve;
@@ -484,15 +485,42 @@
     var body = document.querySelector("#segment-table tbody");
     var rows = [];
     for (var s = 0; s < state.k; s++) {
-      var top = segs.top[s].map(function (t) {
-        return escapeHtml(t[0]) + (t[1] !== null ? " (" + (t[1] >= 0 ? "+" : "") + t[1].toFixed(2) + ")" : "");
-      }).join("; ");
+      var top = segs.top[s].map(featureText).join("; ");
+      var stable = stabilityOf(s);
       rows.push("<tr data-segment=\"" + s + "\" data-color=\"" + segColour(s) + "\"><td><span class=\"swatch\" style=\"background:" +
         segColour(s) + "\"></span></td><td>" + s + "</td><td>" + escapeHtml(segs.names[s]) + "</td><td class=\"num\">" +
         segs.sizes[s].toLocaleString() + "</td><td class=\"num\">" + (100 * segs.shares[s]).toFixed(1) +
-        "%</td><td class=\"features\">" + top + "</td></tr>");
+        "%</td><td class=\"num stability\">" + (stable === null ? "\u2013" : stable.toFixed(2)) +
+        "</td><td class=\"features\">" + top + "</td></tr>");
     }
     body.innerHTML = rows.join("");
+    var note = document.getElementById("stability-note");
+    note.textContent = DETAILS.stability
+      ? "Stability (k=" + DATA.k + " only): " + (DETAILS.stability_note || "mean bootstrap Jaccard") +
+        "; below 0.6 a segment is not stable, above 0.85 highly stable."
+      : "Stability: not measured for this report.";
+  }
+
+  // A distinguishing feature: "High x (+1.20)", or for a category its shares "All c=v (100% vs 0%)".
+  function featureText(t) {
+    if (t[3] !== null && t[3] !== undefined && t[4] !== null && t[4] !== undefined) {
+      return escapeHtml(t[0]) + " (" + percent(t[3]) + " vs " + percent(t[4]) + ")";
+    }
+    return escapeHtml(t[0]) + (t[1] !== null ? " (" + (t[1] >= 0 ? "+" : "") + t[1].toFixed(2) + ")" : "");
+  }
+
+  function percent(share) {
+    var text = (100 * share).toFixed(0) + "%";
+    if (text === "0%" && share > 0) return "<1%";
+    if (text === "100%" && share < 1) return ">99%";
+    return text;
+  }
+
+  // Bootstrap stability of segment s of the model's own cut (none for the other ks).
+  function stabilityOf(s) {
+    if (!DETAILS.stability || state.k !== DATA.k) return null;
+    var v = DETAILS.stability[s];
+    return v === null || v === undefined ? null : v;
   }
 
   // ------------------------------------------------------------------ charts (Plotly)
@@ -552,7 +580,9 @@
       table.forEach(function (row) { if (row[m] !== null && row[m] !== undefined) { ks.push(row.k); ys.push(row[m]); } });
       var shapes = [{ type: "line", x0: state.k, x1: state.k, yref: "paper", y0: 0, y1: 1, line: { color: "#c0392b", width: 2 } }];
       var rec = DATA.evaluation.recommended_k;
-      shapes.push({ type: "line", x0: rec, x1: rec, yref: "paper", y0: 0, y1: 1, line: { color: "#555", width: 1, dash: "dot" } });
+      if (rec !== null && rec !== undefined) {
+        shapes.push({ type: "line", x0: rec, x1: rec, yref: "paper", y0: 0, y1: 1, line: { color: "#555", width: 1, dash: "dot" } });
+      }
       P.react(div, [{ type: "scatter", mode: "lines+markers", x: ks, y: ys, line: { color: "#1f77b4" },
         hovertemplate: "k=%{x}: %{y:.4g}<extra></extra>" }],
         { title: { text: METRIC_TITLES[m], font: { size: 13 } }, margin: { l: 60, r: 10, t: 36, b: 36 }, shapes: shapes,
@@ -583,7 +613,8 @@
 
   function renderText() {
     var ev = DATA.evaluation;
-    document.getElementById("headline").textContent = n.toLocaleString() + " rows, " + DATA.d + " clustering features, " +
+    var features = DETAILS.clustering_features || DATA.feature_names;
+    document.getElementById("headline").textContent = n.toLocaleString() + " rows, " + features.length + " clustering features, " +
       DATA.k + " segments chosen" + (ev.recommended_k ? " (recommended: " + ev.recommended_k + ")" : "") + ".";
     var large = minCount > 1 || n - 1 > MAX_OPEN;
     document.getElementById("tree-note").textContent = large
@@ -595,10 +626,25 @@
       ? "Showing a random sample of " + sc.count.toLocaleString() + " of " + n.toLocaleString() + " rows (seed " + sc.seed + "); axes from all rows."
       : "All " + n.toLocaleString() + " rows, projected on the first two principal components of the clustering features.";
     document.getElementById("reasons").innerHTML = ev.reasons.map(function (r) { return "<li>" + escapeHtml(r) + "</li>"; }).join("");
-    var rows = [["Rows", n.toLocaleString()], ["Clustering features", DATA.d + ": " + DATA.feature_names.join(", ")],
+    var how = DETAILS.choice_of_k && DETAILS.choice_of_k.length ? DETAILS.choice_of_k[0] + " " : "";
+    document.getElementById("choosek-note").textContent = how + "The criteria below are computed on " +
+      (ev.distance || "Euclidean distances") + (ev.min_segment_size ? "; a k whose smallest segment has fewer than " +
+      ev.min_segment_size.toLocaleString() + " customers is not a candidate." : ".");
+    var listed = function (id, lines) {
+      document.getElementById(id).innerHTML = (lines || []).map(function (r) { return "<li>" + escapeHtml(r) + "</li>"; }).join("");
+    };
+    listed("preparation", DETAILS.preparation && DETAILS.preparation.length ? DETAILS.preparation
+      : ["Not recorded: the report was given prepared features."]);
+    listed("assignment", DETAILS.assignment);
+    var rows = [["Rows", n.toLocaleString()], ["Clustering features", features.length + ": " + features.join(", ")],
+      ["Distances", DETAILS.distance || ev.distance || "Euclidean distances"],
       ["Profiled columns", DATA.profiled_columns.join(", ") + (DATA.frame_given ? "" : " (the clustering features)")],
       ["Segments offered (k)", DATA.ks.join(", ")], ["Chosen k", String(DATA.k)],
-      ["Recommended k", String(ev.recommended_k)]];
+      ["Recommended k", ev.recommended_k === null || ev.recommended_k === undefined
+        ? "none (no k meets the minimum segment size)" : String(ev.recommended_k)]];
+    if (DETAILS.clustering_features && DETAILS.clustering_features.join("|") !== DATA.feature_names.join("|")) {
+      rows.push(["Features of the pictures", DATA.d + " (one-hot view of the columns, for the PCA and hover profiles)"]);
+    }
     if (ev.silhouette_rows) rows.push(["Silhouette computed on", ev.silhouette_rows.toLocaleString() + " rows"]);
     Object.keys(DATA.params).forEach(function (key) { rows.push([key, String(DATA.params[key])]); });
     rows.push(["Made with", "hclust " + DATA.version]);
