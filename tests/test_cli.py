@@ -57,7 +57,7 @@ def test_output_equal_to_input_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "fake.csv", "could not be read"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "fake.csv", "not a text .CSV. file: it looks like a PNG image"),
         (b"", "empty.csv", "could not be read|no data"),
         (b"a,b\n1,2\n", "table.json", "unknown file type"),
     ],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,12 @@ def customers() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def fitted(customers) -> SegmentationModel:
     return SegmentationModel(4, columns=list(WHOLESALE_SPENDING)).fit(customers)
+
+
+def _arrays(folder: Path) -> Path:
+    """The arrays file of a saved model."""
+    (found,) = folder.glob("arrays*.npz")
+    return found
 
 
 def mixed_table(n: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -155,8 +163,10 @@ def test_rename(customers):
 # --------------------------------------------------------------------------- save / load
 def test_save_load_round_trip(fitted, customers, tmp_path):
     folder = fitted.save(tmp_path / "model")
-    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "model.json"]
+    names = sorted(p.name for p in folder.iterdir())
     document = json.loads((folder / "model.json").read_text())
+    assert names == [document["arrays"]["file"], "model.json"]
+    assert re.fullmatch(r"arrays-[0-9a-f]{16}\.npz", names[0])
     assert document["format"] == "hclust.SegmentationModel"
     assert document["format_version"] == MODEL_FORMAT_VERSION
     loaded = SegmentationModel.load(folder)
@@ -192,8 +202,8 @@ def test_save_replaces_a_model_but_nothing_else(fitted, tmp_path):
     [
         (lambda f: (f / "model.json").write_text("{not json"), "not valid JSON"),
         (lambda f: (f / "model.json").write_text('{"format": "other"}'), "not an hclust segmentation model"),
-        (lambda f: (f / "arrays.npz").write_bytes(b"garbage"), "checksum"),
-        (lambda f: (f / "arrays.npz").unlink(), "missing"),
+        (lambda f: _arrays(f).write_bytes(b"garbage"), "checksum"),
+        (lambda f: _arrays(f).unlink(), "missing"),
         (lambda f: (f / "model.json").unlink(), "no model.json"),
     ],
 )
