@@ -86,7 +86,7 @@ def _add_source(parser: argparse.ArgumentParser, what: str = "customer table") -
     text = parser.add_argument_group("CSV and text files (detected when not given)")
     text.add_argument("--sep", type=_separator, metavar="CHAR",
                       help="field separator: ',' ';' '|' or tab (write \\t or tab)")
-    text.add_argument("--decimal", choices=(".", ","), help="decimal mark of numbers")
+    text.add_argument("--decimal", choices=(".", ","), metavar="MARK", help="decimal mark of numbers: . or ,")
     text.add_argument("--encoding", metavar="NAME", help="text encoding, e.g. utf-8, cp1252, latin-1")
 
 
@@ -325,10 +325,12 @@ def _read(args: argparse.Namespace) -> Any:
     frame, info = read_source(args.input, table=args.table, query=args.query, sep=args.sep,
                               decimal=args.decimal, encoding=args.encoding, return_info=True)
     args._tables_read = info.tables
-    detail = ""
-    if info.dialect is not None and len(info.dialect.given) < 3:
-        detail = " (detected; --sep, --decimal, --encoding override)"
-    _say(args, f"Read {info.description}{detail}: {len(frame):,} rows x {frame.shape[1]} columns.")
+    line = f"Read {info.description}: {len(frame):,} rows x {frame.shape[1]} columns"
+    if info.dialect is not None:
+        line += f"; {info.dialect.describe()}"
+        if len(info.dialect.given) < 3:
+            line += " (detected; --sep, --decimal and --encoding override)"
+    _say(args, line + ".")
     return frame
 
 

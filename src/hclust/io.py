@@ -272,11 +272,11 @@ def sniff_csv(
             quotechar = guessed
     default = "\t" if _suffix(file) == ".tsv" else ","
     found_sep = sep if sep is not None else _guess_sep(text, quotechar, default)
-    thousands = None
+    guessed, thousands = (".", None) if found_sep == "," else _guess_decimal(_records(text, found_sep, quotechar))
     if decimal is None:
-        decimal, thousands = (".", None) if found_sep == "," else _guess_decimal(_records(text, found_sep, quotechar))
-    elif decimal == ",":
-        thousands = "." if found_sep != "." else None
+        decimal = guessed
+    elif decimal != guessed or found_sep == ".":
+        thousands = None  # thousands dots only where the numbers show them with decimal commas
     if found_sep == decimal:
         raise ValueError(f"sep and decimal are both {found_sep!r}; they must differ.")
     return CSVDialect(sep=found_sep, decimal=decimal, encoding=found, quotechar=quotechar,
@@ -703,7 +703,7 @@ class SourceInfo:
     ----------
     kind : {"text", "parquet", "excel", "sqlite", "sql"}
     description : str
-        One line, e.g. ``"customers.csv (semicolon-separated, decimal comma, cp1252)"``.
+        What was read, e.g. ``"customers.csv"`` or ``"shop.db (table 'customers')"``.
     dialect : CSVDialect or None
         For text files.
     tables : tuple of str or None
@@ -836,8 +836,7 @@ def read_source(
         return frame
     ending = _suffix(file)
     kind = "text" if dialect is not None else "parquet" if ending in (".parquet", ".pq") else "excel"
-    description = f"{file} ({dialect.describe()})" if dialect is not None else str(file)
-    return frame, SourceInfo(kind, description, dialect, None)
+    return frame, SourceInfo(kind, str(file), dialect, None)
 
 
 def write_sql(

@@ -262,8 +262,10 @@ def _gap(
         with np.errstate(divide="ignore"):
             log_ref[b] = np.log(_wss_for_labels(reference, labels, ks))
     mean_ref = log_ref.mean(axis=0)
-    # sd_k with the 1/B of the paper, inflated by sqrt(1 + 1/B) for the simulation error.
-    s_k = np.sqrt(((log_ref - mean_ref) ** 2).mean(axis=0)) * math.sqrt(1.0 + 1.0 / n_refs)
+    # sd_k with the 1/B of the paper, inflated by sqrt(1 + 1/B) for the simulation error;
+    # undefined (NaN, silently) where a reference W*_k is 0 (k = n: log 0 = -inf).
+    with np.errstate(invalid="ignore"):
+        s_k = np.sqrt(((log_ref - mean_ref) ** 2).mean(axis=0)) * math.sqrt(1.0 + 1.0 / n_refs)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = mean_ref - np.log(wss)
     gap[~np.isfinite(gap)] = math.nan

@@ -946,12 +946,15 @@ def _is_model_dir(folder: Path) -> bool:
 
 def _foreign(folder: Path) -> list[str]:
     """Names in ``folder`` that a saved model does not consist of."""
-    return sorted(
-        entry.name for entry in folder.iterdir()
-        if not (entry.name == _JSON_NAME or entry.name in _OS_FILES
-                or ((_ARRAYS_FILE.match(entry.name) or _TEMP_FILE.match(entry.name)) and entry.is_file()
-                    and not entry.is_symlink()))
-    )
+    def ours(entry: Path) -> bool:
+        if entry.name == _JSON_NAME or entry.name in _OS_FILES:
+            return True
+        if not (_ARRAYS_FILE.match(entry.name) or _TEMP_FILE.match(entry.name)):
+            return False
+        # a plain file (or one that a save running now has just renamed or removed)
+        return not entry.is_symlink() and (entry.is_file() or not entry.exists())
+
+    return sorted(entry.name for entry in folder.iterdir() if not ours(entry))
 
 
 def _check_contents(folder: Path, option: str | None = None) -> None:
