@@ -24,3 +24,13 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("default", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True)
 settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001 - pytest's hook signature
+    """Say where the report's per-section screenshots are (tests/test_report_browser.py)."""
+    if not any(getattr(report, "nodeid", "").startswith("tests/test_report_browser.py::test_screenshot")
+               for reports in terminalreporter.stats.values() for report in reports):
+        return
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        terminalreporter.write_line(f"report screenshots for review: {cache.mkdir('report-screenshots')}")
