@@ -436,7 +436,6 @@ def _document(folder: Path) -> dict:
 def _rewrite(folder: Path, text_edit=None, **arrays) -> None:
     """Replace arrays (name=value, or name=None to drop) with a consistent checksum, and/or
     edit model.json's text."""
-    import hashlib
     import io as _io
 
     document = _document(folder)

@@ -462,7 +462,7 @@ def _check_paths(
                 if source is not None and not is_sql_url(str(source))]
     for i, (option, path, kind) in enumerate(outputs):
         where = f"{option} {path}"
-        for in_option, source in files_in:
+        for _, source in files_in:
             if kind != "sqlite" and _same(path, source):
                 raise ValueError(f"{where} is an input file; hclust never overwrites its input: choose "
                                  "another path.")

@@ -520,7 +520,7 @@ def neutralise_formulas(frame: Any, *, what: str = "the table") -> Any:
 
     changed = 0
     columns: dict[Any, Any] = {}
-    for position, column in enumerate(frame.columns):
+    for position in range(frame.shape[1]):
         series = frame.iloc[:, position]
         if isinstance(series.dtype, pd.CategoricalDtype):
             categories = series.cat.categories
