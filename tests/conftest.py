@@ -34,3 +34,11 @@ def parallel_twins():
 
     with forced_twins(True):
         yield
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001 - pytest's hook signature
+    """Say where the report's per-section screenshots are (tests/test_report_browser.py)."""
+    if not any(getattr(report, "nodeid", "").startswith("tests/test_report_browser.py::test_screenshot")
+               for reports in terminalreporter.stats.values() for report in reports):
+        return
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        terminalreporter.write_line(f"report screenshots for review: {cache.mkdir('report-screenshots')}")

@@ -370,3 +370,81 @@ def test_sqlalchemy_missing_message(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", without_sqlalchemy)
     with pytest.raises(ImportError, match="needs SQLAlchemy; install SQLAlchemy"):
         io.read_source("sqlite:///x.db", table="t")
+
+
+# --------------------------------------------------------------------------- queries only read
+@needs_sqlalchemy
+def test_query_reports_the_tables_it_read(database, customers):
+    connection = sqlite3.connect(database)
+    connection.execute("CREATE TABLE orders (customer_id INTEGER, amount REAL)")
+    connection.execute("INSERT INTO orders VALUES (1, 9.5), (2, 3.0)")
+    connection.execute("CREATE VIEW big AS SELECT c.customer_id, o.amount FROM customers c JOIN orders o "
+                       "ON c.customer_id = o.customer_id")
+    connection.commit()
+    connection.close()
+    _, info = read_source(database, query="SELECT * FROM customers WHERE age > 30", return_info=True)
+    assert info.kind == "sqlite" and info.tables == ("customers",)
+    _, info = read_source(database, query="WITH t AS (SELECT * FROM big) SELECT * FROM t", return_info=True)
+    assert info.tables == ("big", "customers", "orders")  # a view protects what it reads too
+    _, info = read_source(database, table="customers", return_info=True)
+    assert info.tables == ("customers",)
+
+
+@needs_sqlalchemy
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("ATTACH DATABASE '{folder}/new.db' AS other", "ATTACH"),
+        ("PRAGMA table_info(customers)", "PRAGMA"),
+        ("CREATE TEMP TABLE t AS SELECT * FROM customers", "(INSERT|CREATE_TEMP_TABLE)"),
+    ],
+)
+def test_query_that_does_more_than_read_is_refused(database, tmp_path, query, refused):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(ValueError, match=f"may only read .*asked for {refused}") as info:
+        read_source(database, query=query.format(folder=tmp_path))
+    assert "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no 0-byte new.db
+
+
+@needs_sqlalchemy
+def test_protect_every_table_a_query_read(database, customers):
+    protect = (database, ("customers", "orders"))
+    with pytest.raises(ValueError, match="was read for the input data"):
+        write_sql(customers.head(5), database, "ORDERS", if_exists="replace", protect=protect)
+    with pytest.raises(ValueError, match="tables it read are not known"):
+        write_sql(customers.head(5), database, "segments", protect=(database, None))
+    write_sql(customers.head(5), database, "segments", protect=protect)
+    assert _count(database, "customers") == 40
+    with pytest.raises(TypeError, match="collection of names"):
+        write_sql(customers, database, "x", protect=(database, [1, 2]))
+
+
+@needs_sqlalchemy
+def test_check_sql_output_refuses_before_writing(database, tmp_path, customers):
+    from hclust.io import check_sql_output
+
+    with pytest.raises(ValueError, match="already exists"):
+        check_sql_output(database, "customers")
+    with pytest.raises(ValueError, match="is the input data"):
+        check_sql_output(database, "customers", if_exists="replace", protect=(database, "customers"))
+    check_sql_output(database, "segments")
+    check_sql_output(tmp_path / "new.db", "segments")
+    assert not (tmp_path / "new.db").exists()  # checking creates nothing
+    (tmp_path / "notes.db").write_text("not sqlite")
+    with pytest.raises(ValueError, match="not a SQLite database"):
+        check_sql_output(tmp_path / "notes.db", "x")
+
+
+@needs_sqlalchemy
+@pytest.mark.parametrize(
+    ("url", "package"),
+    [("postgresql+psycopg2://me@localhost/crm", "psycopg2-binary"), ("mysql+mysqldb://me@localhost/crm", "mysqlclient")],
+)
+def test_missing_driver_is_one_line(url, package):
+    driver = {"psycopg2-binary": "psycopg2", "mysqlclient": "MySQLdb"}[package]
+    if importlib.util.find_spec(driver) is not None:
+        pytest.skip(f"{driver} is installed here")
+    with pytest.raises(ImportError, match=f"needs the database driver {driver}, which is not installed: pip install {package}") as info:
+        read_source(url, table="customers")
+    assert "\n" not in str(info.value)

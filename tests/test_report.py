@@ -280,3 +280,93 @@ def test_insurance_report_size(shared_data, tmp_path):
     assert path.stat().st_size < 3_000_000
     data = _payload(path.read_text(encoding="utf-8"))
     assert data["n"] == 1338 and "smoker" in data["profiled_columns"]
+
+
+# --------------------------------------------------------------------------- nothing in the data can act
+HOSTILE = [
+    "<!-- the rest of the page -->",
+    "</script><script>window.pwned = 1</script>",
+    '<span style="background:url(http://127.0.0.1:9/beacon)">x</span>',
+    '<a href="http://example.test/">click</a>',
+    "Tom & Jerry > \u2028 line",
+]
+
+
+def test_data_cannot_end_the_json_block():
+    """`<!--` in a name once blanked the page (it was escaped as `<\\!--`, which is not JSON)."""
+    X, _ = _blobs(10)
+    Z = hclust.linkage(X, "ward")
+    page = build_report_html(Z=Z, features=X, k=2, ks=[2], feature_names=HOSTILE[:3],
+                             names={0: HOSTILE[3], 1: HOSTILE[4]}, params={"note": HOSTILE[0]}, title=HOSTILE[0])
+    block = re.search(r'<script type="application/json" id="hclust-data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in block and ">" not in block and "&" not in block and "\u2028" not in block
+    data = json.loads(block)  # valid JSON, which the page parses the same way
+    assert data["feature_names"] == HOSTILE[:3]
+    assert data["segments"]["2"]["names"] == [HOSTILE[3], HOSTILE[4]]
+    assert page.count("<!--") == 0 and page.count("</script>") == 3
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_download_ids_and_formula_option(small):
+    Z, X, frame = small
+    ids = [f"C-{i:03d}" for i in range(len(X))]
+    data = _payload(build_report_html(Z=Z, features=X, frame=frame, k=4, ids=ids, id_name="customer_id"))
+    assert json.loads(gzip.decompress(base64.b64decode(data["ids"]))) == ids
+    assert data["id_name"] == "customer_id" and data["escape_formulas"] is True
+    plain = _payload(build_report_html(Z=Z, features=X, k=4, escape_formulas=False))
+    assert plain["ids"] is None and plain["id_name"] == "row" and plain["escape_formulas"] is False
+    with pytest.raises(ValueError, match="ids has 3 entries"):
+        build_report_html(Z=Z, features=X, k=4, ids=[1, 2, 3])
+
+
+def test_model_report_names_features_ids_and_parameters_once(tmp_path):
+    from hclust.datasets import load_wholesale
+    from hclust.segment import SegmentationModel
+
+    customers = load_wholesale()
+    customers.insert(0, "customer_id", [f"W{i:04d}" for i in range(len(customers))])
+    model = SegmentationModel(4, exclude=["Channel", "Region"]).fit(customers)
+    assert model.id_column_ == "customer_id"
+    page = _payload((model.report(tmp_path / "r.html")).read_text(encoding="utf-8"))
+    assert page["feature_names"] == model.feature_names_ and "x0" not in page["feature_names"]
+    assert json.loads(gzip.decompress(base64.b64decode(page["ids"])))[:2] == ["W0000", "W0001"]
+    assert page["id_name"] == "customer_id"
+    keys = {key.lower() for key in page["params"]}
+    assert not keys & {"rows", "segments", "hclust", "features", "chosen k"}
+    assert page["params"]["Linkage"] == "ward" and page["params"]["ID column"] == "customer_id"
+    # a loaded model, given the table again, says the same
+    loaded = SegmentationModel.load(model.save(tmp_path / "m"))
+    again = _payload(loaded.report(tmp_path / "r2.html", customers).read_text(encoding="utf-8"))
+    assert again["feature_names"] == page["feature_names"] and again["ids"] == page["ids"]
+    # without an ID column: the table's row labels
+    plain = SegmentationModel(3, columns=["Fresh", "Milk"]).fit(load_wholesale().iloc[10:])
+    data = _payload(plain.report(tmp_path / "r3.html").read_text(encoding="utf-8"))
+    assert data["id_name"] == "row" and json.loads(gzip.decompress(base64.b64decode(data["ids"])))[0] == 10
+
+
+def test_static_charts_show_long_names_whole(small, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    from hclust.report import static
+
+    Z, X, frame = small
+    long = "Young non-smokers with low charges and few children in the southeast region"
+    names = {0: long, 1: "x" * 70, 2: "short", 3: "B"}
+    data = static.prepare_report_data(Z=Z, features=X, frame=frame, k=4, names=names)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    for chart in ("sizes", "heatmap"):
+        fig = Figure(figsize=static._figure_size(chart, data), layout="constrained")
+        FigureCanvasAgg(fig)
+        static._DRAW[chart](data, fig)
+        fig.canvas.draw()
+        box = fig.bbox
+        ax = fig.axes[0]
+        labels = ax.get_yticklabels()
+        assert [label.get_text().replace("\n", " ").replace("- ", "-") for label in labels][0] == f"0 · {long}"
+        assert "".join(labels[1].get_text().split("\n")) == "1 · " + "x" * 70
+        for label in labels:
+            extent = label.get_window_extent()
+            assert extent.x0 >= box.x0 - 1 and extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1, chart
+        assert ax.get_position().width > 0.3  # the plot is not squeezed by the labels
+    del matplotlib

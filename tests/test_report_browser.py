@@ -3,7 +3,9 @@
 Needs ``pip install playwright`` and ``apt-get install chromium`` (Playwright's own
 browser downloads are never used). Every request that is not a local file is blocked
 and counted: the report must need none. A screenshot of each page is saved to the
-test's tmp_path and, when ``HCLUST_ARTIFACTS`` names a folder, there too.
+test's tmp_path and, when ``HCLUST_ARTIFACTS`` names a folder, there too; one screenshot
+per section of a model's report is kept in ``.pytest_cache/d/report-screenshots/``
+(the run's summary prints the folder) for a reviewer to look at.
 """
 
 from __future__ import annotations
@@ -21,6 +23,16 @@ from hclust.report import write_report
 from hclust.report._data import segment_colors
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Headless, offline: no sandbox (CI runs as root), no GPU, no background traffic of the browser's own.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
+    "--metrics-recording-only", "--disable-domain-reliability",
+]
+#: The folder, in pytest's cache (``.pytest_cache/d/report-screenshots`` of the checkout: it
+#: outlives the run's temporary folders), where the per-section screenshots are kept for
+#: review; tests/conftest.py prints it at the end of the run. HCLUST_ARTIFACTS gets copies too.
+SCREENSHOTS = "report-screenshots"
 
 playwright_sync = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need playwright: pip install playwright"
@@ -40,7 +52,7 @@ if not CHROMIUM.exists():
 def browser():
     with playwright_sync.sync_playwright() as p:
         # --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
 
@@ -348,3 +360,172 @@ def test_gh19_model_report_shows_stability_preparation_and_gower_criteria(sessio
     assert cells == ["\u2013"] * 4  # stability is measured for the model's own k only
     session.check_clean()
     session.screenshot(tmp_path, "report_gower_model.png")
+# --------------------------------------------------------------------------- nothing in the data can act
+
+HOSTILE_CATEGORY = '<span style="background:url(http://127.0.0.1:9/beacon)">gold</span>'
+HOSTILE_LINK = '<a href="http://example.test/">click</a>'
+HOSTILE_NAMES = {
+    0: "<!-- everything after this was blank -->",
+    1: HOSTILE_LINK,
+    2: "</script><script>window.pwned = 1</script>",
+    3: '<img src="http://127.0.0.1:9/pixel" onerror="window.pwned = 2">',
+    4: "=HYPERLINK(\"http://x.test\") & more",
+}
+CHART_IDS = ("sizes-chart", "heatmap-chart", "scatter-chart", "choosek-wss")
+SECTIONS = ("explorer-section", "segments-section", "heatmap-section", "scatter-section", "choosek-section",
+            "summary-section")
+
+
+def _assert_every_section_rendered(session: Session, k: int) -> None:
+    state = session.state()
+    assert state["plotly"] is True, state["plotlyError"]
+    assert state["tableRows"] == k and state["drawnNodes"] > 0
+    for chart in CHART_IDS:
+        assert session.js(f"document.getElementById('{chart}').querySelectorAll('.main-svg').length") > 0, chart
+    assert session.js("document.querySelectorAll('#summary-table tbody tr').length") >= 6
+    assert session.js("document.getElementById('reasons').children.length") > 0
+    for section in SECTIONS:
+        box = session.js(f"document.getElementById('{section}').getBoundingClientRect().height")
+        assert box > 100, section
+
+
+def test_hostile_names_are_text_and_make_no_request(session, tmp_path):
+    X, frame = _blobs()
+    frame["plan"] = np.where(frame["plan"] == "gold", HOSTILE_CATEGORY, HOSTILE_LINK)
+    Z = hclust.linkage(X, "ward")
+    path = write_report(tmp_path / "hostile.html", Z=Z, features=X, frame=frame, k=5, ks=range(2, 7),
+                        names=HOSTILE_NAMES, feature_names=["<b>spend</b>", "visits<!--", "tenure"],
+                        params={"note": "<script>window.pwned = 3</script>"}, title="<!-- title -->")
+    session.open(path)
+    _assert_every_section_rendered(session, 5)
+    assert session.js("window.pwned") is None
+    # Plotly shows the markup as text: no links, styles or images come out of the data
+    assert session.js("document.querySelectorAll('.main-svg a, .main-svg img, #segment-table a, #summary-table a').length") == 0
+    def squeezed(selector: str) -> set[str]:  # tick texts, wrapped lines joined, spaces dropped
+        texts = session.js(f"Array.from(document.querySelectorAll('{selector}')).map(t => t.textContent)")
+        return {"".join(t.split()) for t in texts}
+
+    expected = {"".join(f"{s} · {name}".split()) for s, name in HOSTILE_NAMES.items()}
+    assert squeezed("#sizes-chart .ytick text") == expected
+    assert squeezed("#heatmap-chart .ytick text") == expected
+    assert "".join(f"plan={HOSTILE_CATEGORY}".split()) in squeezed("#heatmap-chart .xtick text")
+    assert {"".join(f"{s} · {name}".split()) for s, name in HOSTILE_NAMES.items()} == squeezed(
+        "#scatter-chart .legendtext")
+    names = session.js("Array.from(document.querySelectorAll('#segment-table tbody tr td:nth-child(3)')).map(t => t.textContent)")
+    assert names == [HOSTILE_NAMES[s] for s in range(5)]
+    assert session.js("document.title") == "<!-- title -->"
+    session.screenshot(tmp_path, "report_hostile.png")
+    session.check_clean()  # no request was even attempted, no console error
+
+
+def test_download_uses_the_id_column_and_neutralises_formulas(session, tmp_path):
+    X, frame = _blobs()
+    Z = hclust.linkage(X, "ward")
+    ids = [f"C{i:03d}" for i in range(len(X))]
+    ids[0] = "=cmd|' /C calc'!A0"
+    names = {0: "@risk", 1: "ok", 2: "fine"}
+    path = write_report(tmp_path / "ids.html", Z=Z, features=X, frame=frame, k=3, ks=[2, 3], names=names,
+                        ids=ids, id_name="customer_id")
+    session.open(path)
+    with session.page.expect_download() as info:
+        session.page.click("#download-labels")
+    target = tmp_path / "labels.csv"
+    info.value.save_as(str(target))
+    table = pd.read_csv(target)
+    labels = hclust.cut(Z, n_clusters=3)
+    assert list(table.columns) == ["customer_id", "segment", "segment_name"]
+    assert table["customer_id"].tolist() == ["'" + ids[0], *ids[1:]]
+    np.testing.assert_array_equal(table["segment"], labels)
+    assert set(table["segment_name"]) == {"'@risk", "ok", "fine"}
+    note = session.page.inner_text("#download-note")
+    count = 1 + int((labels == 0).sum())
+    assert f"{count} values starting with =, +, -, @" in note
+    session.check_clean()
+    raw = write_report(tmp_path / "raw.html", Z=Z, features=X, frame=frame, k=3, ks=[2, 3], names=names, ids=ids,
+                       id_name="customer_id", escape_formulas=False)
+    session.open(raw)
+    with session.page.expect_download() as info:
+        session.page.click("#download-labels")
+    info.value.save_as(str(target))
+    assert pd.read_csv(target)["customer_id"].iloc[0] == ids[0]
+    assert session.page.inner_text("#download-note") == ""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+_RECT = "e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }"
+
+
+def test_mode_bar_covers_no_title_and_long_names_are_whole(session, tmp_path):
+    X, frame = _blobs()
+    Z = hclust.linkage(X, "ward")
+    long = "Young non-smokers with low charges and few children in the southeast region"
+    path = write_report(tmp_path / "long.html", Z=Z, features=X, frame=frame, k=3, ks=range(2, 7),
+                        names={0: long, 1: "Supercalifragilisticexpialidocious-customers-with-no-spaces"})
+    session.open(path)
+    charts = session.js("Array.from(document.querySelectorAll('.js-plotly-plot')).map(e => e.id)")
+    assert len(charts) >= 6
+    for chart in charts:
+        handle = session.page.locator(f"#{chart}")
+        handle.hover()
+        bar = session.page.locator(f"#{chart} .modebar")
+        assert bar.count() == 1 and bar.is_visible()
+        bar_box = bar.evaluate(_RECT)
+        for selector in (".gtitle", ".cbtitle", ".legend"):
+            for element in session.page.locator(f"#{chart} {selector}").all():
+                assert not _overlap(bar_box, element.evaluate(_RECT)), (chart, selector)
+    # the sizes chart shows each name whole, inside the chart
+    chart_box = session.page.locator("#sizes-chart").evaluate(_RECT)
+    ticks = session.page.locator("#sizes-chart .ytick text").all()
+    texts = [" ".join(t.evaluate("e => Array.from(e.querySelectorAll('tspan.line')).map(s => s.textContent)"
+                                 ".join(' ') || e.textContent").split()) for t in ticks]
+    assert f"0 · {long}" in texts
+    assert "1·Supercalifragilisticexpialidocious-customers-with-no-spaces" in {t.replace(" ", "") for t in texts}
+    for tick in ticks:
+        box = tick.evaluate(_RECT)
+        assert box["left"] >= chart_box["left"] - 1 and box["right"] <= chart_box["right"] + 1
+    session.check_clean()
+
+
+# --------------------------------------------------------------------------- a screenshot per section
+
+
+@pytest.fixture(scope="module")
+def model_report(tmp_path_factory) -> Path:
+    """The report of a model fitted on the bundled Wholesale customers, with an ID column,
+    feature names, a long segment name and the choose-k evaluation."""
+    from hclust.datasets import load_wholesale
+    from hclust.segment import SegmentationModel
+
+    customers = load_wholesale()
+    customers.insert(0, "customer_id", [f"W{i:04d}" for i in range(len(customers))])
+    model = SegmentationModel(4, exclude=["Channel", "Region"]).fit(customers)
+    model.rename({0: "Hotels, restaurants and cafés buying fresh food and frozen goods in bulk"})
+    return model.report(tmp_path_factory.mktemp("model-report") / "wholesale.html",
+                        title="Wholesale customers: segmentation")
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_screenshot_of_each_section(session, model_report, request, tmp_path_factory, section):
+    session.open(model_report)
+    _assert_every_section_rendered(session, session.state()["k"])
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir(SCREENSHOTS) if cache is not None else tmp_path_factory.getbasetemp() / SCREENSHOTS
+    folder.mkdir(exist_ok=True)
+    shot = folder / f"{section}.png"
+    element = session.page.locator(f"#{section}")
+    element.scroll_into_view_if_needed()
+    element.screenshot(path=str(shot))
+    assert shot.stat().st_size > 5_000
+    artifacts = os.environ.get("HCLUST_ARTIFACTS")
+    if artifacts:
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(artifacts) / shot.name)
+    if section == "summary-section":
+        text = session.page.inner_text("#summary-table")
+        assert "x0" not in text and "Fresh" in text and "ID column\tcustomer_id" in text
+        rows = [r.split("\t")[0] for r in text.splitlines()]
+        assert len(rows) == len(set(r.lower() for r in rows))  # no parameter twice
+    session.check_clean()

@@ -1,100 +1,148 @@
-"""hclust: exact, fast hierarchical clustering for customer segmentation."""
+"""hclust: exact, fast hierarchical clustering for customer segmentation.
+
+The public names below are loaded on first use (PEP 562): ``import hclust``
+reads no heavy library (numpy, pandas, numba, scipy, scikit-learn), so the
+``hclust`` command starts at once; ``hclust.linkage`` imports what it needs
+the first time it is looked up.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"  # before the imports: submodules read it
+import importlib
+import importlib.util
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
-from ._validation import InsufficientMemoryError
-from .compare import Comparison, compare
-from .divisive import bisecting_kmeans, diana, divisive_coefficient
-from .dynamic import cutree_dynamic
-from .estimator import HierarchicalClustering
-from .gower import Gower, GowerWarning
-from .linkage import METHODS, linkage
-from .metrics import METRICS, cdist, pdist
-from .layout import DendrogramLayout, dendrogram_layout
-from .report import build_report_html, write_report, write_static
-from .select import Evaluation, evaluate, stability
-from .segment import (
-    Preparer,
-    RFMReport,
-    Schema,
-    SegmentationModel,
-    SegmentProfile,
-    infer_schema,
-    profile,
-    rfm,
-)
-from .summary import Summary, SummaryQuality, merge_moments, summarize
-from .tree import (
-    agglomerative_coefficient,
-    check_linkage,
-    cophenet,
-    cut,
-    cut_tree,
-    fcluster,
-    from_sklearn,
-    inconsistent,
-    is_monotonic,
-    is_valid_linkage,
-    leaves_list,
-    optimal_leaf_ordering,
-    outliers,
-    to_json,
-    to_newick,
-)
+__version__ = "0.1.0"  # before anything else: submodules read it
+
+#: Public name -> the submodule that defines it.
+_LAZY: dict[str, str] = {
+    "InsufficientMemoryError": "._validation",
+    "Comparison": ".compare",
+    "compare": ".compare",
+    "bisecting_kmeans": ".divisive",
+    "diana": ".divisive",
+    "divisive_coefficient": ".divisive",
+    "cutree_dynamic": ".dynamic",
+    "HierarchicalClustering": ".estimator",
+    "Gower": ".gower",
+    "GowerWarning": ".gower",
+    "METHODS": ".linkage",
+    "linkage": ".linkage",
+    "METRICS": ".metrics",
+    "cdist": ".metrics",
+    "pdist": ".metrics",
+    "DendrogramLayout": ".layout",
+    "dendrogram_layout": ".layout",
+    "build_report_html": ".report",
+    "write_report": ".report",
+    "write_static": ".report",
+    "Evaluation": ".select",
+    "evaluate": ".select",
+    "stability": ".select",
+    "Preparer": ".segment",
+    "RFMReport": ".segment",
+    "Schema": ".segment",
+    "SegmentationModel": ".segment",
+    "SegmentProfile": ".segment",
+    "infer_schema": ".segment",
+    "profile": ".segment",
+    "rfm": ".segment",
+    "Summary": ".summary",
+    "SummaryQuality": ".summary",
+    "merge_moments": ".summary",
+    "summarize": ".summary",
+    "agglomerative_coefficient": ".tree",
+    "check_linkage": ".tree",
+    "cophenet": ".tree",
+    "cut": ".tree",
+    "cut_tree": ".tree",
+    "fcluster": ".tree",
+    "from_sklearn": ".tree",
+    "inconsistent": ".tree",
+    "is_monotonic": ".tree",
+    "is_valid_linkage": ".tree",
+    "leaves_list": ".tree",
+    "optimal_leaf_ordering": ".tree",
+    "outliers": ".tree",
+    "to_json": ".tree",
+    "to_newick": ".tree",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
 
 
-__all__ = [
-    "Comparison",
-    "DendrogramLayout",
-    "Evaluation",
-    "Gower",
-    "GowerWarning",
-    "HierarchicalClustering",
-    "InsufficientMemoryError",
-    "METHODS",
-    "METRICS",
-    "Preparer",
-    "RFMReport",
-    "Schema",
-    "SegmentProfile",
-    "SegmentationModel",
-    "Summary",
-    "SummaryQuality",
-    "__version__",
-    "agglomerative_coefficient",
-    "build_report_html",
-    "bisecting_kmeans",
-    "cdist",
-    "compare",
-    "check_linkage",
-    "cophenet",
-    "cut",
-    "cut_tree",
-    "cutree_dynamic",
-    "dendrogram_layout",
-    "diana",
-    "divisive_coefficient",
-    "evaluate",
-    "fcluster",
-    "from_sklearn",
-    "inconsistent",
-    "infer_schema",
-    "is_monotonic",
-    "is_valid_linkage",
-    "leaves_list",
-    "linkage",
-    "merge_moments",
-    "optimal_leaf_ordering",
-    "outliers",
-    "pdist",
-    "profile",
-    "rfm",
-    "stability",
-    "summarize",
-    "to_json",
-    "to_newick",
-    "write_report",
-    "write_static",
-]
+def __getattr__(name: str) -> Any:
+    """Import the submodule defining ``name`` on first access (PEP 562).
+
+    Submodules (``hclust.tree``, ``hclust.segment``, ...) load on first access too.
+    """
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """The hclust package: the functions ``hclust.linkage`` and ``hclust.compare`` keep their
+    names when their modules of the same name are imported (which would otherwise rebind
+    the package attribute to the module, as the eager imports of old did not)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _LAZY:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
+    from ._validation import InsufficientMemoryError
+    from .compare import Comparison, compare
+    from .divisive import bisecting_kmeans, diana, divisive_coefficient
+    from .dynamic import cutree_dynamic
+    from .estimator import HierarchicalClustering
+    from .gower import Gower, GowerWarning
+    from .layout import DendrogramLayout, dendrogram_layout
+    from .linkage import METHODS, linkage
+    from .metrics import METRICS, cdist, pdist
+    from .report import build_report_html, write_report, write_static
+    from .segment import (
+        Preparer,
+        RFMReport,
+        Schema,
+        SegmentationModel,
+        SegmentProfile,
+        infer_schema,
+        profile,
+        rfm,
+    )
+    from .select import Evaluation, evaluate, stability
+    from .summary import Summary, SummaryQuality, merge_moments, summarize
+    from .tree import (
+        agglomerative_coefficient,
+        check_linkage,
+        cophenet,
+        cut,
+        cut_tree,
+        fcluster,
+        from_sklearn,
+        inconsistent,
+        is_monotonic,
+        is_valid_linkage,
+        leaves_list,
+        optimal_leaf_ordering,
+        outliers,
+        to_json,
+        to_newick,
+    )

@@ -1,21 +1,32 @@
 """The ``hclust`` command: argv -> public API -> exit code.
 
-User errors (bad files, bad options, bad data) print one line on stderr and
-exit with status 1; Ctrl-C exits with 130; usage errors exit with 2.
+User errors (bad files, bad options, bad data) print one line on stderr, in
+the command's own terms (the option to pass), and exit with status 1; Ctrl-C
+exits with 130, at any time from start-up on; usage errors exit with 2. An
+unexpected failure also prints one line (``HCLUST_DEBUG=1`` shows the
+traceback). Every output is checked against the inputs, the model folder and
+the other outputs before any work starts.
+
+The module imports nothing heavy at load time, so ``hclust --help`` answers at
+once; each command imports what it uses.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import os
+import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import __version__
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -25,8 +36,46 @@ EXIT_INTERRUPTED = 130
 #: Where ``hclust demo`` writes its outputs unless ``--out`` says otherwise.
 DEMO_FOLDER = Path("hclust-demo")
 
+#: File endings read as delimited text (where --sep/--decimal/--encoding apply).
+_TEXT_ENDINGS = (".csv", ".csv.gz", ".tsv", ".txt")
+
 
 # --------------------------------------------------------------------------- arguments
+class _Choices(Sequence[str]):
+    """The valid values of an option, read from hclust's registry when first needed, so
+    that building the parser (and ``hclust --help``) does not load numba."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+        self._cache: tuple[str, ...] | None = None
+
+    def _values(self) -> tuple[str, ...]:
+        if self._cache is None:
+            self._cache = tuple(getattr(importlib.import_module(self._module, __package__), self._name))
+        return self._cache
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._values()[index]
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+
+_METHODS = _Choices(".linkage", "METHODS")
+_ASSIGN_RULES = _Choices(".segment._assign", "ASSIGN_RULES")
+
+
+def _add_method(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", choices=_METHODS, metavar="METHOD", default="ward",
+                        help="linkage: %(choices)s (default %(default)s)")
+
+
 def _add_source(parser: argparse.ArgumentParser, what: str = "customer table") -> None:
     parser.add_argument(
         "input",
@@ -35,12 +84,24 @@ def _add_source(parser: argparse.ArgumentParser, what: str = "customer table") -
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--table", help="SQL source: the table to read")
     group.add_argument("--query", help="SQL source: a SELECT query to read")
+    text = parser.add_argument_group("CSV and text files (detected when not given)")
+    text.add_argument("--sep", type=_separator, metavar="CHAR",
+                      help="field separator: ',' ';' '|' or tab (write \\t or tab)")
+    text.add_argument("--decimal", choices=(".", ","), metavar="MARK", help="decimal mark of numbers: . or ,")
+    text.add_argument("--encoding", metavar="NAME", help="text encoding, e.g. utf-8, cp1252, latin-1")
 
 
 def _add_columns(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--columns", nargs="+", metavar="COL", help="columns to segment on (default: all usable)")
     group.add_argument("--exclude", nargs="+", metavar="COL", help="columns to leave out (ids, known labels, ...)")
+
+
+def _add_feature_weights(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--feature-weights", nargs="+", type=_feature_weight, metavar="COL=W",
+        help="multiply a column's features (or one feature, e.g. region=north=0.5) by W after scaling",
+    )
 
 
 def _add_output(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -102,6 +163,20 @@ def _min_size(text: str) -> Any:
     return spec
 
 
+def _add_keep_formulas(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-formulas", action="store_true",
+        help="write text starting with = + - @ as it is (by default CSV cells get a leading ' and "
+             "Excel cells are stored as text, so that spreadsheets do not run them as formulas)",
+    )
+
+
+def _add_common(parser: argparse.ArgumentParser, quiet: str = "no progress or summary") -> None:
+    parser.add_argument("--n-jobs", type=_n_jobs, metavar="N",
+                        help="threads for the parallel parts (default: all cores; -1 all, -2 all but one)")
+    parser.add_argument("--quiet", action="store_true", help=quiet)
+
+
 def _ks(text: str) -> list[int]:
     """'2-10' or '2,3,5' -> list of ints (argparse type)."""
     try:
@@ -117,11 +192,38 @@ def _ks(text: str) -> list[int]:
     return values
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .linkage import METHODS
-    from .segment._assign import ASSIGN_RULES
-    from .select import MIN_SEGMENT_SIZE
+def _separator(text: str) -> str:
+    named = {"\\t": "\t", "tab": "\t", "TAB": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    value = named.get(text, text)
+    if len(value) != 1 or value in "\r\n\"'":
+        raise argparse.ArgumentTypeError(f"a separator is one character such as ';' or '|', or tab; got {text!r}")
+    return value
 
+
+def _n_jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a non-zero whole number of threads; got {text!r}")
+    return value
+
+
+def _feature_weight(text: str) -> tuple[str, float]:
+    import math
+
+    name, sep, weight = text.rpartition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = math.nan
+    if not sep or not name or not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected COLUMN=WEIGHT with a weight >= 0, e.g. Fresh=2; got {text!r}")
+    return name, value
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hclust", description="Exact, fast hierarchical clustering for customer segmentation."
     )
@@ -130,9 +232,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="segment the bundled Wholesale customers data end to end")
     demo.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
-    demo.add_argument("--method", choices=METHODS, default="ward", help="linkage (default ward)")
+    _add_method(demo)
     demo.add_argument("--out", type=Path, default=DEMO_FOLDER, help=f"output folder (default {DEMO_FOLDER})")
-    demo.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_common(demo, "print nothing but errors")
 
     seg = commands.add_parser("segment", help="segment a customer table: labels, profiles, model, report")
     _add_source(seg)
@@ -141,68 +243,77 @@ def _parser() -> argparse.ArgumentParser:
     cut.add_argument("--height", type=float, help="cut the tree at this height")
     cut.add_argument("--auto", action="store_true", help="choose k with hclust evaluate (the default)")
     seg.add_argument("--ks", type=_ks, default=list(range(2, 11)), help="candidates for --auto (default 2-10)")
-    seg.add_argument("--min-segment-size", type=_min_size, default=MIN_SEGMENT_SIZE, metavar="SIZE",
+    seg.add_argument("--min-segment-size", type=_min_size, default="2%,5", metavar="SIZE",
                      help="--auto: the smallest segment a chosen k may have: a count (5), a share (2%%), both "
                           "(2%%,5: the default) or none")
-    seg.add_argument("--method", choices=METHODS, default="ward", help="linkage (default ward)")
+    _add_method(seg)
     seg.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
     _add_columns(seg)
     seg.add_argument("--weights", metavar="COL", help="a column of counts: each row stands for that many customers")
     _add_preparation(seg)
+    _add_feature_weights(seg)
     _add_output(seg)
-    seg.add_argument("--model", type=Path, help="folder to save the model in (for hclust assign)")
+    seg.add_argument("--model", type=Path, help="folder to save the model in (for hclust assign); "
+                     "an existing hclust model there is replaced")
     seg.add_argument("--report", type=Path, help="HTML report to write")
-    seg.add_argument("--quiet", action="store_true", help="no progress or summary")
+    _add_keep_formulas(seg)
+    _add_common(seg)
 
     assign = commands.add_parser("assign", help="assign new customers to the segments of a saved model")
     assign.add_argument("model", type=Path, help="model folder written by hclust segment --model")
     _add_source(assign, "table of new customers")
-    assign.add_argument("--rule", choices=ASSIGN_RULES, default=ASSIGN_RULES[0],
+    assign.add_argument("--rule", choices=_ASSIGN_RULES, default="nearest", metavar="RULE",
                         help="how customers unlike any training customer are placed: nearest (the 15 nearest "
                              "training customers vote; default), linkage (the linkage's own join rule) or "
                              "centroid (the nearest segment centre)")
     _add_output(assign)
-    assign.add_argument("--quiet", action="store_true", help="no summary")
+    _add_keep_formulas(assign)
+    _add_common(assign, "no summary")
 
     evaluate = commands.add_parser("evaluate", help="score the cuts of the tree and recommend a number of segments")
     _add_source(evaluate)
     _add_columns(evaluate)
-    evaluate.add_argument("--method", choices=METHODS, default="ward", help="linkage (default ward)")
+    _add_feature_weights(evaluate)
+    _add_method(evaluate)
     evaluate.add_argument("--metric", default="euclidean",
                           help="distance (default euclidean; 'gower' for mixed data): the criteria use it too")
     evaluate.add_argument("--ks", type=_ks, default=list(range(2, 16)), help="numbers of segments (default 2-15)")
-    evaluate.add_argument("--min-segment-size", type=_min_size, default=MIN_SEGMENT_SIZE, metavar="SIZE",
+    evaluate.add_argument("--min-segment-size", type=_min_size, default="2%,5", metavar="SIZE",
                           help="the smallest segment a recommended k may have (default 2%%,5; see segment)")
     evaluate.add_argument("--no-gap", action="store_true", help="skip the gap statistic (the slowest index)")
     _add_preparation(evaluate)
     _add_output(evaluate, required=False)
-    evaluate.add_argument("--quiet", action="store_true", help="no progress or table")
+    _add_keep_formulas(evaluate)
+    _add_common(evaluate, "no progress or table")
 
     compare = commands.add_parser("compare", help="compare linkages with k-means, GMM, DBSCAN and BIRCH")
     _add_source(compare)
     _add_columns(compare)
+    _add_feature_weights(compare)
     compare.add_argument("--k", type=int, required=True, help="number of segments")
     compare.add_argument("--methods", nargs="+", metavar="NAME", help="methods to run (default: all)")
     compare.add_argument("--labels", metavar="COL", help="a column of known segments (left out of the features)")
     _add_preparation(compare)
     _add_output(compare, required=False)
-    compare.add_argument("--quiet", action="store_true", help="no table")
+    _add_keep_formulas(compare)
+    _add_common(compare, "no table")
 
     link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table, prepared as segment prepares it")
     _add_source(link)
-    link.add_argument("--method", choices=METHODS, default="ward")
+    _add_method(link)
     link.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
     _add_columns(link)
     _add_preparation(link)
     link.add_argument("--out", type=Path, required=True, help="output .npy file for Z")
-    link.add_argument("--quiet", action="store_true", help="no progress or summary")
+    _add_common(link)
 
     report = commands.add_parser("report", help="write the report of a saved model")
     report.add_argument("model", type=Path, help="model folder written by hclust segment --model")
     _add_source(report, "training table (for profiles in original units)")
     report.add_argument("--out", type=Path, required=True, help="report.html, or a folder for --format png|svg|pdf")
     report.add_argument("--format", choices=("html", "png", "svg", "pdf"), default="html")
-    report.add_argument("--quiet", action="store_true")
+    _add_keep_formulas(report)
+    _add_common(report, "print nothing but errors")
     return parser
 
 
@@ -238,10 +349,45 @@ def _progress(args: argparse.Namespace, label: str) -> Iterator[Callable[[int, i
         yield update
 
 
+@contextlib.contextmanager
+def _threads(n_jobs: int | None) -> Iterator[None]:
+    """Limit numba's kernels and the BLAS / OpenMP pools (scikit-learn, numpy) to ``--n-jobs``."""
+    if n_jobs is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    from ._threads import numba_threads
+
+    with numba_threads(n_jobs) as count, threadpool_limits(limits=count):
+        yield
+
+
+def _is_text_file(source: str) -> bool:
+    from .io import is_sql_url
+
+    return not is_sql_url(source) and source.lower().endswith(_TEXT_ENDINGS)
+
+
 def _read(args: argparse.Namespace) -> Any:
+    """Read the input; say what was read (with the CSV dialect detected); keep what the
+    query read in ``args._tables_read`` for the protection of SQL outputs."""
     from .io import read_source
 
-    return read_source(args.input, table=args.table, query=args.query)
+    given = [f"--{name}" for name in ("sep", "decimal", "encoding") if getattr(args, name, None) is not None]
+    if given and not _is_text_file(args.input):
+        raise ValueError(f"{' '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to CSV and text files "
+                         f"({', '.join(_TEXT_ENDINGS)}); {args.input} is not one.")
+    frame, info = read_source(args.input, table=args.table, query=args.query, sep=args.sep,
+                              decimal=args.decimal, encoding=args.encoding, return_info=True)
+    args._tables_read = info.tables
+    line = f"Read {info.description}: {len(frame):,} rows x {frame.shape[1]} columns"
+    if info.dialect is not None:
+        line += f"; {info.dialect.describe()}"
+        if len(info.dialect.given) < 3:
+            line += " (detected; --sep, --decimal and --encoding override)"
+    _say(args, line + ".")
+    return frame
 
 
 def _check_columns(frame: Any, columns: list[str] | None, exclude: list[str] | None) -> None:
@@ -249,6 +395,11 @@ def _check_columns(frame: Any, columns: list[str] | None, exclude: list[str] | N
         unknown = [c for c in names or () if c not in frame.columns]
         if unknown:
             raise ValueError(f"{option}: unknown column(s) {unknown}; the table has {list(map(str, frame.columns))}.")
+
+
+def _feature_weights(args: argparse.Namespace) -> dict[str, float] | None:
+    pairs = getattr(args, "feature_weights", None)
+    return None if not pairs else dict(pairs)
 
 
 def _preparer(args: argparse.Namespace) -> Any:
@@ -259,6 +410,7 @@ def _preparer(args: argparse.Namespace) -> Any:
         impute=None if args.impute == "none" else args.impute,
         log1p=None if args.log1p == "none" else "auto",
         scale=None if args.scale == "none" else args.scale,
+        feature_weights=_feature_weights(args),
     )
 
 
@@ -266,6 +418,8 @@ def _prepared_features(frame: Any, args: argparse.Namespace) -> tuple[Any, list[
     """What ``segment`` computes distances on: prepared features (impute, log1p, scale, one-hot), or
     for ``--metric gower`` the Gower distances of the raw columns. Returns the data (features, or a
     square distance matrix for Gower), the feature names and the preparation record."""
+    import numpy as np
+
     from .segment.schema import infer_schema
 
     _check_columns(frame, args.columns, args.exclude)
@@ -297,6 +451,26 @@ def _is_sql_target(out: str, table: str | None) -> bool:
     return table is not None or is_sql_source(out)
 
 
+def _sql_protect(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(source, tables) the output must not replace: the --table, or the tables the
+    --query read (every table when they are unknown)."""
+    if getattr(args, "table", None):
+        return (args.input, args.table)
+    return (args.input, getattr(args, "_tables_read", None))
+
+
+def _check_sql_out(args: argparse.Namespace) -> None:
+    """Refuse a SQL output before the work: table exists, protected input, bad target."""
+    from .io import check_sql_output
+
+    out = str(args.out)
+    if not args.out_table:
+        raise ValueError(f"--out {out} is a SQL database: name the table to write with --out-table.")
+    query_unread = getattr(args, "query", None) and not hasattr(args, "_tables_read")
+    protect = None if query_unread else _sql_protect(args)
+    check_sql_output(out, args.out_table, if_exists=args.if_exists, protect=protect)
+
+
 def _write_rows(args: argparse.Namespace, frame: Any, inputs: Sequence[Any]) -> str:
     """Write a table to ``--out`` (file by ending, or SQL with ``--out-table``); returns where."""
     from .io import check_output, save_table, write_sql
@@ -305,13 +479,12 @@ def _write_rows(args: argparse.Namespace, frame: Any, inputs: Sequence[Any]) -> 
     if _is_sql_target(out, args.out_table):
         if not args.out_table:
             raise ValueError(f"--out {out} is a SQL database: name the table to write with --out-table.")
-        protect = (args.input, args.table) if getattr(args, "table", None) else None
-        write_sql(frame, out, args.out_table, if_exists=args.if_exists, protect=protect)
+        write_sql(frame, out, args.out_table, if_exists=args.if_exists, protect=_sql_protect(args))
         return f"{out} (table {args.out_table})"
     if args.out_table:
         raise ValueError(f"--out-table needs a SQL database as --out; {out} is a file name.")
     target = check_output(out, *inputs)
-    save_table(target, frame)
+    save_table(target, frame, escape_formulas=not args.keep_formulas)
     return str(target)
 
 
@@ -322,12 +495,105 @@ def _table_text(frame: Any) -> str:
         return frame.to_string()
 
 
+# --------------------------------------------------------------------------- output checks
+def _real(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _same(a: Path, b: Path) -> bool:
+    if _real(a) == _real(b):
+        return True
+    with contextlib.suppress(OSError):
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (links resolved)."""
+    real, top = _real(path), _real(folder)
+    return real == top or top in real.parents
+
+
+def _check_paths(
+    outputs: Sequence[tuple[str, Path, str]],
+    inputs: Sequence[tuple[str, Any]] = (),
+    models_in: Sequence[tuple[str, Path]] = (),
+) -> None:
+    """Refuse, before any work, outputs that would destroy an input, a model or each other.
+
+    ``outputs``: (option, path, kind) with kind ``"file"``, ``"model"`` (a model folder
+    to write) or ``"sqlite"`` (a database file written with --out-table, which may
+    be the input database: its tables are protected separately). ``inputs``:
+    (option, source) of files read; ``models_in``: (option, folder) of models read.
+    """
+    from .io import is_sql_url
+
+    files_in = [(option, Path(source)) for option, source in inputs
+                if source is not None and not is_sql_url(str(source))]
+    for i, (option, path, kind) in enumerate(outputs):
+        where = f"{option} {path}"
+        for _, source in files_in:
+            if kind != "sqlite" and _same(path, source):
+                raise ValueError(f"{where} is an input file; hclust never overwrites its input: choose "
+                                 "another path.")
+            if kind == "model" and source.exists() and _inside(source, path):
+                raise ValueError(f"{where} holds the input file {source}; a model folder holds nothing but "
+                                 "the model: choose another folder.")
+        for _, folder in models_in:
+            if _inside(path, folder) or _inside(folder, path):
+                raise ValueError(f"{where} is inside the model folder {folder} that this command reads, and "
+                                 "would damage it; choose a path outside the model folder.")
+        for other_option, other, other_kind in outputs[i + 1:]:
+            if _same(path, other):
+                raise ValueError(f"{where} and {other_option} {other} are the same file; give each output "
+                                 "its own path.")
+            for model_option, model, first in ((option, path, kind), (other_option, other, other_kind)):
+                if first == "model":
+                    rest_option, rest = (other_option, other) if model is path else (option, path)
+                    if _inside(rest, model):
+                        raise ValueError(f"{rest_option} {rest} is inside the model folder {model_option} "
+                                         f"{model}, which holds nothing but the model; choose a path outside it.")
+        if kind == "model":
+            from .segment.model import check_model_path
+
+            check_model_path(path, option=option)
+        elif kind == "file" and path.is_dir():
+            raise ValueError(f"{where} is a folder; give a file name.")
+
+
+def _file_outputs(args: argparse.Namespace) -> list[tuple[str, Path, str]]:
+    """The --out of a table-writing command as an output to check (none for a server)."""
+    from .io import is_sql_url
+
+    if getattr(args, "out", None) is None:
+        return []
+    out = str(args.out)
+    if _is_sql_target(out, args.out_table):
+        return [] if is_sql_url(out) else [("--out", Path(out), "sqlite")]
+    return [("--out", Path(out), "file")]
+
+
+def _check_outputs_before_work(args: argparse.Namespace, extra: Sequence[tuple[str, Path, str]] = (),
+                               models_in: Sequence[tuple[str, Path]] = ()) -> None:
+    outputs = [*_file_outputs(args), *extra]
+    inputs = [("input", args.input)]
+    _check_paths(outputs, inputs, models_in)
+    if getattr(args, "out", None) is not None and _is_sql_target(str(args.out), getattr(args, "out_table", None)):
+        _check_sql_out(args)
+
+
 # --------------------------------------------------------------------------- commands
 def _run_demo(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .datasets import WHOLESALE_SPENDING, load_wholesale
     from .segment import Preparer
     from .segment.model import SegmentationModel
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; the demo writes a folder of outputs.")
+    _check_paths([("--out", out / "model", "model")])
     customers = load_wholesale()
     rng = np.random.default_rng(0)
     new = np.zeros(len(customers), dtype=bool)
@@ -344,6 +610,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         method=args.method,
         columns=list(WHOLESALE_SPENDING),
         preparer=Preparer(log1p=list(WHOLESALE_SPENDING), scale="standard"),
+        n_jobs=args.n_jobs,
     )
     with _progress(args, "Building the tree") as progress:
         model.fit(known, progress=progress)
@@ -366,7 +633,6 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     from .io import save_csv, save_npy
 
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = [
         save_csv(out / "segments.csv", model.labelled(known)),
@@ -381,17 +647,18 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_segment(args: argparse.Namespace) -> int:
-    from .io import check_output
     from .segment.model import SegmentationModel, _assignment_lines
 
-    inputs = [args.input]
-    _check_plain_output(args, inputs)
+    extra = []
     if args.model is not None:
-        check_output(args.model, *inputs)
+        extra.append(("--model", args.model, "model"))
     if args.report is not None:
-        check_output(args.report, *inputs)
+        extra.append(("--report", args.report, "file"))
+    _check_outputs_before_work(args, extra)
     frame = _read(args)
     _check_columns(frame, args.columns, args.exclude)
+    if args.out_table or _is_sql_target(str(args.out), args.out_table):
+        _check_sql_out(args)  # now with the tables the query read
     model = SegmentationModel(
         args.k,
         height=args.height,
@@ -403,15 +670,16 @@ def _run_segment(args: argparse.Namespace) -> int:
         preparer=_preparer(args),
         ks=args.ks,
         min_segment_size=args.min_segment_size,
+        n_jobs=args.n_jobs,
     )
     with _progress(args, "Building the tree") as progress:
         model.fit(frame, progress=progress)
-    where = _write_rows(args, model.labelled(frame), inputs)
+    where = _write_rows(args, model.labelled(frame), [args.input])
     written = [where]
     if args.model is not None:
         written.append(str(model.save(args.model)))
     if args.report is not None:
-        written.append(str(model.report(args.report)))
+        written.append(str(model.report(args.report, escape_formulas=not args.keep_formulas)))
     summary = model.summary()
     segments = summary.segments
     segments["share"] = segments["share"].map("{:.1%}".format)
@@ -438,32 +706,32 @@ def _run_segment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_plain_output(args: argparse.Namespace, inputs: Sequence[Any]) -> None:
-    """Refuse a file output equal to an input before any work is done."""
-    from .io import check_output
-
-    if args.out is not None and not _is_sql_target(str(args.out), args.out_table):
-        check_output(args.out, *inputs)
-
-
 def _run_assign(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .segment.model import SegmentationModel
 
-    inputs = [args.input, args.model]
-    _check_plain_output(args, inputs)
+    _check_outputs_before_work(args, models_in=[("model", args.model)])
     model = SegmentationModel.load(args.model)
     frame = _read(args)
+    if args.out_table or _is_sql_target(str(args.out), args.out_table):
+        _check_sql_out(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assigned = model.assign(frame, rule=args.rule)
-    where = _write_rows(args, frame.join(assigned, rsuffix="_assigned"), inputs)
-    counts = assigned["segment"].value_counts().sort_index()
+    known = int(assigned["known"].sum())
+    # the rows of `assigned` are those of `frame`, in order; clashing names get a suffix
+    assigned = assigned.set_axis(frame.index).rename(
+        columns={c: f"{c}_assigned" for c in assigned.columns if c in frame.columns}
+    )
+    where = _write_rows(args, pd.concat([frame, assigned], axis=1), [args.input, args.model])
+    counts = assigned.iloc[:, 0].value_counts().sort_index()
     lines = [
-        f"{len(frame)} customers assigned with {args.model} (rule {args.rule}; {int(assigned['known'].sum())} "
-        "identical to training customers got their own segment):"
+        f"{len(frame)} customers assigned with {args.model} (rule {args.rule}; {known} identical to training "
+        "customers got their own segment):"
     ]
     lines += [f"  segment {s} ({model.names_.get(int(s), 'not assigned')}): {c}" for s, c in counts.items()]
-    lines += [f"  note: {w.message}" for w in caught]
+    lines += [f"  note: {_cli_terms(str(w.message))}" for w in caught]
     lines.append(f"Wrote {where}")
     _say(args, *lines)
     return EXIT_OK
@@ -473,13 +741,18 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .linkage import linkage
     from .select import evaluate
 
-    if args.out is not None:
-        _check_plain_output(args, [args.input])
+    _check_outputs_before_work(args)
     frame = _read(args)
+    if args.out is not None and _is_sql_target(str(args.out), args.out_table):
+        _check_sql_out(args)
     X, names, record = _prepared_features(frame, args)
+    ks = [k for k in args.ks if k <= len(X)]
+    if not ks:
+        raise ValueError(f"--ks asks for {min(args.ks)} or more segments, but the table has {len(X)} rows; "
+                         f"pass e.g. --ks 2-{len(X)}.")
     gower = args.metric == "gower"
     with _progress(args, "Building the tree") as progress:
-        Z = linkage(X, args.method, "precomputed" if gower else args.metric, progress=progress)
+        Z = linkage(X, args.method, "precomputed" if gower else args.metric, progress=progress, n_jobs=args.n_jobs)
     from .select import METRICS
 
     metrics = tuple(m for m in METRICS if not ((args.no_gap or args.metric != "euclidean") and m == "gap"))
@@ -487,7 +760,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         f"{'Euclidean' if args.metric == 'euclidean' else args.metric} distances of the {len(names)} prepared features"
     )
     result = evaluate(
-        Z, X, args.ks, method=args.method, metrics=metrics, gap_sample_size=min(len(X), 2000),
+        Z, X, ks, method=args.method, metrics=metrics, gap_sample_size=min(len(X), 2000),
         metric="precomputed" if gower else args.metric, min_segment_size=args.min_segment_size,
         distance_name=distance,
     )
@@ -502,9 +775,10 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def _run_compare(args: argparse.Namespace) -> int:
     from .compare import compare
 
-    if args.out is not None:
-        _check_plain_output(args, [args.input])
+    _check_outputs_before_work(args)
     frame = _read(args)
+    if args.out is not None and _is_sql_target(str(args.out), args.out_table):
+        _check_sql_out(args)
     truth = None
     if args.labels is not None:
         if args.labels not in frame.columns:
@@ -512,7 +786,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         truth = frame[args.labels].astype(str).to_numpy()
         frame = frame.drop(columns=[args.labels])
     X, _, record = _prepared_features(frame, args)
-    result = compare(X, args.k, methods=args.methods, labels_true=truth)
+    result = compare(X, args.k, methods=args.methods, labels_true=truth, n_jobs=args.n_jobs)
     _say(args, *_preparation_lines(record))
     if args.out is not None:
         _say(args, "Wrote " + _write_rows(args, result.table.reset_index(), [args.input]))
@@ -521,71 +795,121 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 
 def _run_linkage(args: argparse.Namespace) -> int:
-    from .io import check_output, save_npy
+    from .io import save_npy
     from .linkage import linkage
 
-    out = check_output(args.out, args.input)
+    _check_paths([("--out", Path(args.out), "file")], [("input", args.input)])
     frame = _read(args)
     data, names, record = _prepared_features(frame, args)
     gower = args.metric == "gower"
     with _progress(args, "Building the tree") as progress:
-        Z = linkage(data, args.method, "precomputed" if gower else args.metric, progress=progress)
-    save_npy(out, Z)
+        Z = linkage(data, args.method, "precomputed" if gower else args.metric, progress=progress, n_jobs=args.n_jobs)
+    save_npy(args.out, Z)
     distances = record.distance if gower else f"{args.metric} distances"
-    _say(args, *_preparation_lines(record), f"{len(data)} rows x {len(names)} features -> {out} "
+    _say(args, *_preparation_lines(record), f"{len(data)} rows x {len(names)} features -> {args.out} "
          f"({args.method} linkage on {distances})")
     return EXIT_OK
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from .io import check_output
     from .segment.model import SegmentationModel
 
     if args.format == "html":
-        check_output(args.out, args.input, args.model)
+        outputs = [("--out", args.out, "file")]
+    else:
+        if args.out.exists() and not args.out.is_dir():
+            raise ValueError(f"--out {args.out} is a file; --format {args.format} writes a folder of charts.")
+        from .report.static import STATIC_CHARTS
+
+        outputs = [("--out", args.out / f"{name}.{args.format}", "file") for name in STATIC_CHARTS]
+    _check_paths(outputs, [("input", args.input)], [("model", args.model)])
     model = SegmentationModel.load(args.model)
     frame = _read(args)
     if args.format == "html":
-        written = [model.report(args.out, frame)]
+        written = [model.report(args.out, frame, escape_formulas=not args.keep_formulas)]
     else:
         written = model.report_static(args.out, frame, fmt=args.format)
     _say(args, "Wrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
 
+_RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": _run_demo,
+    "segment": _run_segment,
+    "assign": _run_assign,
+    "evaluate": _run_evaluate,
+    "compare": _run_compare,
+    "linkage": _run_linkage,
+    "report": _run_report,
+}
+
+
+# --------------------------------------------------------------------------- messages
+#: Python-API wording in library messages -> the command's options.
+_TERMS: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"\bescape_formulas=False\b"), "--keep-formulas"),
+    (re.compile(r"\bif_exists='(\w+)' or '(\w+)'"), r"--if-exists \1 or \2"),
+    (re.compile(r"\bif_exists='?(\w+)'?"), r"--if-exists \1"),
+    (re.compile(r"\bks=range\((\d+), (\d+)\)"), lambda m: f"--ks {m[1]}-{int(m[2]) - 1}"),
+    (re.compile(r"\b(impute|scale|log1p)=None\b"), r"--\1 none"),
+    (re.compile(r"\bmin_segment_size\b"), "--min-segment-size"),
+    (re.compile(r"\bn_clusters=(?=[\w'\"(])"), "--k "),
+    (re.compile(r"\bn_clusters\b"), "--k"),
+    (re.compile(r"\b(table|query|sep|decimal|encoding|ks|method|metric|height|scale|log1p|impute|n_jobs)="
+                r"(?=[\w'\"(\[])"), lambda m: "--" + m[1].replace("_", "-") + " "),
+    (re.compile(r"\b(table|query)=(?![\w'\"(\[])"), r"--\1"),
+    (re.compile(r"\bfeature_weights\b"), "--feature-weights"),
+    (re.compile(r"\bweight_column\b"), "--weights"),
+    (re.compile(r"\s*Override the schema \(infer_schema\(df, overrides=\{\.\.\.\}\)\) to keep some\."),
+     " Choose the columns with --columns or --exclude."),
+    (re.compile(r"\bpass it as df\b"), "pass the training table"),
+)
+
+
+def _cli_terms(message: str) -> str:
+    """A library message in the command's terms (``table=`` -> ``--table``, ...)."""
+    for pattern, replacement in _TERMS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return _cli_terms(text) if text else type(exc).__name__
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"hclust: warning: {_cli_terms(' '.join(str(message).split()))}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hclust`` console script; returns the exit code."""
-    parser = _parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    runners = {
-        "demo": _run_demo,
-        "segment": _run_segment,
-        "assign": _run_assign,
-        "evaluate": _run_evaluate,
-        "compare": _run_compare,
-        "linkage": _run_linkage,
-        "report": _run_report,
-    }
-    try:
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:
+            return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
         with warnings.catch_warnings():
             # data warnings (unseen levels, dropped rows) reach the user as one line each
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
-            return runners[args.command](args)
+            with _threads(getattr(args, "n_jobs", None)):
+                return _RUNNERS[args.command](args)
     except KeyboardInterrupt:
         print("hclust: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (ValueError, TypeError, OSError, MemoryError, KeyError, RuntimeError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"hclust: error: {message}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, MemoryError, KeyError, RuntimeError, ImportError) as exc:
+        if os.environ.get("HCLUST_DEBUG"):
+            raise
+        print(f"hclust: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
-
-
-def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-    print(f"hclust: warning: {message}", file=sys.stderr)
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("HCLUST_DEBUG"):
+            raise
+        print(f"hclust: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set HCLUST_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -97,6 +97,8 @@ class ReportData:
     params: dict[str, Any]
     title: str
     frame_given: bool
+    ids: list[Any] | None = None
+    id_name: str = "row"
     heatmap_columns: list[str] = field(default_factory=list)
     heatmap: dict[int, np.ndarray] = field(default_factory=dict)
     scatter_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -132,6 +134,30 @@ def _check_ks(ks: Any, k: int, n: int) -> list[int]:
     out = sorted({int(v) for v in values} | {k})
     if len(out) > MAX_KS:
         raise ValueError(f"ks offers {len(out)} values; at most {MAX_KS} are supported (each gets a profile).")
+    return out
+
+
+def _check_ids(ids: Any, n: int) -> list[Any] | None:
+    """Row identifiers as plain JSON values (text for anything but numbers and text)."""
+    if ids is None:
+        return None
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__len__"):
+        raise TypeError(f"ids must be a sequence of {n} row identifiers; got {type(ids).__name__}.")
+    values = list(ids.tolist() if hasattr(ids, "tolist") else ids)
+    if len(values) != n:
+        raise ValueError(f"ids has {len(values)} entries but Z has {n} leaves; pass one identifier per row.")
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, (bool, np.bool_)):
+            out.append(str(value))
+        elif isinstance(value, numbers.Integral):
+            out.append(int(value))
+        elif isinstance(value, numbers.Real):
+            out.append(float(value) if math.isfinite(float(value)) else None)
+        elif value is None:
+            out.append(None)
+        else:
+            out.append(str(value))
     return out
 
 
@@ -267,6 +293,8 @@ def prepare_report_data(
     params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
     details: Mapping[str, Any] | None = None,
+    ids: Sequence[Any] | None = None,
+    id_name: str | None = None,
 ) -> ReportData:
     """Validate the report inputs and compute what the report shows.
 
@@ -316,6 +344,9 @@ def prepare_report_data(
     if not isinstance(title, str):
         raise TypeError(f"title must be a string; got {type(title).__name__}.")
     details_dict = _check_details(details, k)
+    id_values = _check_ids(ids, n)
+    if id_name is not None and not isinstance(id_name, str):
+        raise TypeError(f"id_name must be a string; got {type(id_name).__name__}.")
 
     table = frame.reset_index(drop=True) if frame is not None else pd.DataFrame(X, columns=names_list)
     children = _children(Z)
@@ -338,6 +369,7 @@ def prepare_report_data(
         Z=Z, features=X, feature_names=names_list, frame=table, k=k, ks=ks_list, labels=labels,
         roots=roots, cut_heights=cut_heights, profiles=profiles, evaluation=evaluation,
         params=dict(params or {}), title=title, frame_given=frame is not None, details=details_dict,
+        ids=id_values, id_name=id_name if id_name else "row",
     )
     data.heatmap_columns, data.heatmap = _heatmap(table, profiles[k].kinds, labels)
     data.scatter_index, data.scatter_xy, data.explained = _pca(X)
@@ -350,6 +382,14 @@ def prepare_report_data(
 def _b64(array: np.ndarray) -> str:
     """Little-endian bytes, gzip-compressed (fixed mtime: deterministic), base64."""
     raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+    return base64.b64encode(gzip.compress(raw, 6, mtime=0)).decode("ascii")
+
+
+def _b64_json(values: Any) -> str:
+    """A JSON value, gzip-compressed (fixed mtime: deterministic), base64."""
+    import json
+
+    raw = json.dumps(values, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return base64.b64encode(gzip.compress(raw, 6, mtime=0)).decode("ascii")
 
 
@@ -415,6 +455,17 @@ def _segments_payload(data: ReportData, kk: int) -> dict[str, Any]:
     }
 
 
+def _param(value: Any) -> Any:
+    """A parameter as JSON: numbers, text, booleans, None and lists of them as they are."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (int, str, bool)) for v in value):
+        return list(value)
+    return str(value)
+
+
 def report_payload(data: ReportData) -> dict[str, Any]:
     """The JSON the page reads: tree arrays (gzip+base64), segments per k, charts, summary."""
     Z = data.Z
@@ -425,8 +476,7 @@ def report_payload(data: ReportData) -> dict[str, Any]:
         {key: (None if isinstance(value, float) and not math.isfinite(value) else value) for key, value in row.items()}
         for row in evaluation["table"]
     ]
-    params = {str(key): (value if isinstance(value, (int, float, str, bool)) or value is None else str(value))
-              for key, value in data.params.items()}
+    params = {str(key): _param(value) for key, value in data.params.items()}
     return {
         "version": __version__,
         "title": data.title,
@@ -451,6 +501,8 @@ def report_payload(data: ReportData) -> dict[str, Any]:
             "seed": SCATTER_SEED,
             "explained": [round(v, 4) for v in data.explained],
         },
+        "ids": None if data.ids is None else _b64_json(data.ids),
+        "id_name": data.id_name,
         "node_profiles": _node_profiles(data),
         "evaluation": evaluation,
         "params": params,

@@ -47,8 +47,22 @@ def _plotly_gzip_base64() -> str:
 
 
 def _script_safe(text: str) -> str:
-    """Text that cannot end the <script> element it is placed in."""
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    """JavaScript source that cannot end the <script> element it is placed in (our own
+    asset: ``</`` only occurs inside its string literals, where ``<\\/`` means the same)."""
+    return text.replace("</", "<\\/")
+
+
+#: Characters escaped in the embedded JSON: ``<`` and ``>`` so that no ``</script>`` or
+#: ``<!--`` (which switches the HTML parser into a mode that swallows the rest of the page)
+#: can appear, ``&`` for good measure, and the two line separators old JavaScript engines
+#: refused in string literals. ``\\u003c`` is the same character to JSON.parse.
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _json_script_safe(payload: Any) -> str:
+    """``payload`` as JSON text that is safe inside ``<script type="application/json">``."""
+    text = json.dumps(payload, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group(0)], text)
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
@@ -69,6 +83,9 @@ def build_report_html(
     params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
     details: Mapping[str, Any] | None = None,
+    ids: Sequence[Any] | None = None,
+    id_name: str | None = None,
+    escape_formulas: bool = True,
 ) -> str:
     """The report as one HTML document (text).
 
@@ -102,6 +119,16 @@ def build_report_html(
         choice of k, per-segment stability, assignment); see
         :func:`hclust.report._data.prepare_report_data`. ``SegmentationModel.report``
         passes it.
+    ids : sequence of n values, optional
+        The identifier of each row (e.g. the table's customer ID column), written
+        by "Download labels (CSV)". Default: the row's position, 0-based.
+    id_name : str, optional
+        Header of that column (default ``"row"``).
+    escape_formulas : bool, default=True
+        In the downloaded CSV, prefix with ``'`` the values that spreadsheets would
+        run as formulas (text starting with ``=``, ``+``, ``-``, ``@``, tab or CR;
+        see :func:`hclust.io.neutralise_formulas`); the page says when it did.
+        ``False`` writes them as they are.
 
     Returns
     -------
@@ -118,7 +145,10 @@ def build_report_html(
     Notes
     -----
     The page is deterministic for the same inputs (seeded scatter sample, no
-    timestamps). The PCA scatter shows at most 5,000 rows, a seeded random sample
+    timestamps). It makes no network request: a Content-Security-Policy allows
+    nothing but the page's own inline code, and every name or value taken
+    from the data is shown as text (escaped for the table, the tooltips and
+    Plotly, whose labels would otherwise render markup such as links). The PCA scatter shows at most 5,000 rows, a seeded random sample
     for larger tables (the page says so). Trees of more than 2,000 leaves open with
     the top clusters expanded (merges of at least n/500 rows among the last 2,000)
     and the rest collapsed into triangles labelled with their sizes.
@@ -135,14 +165,15 @@ def build_report_html(
     """
     data = prepare_report_data(
         Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title, details=details,
+        evaluation=evaluation, params=params, title=title, details=details, ids=ids, id_name=id_name,
     )
-    payload = json.dumps(report_payload(data), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    payload = report_payload(data)
+    payload["escape_formulas"] = bool(escape_formulas)
     return _fill(_asset("report.html"), {
         "TITLE": html.escape(title),
         "VERSION": html.escape(__version__),
         "CSS": _asset("report.css"),
-        "DATA": _script_safe(payload),
+        "DATA": _json_script_safe(payload),
         "PLOTLY": _plotly_gzip_base64(),
         "JS": _script_safe(_asset("report.js")),
     })
@@ -162,6 +193,9 @@ def write_report(
     params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
     details: Mapping[str, Any] | None = None,
+    ids: Sequence[Any] | None = None,
+    id_name: str | None = None,
+    escape_formulas: bool = True,
 ) -> Path:
     """Write the self-contained HTML report to ``path`` (atomically) and return the path.
 
@@ -189,7 +223,8 @@ def write_report(
         raise ValueError(f"report path {str(target)!r} is a directory; pass a file name such as report.html.")
     text = build_report_html(
         Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title, details=details,
+        evaluation=evaluation, params=params, title=title, details=details, ids=ids, id_name=id_name,
+        escape_formulas=escape_formulas,
     )
 
     def write(stream: IO[Any]) -> None:

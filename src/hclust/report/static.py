@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 from pathlib import Path
 from typing import IO, Any, Mapping, Sequence
 
@@ -35,9 +36,26 @@ _METRIC_TITLES = {
 _NO_DATES = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
-def _labels(data: ReportData) -> list[str]:
+#: Characters per line of a segment label before it wraps (long names are shown whole).
+_LABEL_WIDTH = 28
+
+
+def _labels(data: ReportData, width: int = _LABEL_WIDTH) -> list[str]:
+    """Segment labels ``"s · name"``, wrapped at ``width`` characters (never cut)."""
     names = data.profiles[data.k].names
-    return [f"{s} · {names[s]}" for s in range(data.k)]
+    return [textwrap.fill(f"{s} · {names[s]}", width, break_long_words=True, break_on_hyphens=False)
+            for s in range(data.k)]
+
+
+def _figure_size(name: str, data: ReportData) -> tuple[float, float]:
+    """Inches: the default size, taller when wrapped segment labels need the room."""
+    width, height = _SIZES[name]
+    lines = sum(label.count("\n") + 1 for label in _labels(data))
+    if name == "sizes":
+        height = max(height, 1.4 + 0.22 * lines + 0.12 * data.k)
+    elif name == "heatmap":
+        height = max(height, 2.6 + 0.22 * lines + 0.12 * data.k)
+    return width, height
 
 
 def _dendrogram(data: ReportData, fig: Any) -> None:
@@ -62,6 +80,7 @@ def _sizes(data: ReportData, fig: Any) -> None:
     ax.set_title("Segment sizes")
     for yi, size in zip(y, sizes):
         ax.annotate(f" {int(size):,} ({100 * size / data.n:.1f}%)", (size, yi), va="center", fontsize=8)
+    ax.set_xlim(0, float(max(sizes)) * 1.25)  # room for the counts after the longest bar
 
 
 def _heatmap(data: ReportData, fig: Any) -> None:
@@ -70,7 +89,8 @@ def _heatmap(data: ReportData, fig: Any) -> None:
     finite = np.abs(z[np.isfinite(z)])
     limit = max(0.5, float(finite.max()) if finite.size else 0.5)
     image = ax.imshow(np.ma.masked_invalid(z), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(np.arange(len(data.heatmap_columns)), data.heatmap_columns, rotation=45, ha="right")
+    columns = [textwrap.shorten(c, 40, placeholder="…") if len(c) > 40 else c for c in data.heatmap_columns]
+    ax.set_xticks(np.arange(len(columns)), columns, rotation=45, ha="right")
     ax.set_yticks(np.arange(data.k), _labels(data))
     for tick, colour in zip(ax.get_yticklabels(), segment_colors(data.k)):
         tick.set_color(colour)
@@ -197,7 +217,7 @@ def write_static(
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name in STATIC_CHARTS:
-        fig = Figure(figsize=_SIZES[name], layout="constrained" if name != "choose_k" else None)
+        fig = Figure(figsize=_figure_size(name, data), layout="constrained" if name != "choose_k" else None)
         _DRAW[name](data, fig)
         if name != "choose_k":
             fig.suptitle(title, fontsize=10, color="0.35")

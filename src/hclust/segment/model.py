@@ -15,10 +15,12 @@ import io as _io
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -28,6 +30,7 @@ import pandas as pd
 from .. import __version__
 from .._typing import FloatArray, IntArray
 from .._validation import check_option
+from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
 from ..linkage import METHODS, linkage
@@ -459,6 +462,8 @@ class SegmentationModel:
         self.profile_ = profile(segmented, labels, schema=profile_schema, names=self.names)
         self.names_ = dict(self.profile_.names)
         self._training = segmented
+        self.id_column_ = _id_column(df, self.preparer_)
+        self._training_ids = _row_ids(df, self.id_column_, self.row_index_)
         self._reset_caches()
         if distances is not None:
             self._medoids = _assign.medoids(lambda r, m: distances[np.ix_(r, m)], self.labels_, self.n_clusters_)
@@ -999,6 +1004,10 @@ class SegmentationModel:
         report shows the criteria this model's choice of k used (computed on the
         model's own distances when k was given), its features, its preparation and
         the stability of its segments.
+        report's "Download labels (CSV)" names each customer by the table's ID
+        column (:attr:`id_column_`, when the table has one) or its row label.
+        ``options`` go to :func:`~hclust.report.write_report` (``title``,
+        ``escape_formulas``, ...).
         """
         from ..report import write_report
 
@@ -1012,7 +1021,10 @@ class SegmentationModel:
         """The report's charts as matplotlib files (see :func:`hclust.report.write_static`)."""
         from ..report import write_static
 
-        return write_static(folder, fmt=fmt, **self._report_inputs(df, options))
+        inputs = self._report_inputs(df, options)
+        inputs.pop("ids", None)
+        inputs.pop("id_name", None)
+        return write_static(folder, fmt=fmt, **inputs)
 
     def _report_inputs(self, df: pd.DataFrame | None, options: dict[str, Any]) -> dict[str, Any]:
         """Keyword arguments shared by the HTML and the static report."""
@@ -1031,12 +1043,24 @@ class SegmentationModel:
                     [k for k in wanted if 2 <= k <= n], metrics=CHEAP_METRICS, sample_size=min(n, SILHOUETTE_SAMPLE)
                 )
             options["evaluation"] = evaluation
+        features = self._picture_features(frame)
+        if self.gower_ is None or frame is None:
+            feature_names = list(self.feature_names_)
+        else:  # the one-hot view drawn for Gower has its own columns
+            feature_names = None
+        if df is not None:
+            found = _row_ids(df, getattr(self, "id_column_", None), self.row_index_)
+        else:
+            found = getattr(self, "_training_ids", None)
+        if found is not None:
+            options.setdefault("ids", found[0])
+            options.setdefault("id_name", found[1])
         return {
             "Z": self.linkage_matrix_,
-            "features": self._picture_features(frame),
+            "features": features,
             "frame": frame,
             "k": self.n_clusters_,
-            "feature_names": self.feature_names_ if frame is None else None,
+            "feature_names": feature_names,
             "names": self.names_,
             **options,
         }
@@ -1079,49 +1103,90 @@ class SegmentationModel:
             frame = frame.loc[self.row_index_]
         return frame[self.columns_]
 
-    def _picture_features(self, frame: pd.DataFrame | None) -> FloatArray:
-        """Numeric features for pictures (PCA): the prepared ones, or a one-hot view for Gower."""
+    def _picture_features(self, frame: pd.DataFrame | None) -> Any:
+        """Numeric features for pictures (PCA): the prepared ones, or a one-hot view (a
+        DataFrame, with its feature names) for Gower."""
         if self.gower_ is None:
             return self.features_
         if frame is None:
             return np.nan_to_num(self.features_)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
-            return Preparer().fit_transform(frame).to_numpy(dtype=np.float64)
+            return Preparer().fit_transform(frame)
 
     def _params_summary(self) -> dict[str, Any]:
-        return {
-            "rows": int(self.features_.shape[0]),
-            "columns": [str(c) for c in self.columns_],
-            "features": len(self.feature_names_),
-            "method": self.method,
-            "metric": self.metric,
-            "segments": int(self.n_clusters_),
-            "cut": (
-                f"n_clusters={self.n_clusters}" if self.n_clusters is not None
-                else f"height={self.height}" if self.height is not None
+        """The report's parameter rows that the page does not show already (rows, k, version)."""
+        params: dict[str, Any] = {
+            "Linkage": self.method,
+            "Distance": self.metric,
+            "Cut": (
+                f"{self.n_clusters} segments" if self.n_clusters is not None
+                else f"at height {self.height}" if self.height is not None
                 else "automatic (hclust.evaluate)"
             ),
-            "minimum segment size": (
+            "Minimum segment size": (
                 str(self.evaluation_.min_segment_size) if self.evaluation_ is not None else "n/a (k given)"
             ),
-            "weights": self.weight_column,
-            "hclust": __version__,
+            "Columns used": ", ".join(str(c) for c in self.columns_),
         }
+        if self.weight_column is not None:
+            params["Weight column"] = str(self.weight_column)
+        if getattr(self, "id_column_", None) is not None:
+            params["ID column"] = str(self.id_column_)
+        return params
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the model in a folder (``model.json`` + ``arrays.npz``), atomically.
+        """Save the model in a folder (``model.json`` + one ``arrays-<hash>.npz``), crash-safe.
 
-        An existing folder is replaced only when it holds a saved hclust model;
-        anything else at ``path`` is refused.
+        Parameters
+        ----------
+        path : path-like
+            The model folder: created when missing; an existing folder must
+            hold nothing but a saved hclust model (which is replaced) or be
+            empty; ``"."`` saves into the current folder under the same rule.
+            A symbolic link is followed on purpose: the folder it points to is
+            updated and the link stays.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        ValueError
+            ``path`` is a file, or a folder holding files that are not part of
+            a model (they are listed; nothing was written).
+
+        Notes
+        -----
+        The arrays are written under a name derived from their SHA-256, then
+        ``model.json`` (which names them) replaces the old one with a rename:
+        that rename is the moment the new model takes effect, so a crash at
+        any point (even ``kill -9`` or a power cut: files and folder are
+        fsynced) leaves the old model or the new one, never a mix nor none. A
+        new folder is filled under a temporary name and renamed into place.
+        The next save removes what an interrupted one left (temporary files,
+        unreferenced arrays, staging folders of dead processes, and those left
+        by earlier hclust versions); a model left under ``.NAME.old-PID`` by an
+        earlier version's interrupted save is put back by the next save or
+        load. Saves to the same folder from several processes take turns (a
+        ``flock`` on the folder).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from hclust.datasets import load_wholesale
+        >>> model = SegmentationModel(3, exclude=["Channel", "Region"]).fit(load_wholesale())
+        >>> folder = model.save(pathlib.Path(tempfile.mkdtemp()) / "model")
+        >>> sorted(p.suffix for p in folder.iterdir())
+        ['.json', '.npz']
+        >>> SegmentationModel.load(folder).n_clusters_
+        3
         """
         self._check_fitted()
         target = Path(path)
-        if target.exists() and not (target.is_dir() and _is_model_dir(target)):
-            raise ValueError(
-                f"{target} exists and is not a saved hclust model; choose another path (nothing was written)."
-            )
         arrays = {
             "linkage": self.linkage_matrix_,
             "labels": self.labels_,
@@ -1132,13 +1197,14 @@ class SegmentationModel:
         buffer = _io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
         blob = buffer.getvalue()
+        digest = hashlib.sha256(blob).hexdigest()
+        arrays_name = f"arrays-{digest[:16]}.npz"
         document = {
             "format": MODEL_FORMAT,
             "format_version": MODEL_FORMAT_VERSION,
             "hclust_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "arrays": {"file": _ARRAYS_NAME, "sha256": hashlib.sha256(blob).hexdigest(),
-                       "names": sorted(arrays)},
+            "arrays": {"file": arrays_name, "sha256": digest, "names": sorted(arrays)},
             "params": {
                 "n_clusters": self.n_clusters,
                 "height": self.height,
@@ -1154,6 +1220,7 @@ class SegmentationModel:
             "columns": [_plain(c) for c in self.columns_],
             "feature_names": list(self.feature_names_),
             "row_index": _index_to_json(self.row_index_),
+            "id_column": _plain(getattr(self, "id_column_", None)),
             "n_clusters": int(self.n_clusters_),
             "names": [[int(s), name] for s, name in sorted(self.names_.items())],
             "preparer": None if self.preparer_ is None else self.preparer_.to_dict(),
@@ -1165,118 +1232,187 @@ class SegmentationModel:
             "assign_check": _table_to_json(self.assign_check_),
         }
         text = json.dumps(document, indent=1, allow_nan=False, default=_json_default)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(staging, 0o777 & ~mask)
-        try:
-            (staging / _ARRAYS_NAME).write_bytes(blob)  # plain files: the umask applies
-            (staging / _JSON_NAME).write_text(text, encoding="utf-8")
-            old = None
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{os.getpid()}")
-                os.replace(target, old)
-            os.replace(staging, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        folder = check_model_path(target)
+        _recover_legacy(folder)
+        _clean_parent(folder)
+        if not folder.exists():
+            if _create_model_dir(folder, {arrays_name: blob, _JSON_NAME: text.encode("utf-8")}):
+                return target
+        with locked_dir(folder):
+            _check_contents(folder)  # again, now that no other hclust writes here
+            write_atomic(folder / arrays_name, lambda stream: stream.write(blob), binary=True)
+            # the commit: model.json now names the new arrays
+            write_atomic(folder / _JSON_NAME, lambda stream: stream.write(text.encode("utf-8")), binary=True)
+            for entry in folder.iterdir():
+                if entry.name != arrays_name and (_ARRAYS_FILE.match(entry.name) or _TEMP_FILE.match(entry.name)):
+                    with contextlib.suppress(FileNotFoundError):
+                        entry.unlink()
+            fsync_dir(folder)
         return target
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "SegmentationModel":
-        """Read a model written by :meth:`save`; refuse anything else with a clear error."""
+        """Read a model written by :meth:`save`, checking everything it reads.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such folder.
+        ValueError
+            One line saying what is wrong: not a model folder; ``model.json``
+            not valid JSON, of another format or a newer version, incomplete,
+            or holding a non-finite number or a value of the wrong type or
+            range; an arrays file outside the folder, missing, not matching
+            its checksum, not NumPy arrays of the declared sizes (checked
+            before anything is inflated), or arrays that do not make a
+            model: a linkage matrix that :func:`hclust.check_linkage` refuses,
+            labels that are not whole numbers in ``0 .. n_clusters - 1``,
+            weights that are not positive, non-finite features.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> SegmentationModel.load(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: ... is not a saved hclust model: it has no model.json.
+        """
         folder = Path(path)
+        _recover_legacy(folder)
         if not folder.exists():
             raise FileNotFoundError(f"No such model: {folder}")
         if not folder.is_dir():
             raise ValueError(f"{folder} is not a saved hclust model (a model is a folder with {_JSON_NAME}).")
-        meta_file = folder / _JSON_NAME
-        if not meta_file.is_file():
-            raise ValueError(f"{folder} is not a saved hclust model: it has no {_JSON_NAME}.")
-        try:
-            document = json.loads(meta_file.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{meta_file} is corrupt (not valid JSON: {exc}).") from None
-        if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{meta_file} is not an hclust segmentation model (format {MODEL_FORMAT!r}).")
-        version = document.get("format_version")
-        if not isinstance(version, int) or version > MODEL_FORMAT_VERSION or version < 1:
-            raise ValueError(
-                f"{folder} was saved in model format version {version!r} (by hclust "
-                f"{document.get('hclust_version')}); this hclust {__version__} reads version "
-                f"{MODEL_FORMAT_VERSION}. Upgrade hclust or refit the model."
-            )
-        try:
-            return cls._from_document(folder, document)
-        except (KeyError, TypeError, IndexError) as exc:
-            raise ValueError(f"{meta_file} is corrupt or incomplete ({type(exc).__name__}: {exc}).") from None
+        for attempt in range(2):
+            document = _read_document(folder)
+            try:
+                return cls._from_document(folder, document)
+            except _ArraysVanished:
+                if attempt == 1:
+                    raise ValueError(f"{folder} is incomplete: {document['arrays']['file']} is missing.") from None
+                # a save replaced the model while it was read: read the new one
+            except (KeyError, TypeError, IndexError, AttributeError) as exc:
+                raise ValueError(
+                    f"{folder / _JSON_NAME} is corrupt or incomplete ({type(exc).__name__}: "
+                    f"{_short(exc)})."
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
     def _from_document(cls, folder: Path, document: dict[str, Any]) -> "SegmentationModel":
-        blob_file = folder / document["arrays"]["file"]
-        if not blob_file.is_file():
-            raise ValueError(f"{folder} is incomplete: {blob_file.name} is missing.")
-        blob = blob_file.read_bytes()
-        if hashlib.sha256(blob).hexdigest() != document["arrays"]["sha256"]:
-            raise ValueError(f"{blob_file} is corrupt: its checksum does not match {_JSON_NAME}.")
-        try:
-            with np.load(_io.BytesIO(blob), allow_pickle=False) as archive:
-                arrays = {name: archive[name] for name in archive.files}
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"{blob_file} could not be read as NumPy arrays: {exc}") from None
+        where = folder / _JSON_NAME
         params = document["params"]
+        method = params["method"]
+        if method not in METHODS:
+            raise ValueError(f"{where}: unknown method {method!r}.")
+        _expect(params["metric"], str, where, "params.metric")
+        n_clusters_param = params["n_clusters"]
+        if n_clusters_param is not None:
+            _expect_int(n_clusters_param, where, "params.n_clusters", low=1)
+        height = params["height"]
+        if height is not None:
+            _expect(height, (int, float), where, "params.height")
+        beta = _expect(params["beta"], (int, float), where, "params.beta")
+        ks = [_expect_int(k, where, "params.ks", low=1) for k in _expect(params["ks"], list, where, "params.ks")]
+        row_index = _index_from_json(document["row_index"], where)
+        n = len(row_index)
+        if n < 2:
+            raise ValueError(f"{where}: the model has {n} rows; a model has at least 2.")
+        feature_names = [_expect(f, str, where, "feature_names") for f in _expect(document["feature_names"], list, where, "feature_names")]
+        columns = list(_expect(document["columns"], list, where, "columns"))
+        k = _expect_int(document["n_clusters"], where, "n_clusters", low=1, high=n)
+        names = {}
+        for item in _expect(document["names"], list, where, "names"):
+            if not (isinstance(item, list) and len(item) == 2):
+                raise ValueError(f"{where}: names must be [segment, name] pairs; got {item!r}.")
+            names[_expect_int(item[0], where, "names", low=0, high=k - 1)] = _expect(item[1], str, where, "names")
+        gower = document["gower"]
+        expected = {
+            "linkage": ((n - 1, 4), "f"),
+            "labels": ((n,), "iu"),
+            "features": ((n, len(gower["columns"]) if gower is not None else len(feature_names)), "f"),
+            "weights": ((n,), "f"),
+        }
+        arrays = _read_arrays(folder, document["arrays"], expected)
+        missing = [name for name in ("linkage", "labels", "features") if name not in arrays]
+        if missing:
+            raise ValueError(f"{folder}: the arrays file lacks {', '.join(missing)}.")
+
+        from ..tree import check_linkage
+
+        try:
+            Z = check_linkage(arrays["linkage"])
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{folder}: the stored linkage matrix is not valid: {_short(exc)}") from None
+        labels = arrays["labels"].astype(np.int64)
+        if labels.size and (int(labels.min()) < 0 or int(labels.max()) + 1 != k):
+            raise ValueError(
+                f"{folder} is inconsistent: labels run from {int(labels.min())} to {int(labels.max())}, but the "
+                f"model has {k} segments (labels 0..{k - 1})."
+            )
+        features = np.ascontiguousarray(arrays["features"], dtype=np.float64)
+        if gower is None and not np.isfinite(features).all():
+            raise ValueError(f"{folder}: the stored features hold NaN or infinite values.")
+        if gower is not None and np.isinf(features).any():
+            raise ValueError(f"{folder}: the stored features hold infinite values.")
+        weights = arrays.get("weights")
+        if weights is not None:
+            weights = np.ascontiguousarray(weights, dtype=np.float64)
+            if not (np.isfinite(weights).all() and (weights > 0).all()):
+                raise ValueError(f"{folder}: the stored weights must be positive numbers.")
+        try:
+            # absent from models saved before hclust issue 19: the defaults of that time
+            min_segment_size = _size_from_json(params.get("min_segment_size", None))
+            n_boot = _expect_int(params.get("n_boot", 0), where, "n_boot", low=0)
+            holdout = params.get("holdout")
+            if holdout is not None and not (isinstance(holdout, (int, float)) and 0.0 < float(holdout) < 1.0):
+                raise ValueError(f"holdout must be a share between 0 and 1; got {holdout!r}")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where} is corrupt: {_short(exc)}") from None
         model = cls(
-            params["n_clusters"],
-            height=params["height"],
-            method=params["method"],
+            n_clusters_param,
+            height=height,
+            method=method,
             metric=params["metric"],
             weight_column=params["weight_column"],
-            ks=params["ks"],
-            beta=params["beta"],
-            # absent from models saved before hclust issue 19: the defaults of that time
-            min_segment_size=_size_from_json(params.get("min_segment_size", None)),
-            n_boot=int(params.get("n_boot", 0)),
-            holdout=params.get("holdout"),
+            ks=ks,
+            beta=float(beta),
+            min_segment_size=min_segment_size,
+            n_boot=n_boot,
+            holdout=holdout,
         )
-        Z = np.ascontiguousarray(arrays["linkage"], dtype=np.float64)
-        labels = np.ascontiguousarray(arrays["labels"], dtype=np.int64)
-        features = np.ascontiguousarray(arrays["features"], dtype=np.float64)
-        n = labels.shape[0]
-        if Z.shape != (n - 1, 4) or features.shape[0] != n or int(labels.max()) + 1 != document["n_clusters"]:
-            raise ValueError(
-                f"{folder} is inconsistent: {n} labels, linkage of shape {Z.shape}, features of shape "
-                f"{features.shape}, {document['n_clusters']} segments."
-            )
-        model.columns_ = list(document["columns"])
-        model.feature_names_ = list(document["feature_names"])
-        model.row_index_ = _index_from_json(document["row_index"])
+        model.columns_ = columns
+        model.feature_names_ = feature_names
+        model.row_index_ = row_index
+        model.id_column_ = document.get("id_column")
         model.features_ = features
-        model.weights_ = arrays.get("weights")
+        model.weights_ = weights
         model.linkage_matrix_ = Z
         model.evaluation_ = None
-        if document["gower"] is not None:
-            model.preparer_ = None
-            model.gower_ = Gower.from_dict(document["gower"], features)
-            data: Any = None
-            metric = "precomputed"
-        else:
-            model.gower_ = None
-            model.preparer_ = Preparer.from_dict(document["preparer"])
-            data = features
-            metric = params["metric"]
-        model._set_estimator(params["method"], metric, data if data is not None else features, labels)
-        model.names_ = {int(s): str(name) for s, name in document["names"]}
-        model.profile_ = SegmentProfile.from_dict(document["profile"])
-        if document["evaluation"] is not None:
-            model.evaluation_ = Evaluation.from_dict(document["evaluation"])
-        prepared = document.get("preparation")
-        model.preparation_ = None if prepared is None else PreparationRecord.from_dict(prepared)
-        model.stability_ = _table_from_json(document.get("stability"), "segment")
-        model.assign_check_ = _table_from_json(document.get("assign_check"))
+        try:
+            if gower is not None:
+                model.preparer_ = None
+                model.gower_ = Gower.from_dict(gower, features)
+                data: Any = None
+                metric = "precomputed"
+            else:
+                model.gower_ = None
+                model.preparer_ = Preparer.from_dict(document["preparer"])
+                data = features
+                metric = params["metric"]
+            model._set_estimator(method, metric, data if data is not None else features, labels)
+            model.names_ = names
+            model.profile_ = SegmentProfile.from_dict(document["profile"])
+            if document["evaluation"] is not None:
+                model.evaluation_ = Evaluation.from_dict(document["evaluation"])
+            prepared = document.get("preparation")
+            model.preparation_ = None if prepared is None else PreparationRecord.from_dict(prepared)
+            model.stability_ = _table_from_json(document.get("stability"), "segment")
+            model.assign_check_ = _table_from_json(document.get("assign_check"))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ValueError(f"{where} is corrupt: {_short(exc)}") from None
         model._training = None
+        model._training_ids = None
         model._reset_caches()
         return model
 
@@ -1346,6 +1482,36 @@ def _check_k(k: Any, n: int) -> int:
     return int(k)
 
 
+def _id_column(df: pd.DataFrame, preparer: Preparer | None) -> Any:
+    """The table's ID column: the first column the schema takes for an identifier, among
+    the columns used (the preparation left it out) or the others; None when there is none."""
+    if preparer is not None and getattr(preparer, "schema_", None) is not None:
+        for column, kind in preparer.schema_.kinds.items():
+            if kind == "id" and column in df.columns:
+                return column
+    unique = [c for c in df.columns if df[c].notna().all() and df[c].is_unique]
+    if not unique or len(df) < 3:
+        return None
+    from .schema import infer_schema
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kinds = infer_schema(df[unique]).kinds
+    return next((c for c in unique if kinds.get(c) == "id"), None)
+
+
+def _row_ids(df: pd.DataFrame, id_column: Any, rows: pd.Index) -> tuple[list[Any], str] | None:
+    """(ids of the segmented rows, header) for the report's label download: the ID column's
+    values, else the table's row labels; None when ``df`` lacks the rows."""
+    if not isinstance(df, pd.DataFrame) or not rows.isin(df.index).all() or df.index.has_duplicates:
+        return None
+    if id_column is not None and id_column in df.columns:
+        values, name = df[id_column].loc[rows], str(id_column)
+    else:
+        values, name = rows.to_series(), (str(df.index.name) if df.index.name is not None else "row")
+    return [_plain(v) for v in values.tolist()], name
+
+
 def _preparer_params(prep: Preparer) -> dict[str, Any]:
     return {
         "schema": prep.schema,
@@ -1411,14 +1577,323 @@ def _index_to_json(index: pd.Index) -> dict[str, Any]:
     return {"kind": "range", "start": 0, "stop": len(index), "step": 1}
 
 
-def _index_from_json(data: Mapping[str, Any]) -> pd.Index:
+def _index_from_json(data: Mapping[str, Any], where: Any = "model.json") -> pd.Index:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: row_index must be an object; got {data!r:.60}.")
     if data["kind"] == "range":
-        return pd.RangeIndex(data["start"], data["stop"], data["step"])
-    return pd.Index(data["values"])
+        start, stop, step = (_expect_int(data[key], where, f"row_index.{key}") for key in ("start", "stop", "step"))
+        if step == 0:
+            raise ValueError(f"{where}: row_index.step must not be 0.")
+        return pd.RangeIndex(start, stop, step)
+    values = _expect(data["values"], list, where, "row_index.values")
+    for value in values:
+        _expect(value, (str, int, float, bool), where, "row_index.values")
+    return pd.Index(values)
+
+
+# ---------------------------------------------------------------------------- the model folder
+#: The arrays file of a model (content-addressed; plain ``arrays.npz`` from earlier versions).
+_ARRAYS_FILE = re.compile(r"^arrays(-[0-9a-f]{16})?\.npz$")
+#: Temporary files of hclust's atomic writes inside a model folder.
+_TEMP_FILE = re.compile(r"^\..+\.tmp$")
+#: Files that operating systems drop into folders; kept, and not taken for foreign files.
+_OS_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+#: Seconds after which a staging folder of an unknown process counts as abandoned.
+_STALE_SECONDS = 600.0
+#: Most bytes model.json may have (a model of 10 million rows has a few MB).
+_MAX_JSON_BYTES = 512 * 1024 * 1024
+
+
+class _ArraysVanished(Exception):
+    """The arrays file named by model.json is gone (a concurrent save replaced it)."""
 
 
 def _is_model_dir(folder: Path) -> bool:
-    with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError):
+    with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
         document = json.loads((folder / _JSON_NAME).read_text(encoding="utf-8"))
         return isinstance(document, dict) and document.get("format") == MODEL_FORMAT
     return False
+
+
+def _foreign(folder: Path) -> list[str]:
+    """Names in ``folder`` that a saved model does not consist of."""
+    def ours(entry: Path) -> bool:
+        if entry.name == _JSON_NAME or entry.name in _OS_FILES:
+            return True
+        if not (_ARRAYS_FILE.match(entry.name) or _TEMP_FILE.match(entry.name)):
+            return False
+        # a plain file (or one that a save running now has just renamed or removed)
+        return not entry.is_symlink() and (entry.is_file() or not entry.exists())
+
+    return sorted(entry.name for entry in folder.iterdir() if not ours(entry))
+
+
+def _check_contents(folder: Path, option: str | None = None) -> None:
+    label = f"{option} {folder}" if option else str(folder)
+    foreign = _foreign(folder)
+    if not foreign:
+        return
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    if (folder / _JSON_NAME).is_file() and _is_model_dir(folder):
+        raise ValueError(
+            f"{label} is an hclust model but also holds {shown}, which are not part of it; move them out "
+            "or choose another folder (nothing was written)."
+        )
+    raise ValueError(
+        f"{label} exists and is not a saved hclust model (it holds {shown}); choose another path or an "
+        "empty folder (nothing was written)."
+    )
+
+
+def check_model_path(path: str | os.PathLike[str], *, option: str | None = None) -> Path:
+    """Check, without writing, that :meth:`SegmentationModel.save` may write to ``path``.
+
+    Returns the folder the model would be written to (the target of a symbolic
+    link). Commands call it before their work, so that a refusal costs nothing.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is a file, or a folder holding anything but a saved model.
+    """
+    target = Path(path)
+    label = f"{option} {target}" if option else str(target)
+    folder = Path(os.path.realpath(target)) if target.is_symlink() else Path(os.path.abspath(target))
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"{label} exists and is not a saved hclust model (it is a file); choose another path "
+            "(nothing was written)."
+        )
+    if folder.is_dir():
+        _check_contents(folder, option)
+    elif not folder.parent.is_dir():
+        if folder.parent.exists():
+            raise ValueError(f"{label}: {folder.parent} is not a folder.")
+    return folder
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _abandoned(entry: Path, pid_text: str | None) -> bool:
+    """A staging folder whose process is dead, or that nobody touched for a while."""
+    if pid_text is not None and pid_text.isdigit() and not _pid_alive(int(pid_text)):
+        return True
+    with contextlib.suppress(OSError):
+        return _dt.datetime.now().timestamp() - entry.stat().st_mtime > _STALE_SECONDS
+    return False
+
+
+def _only_model_files(folder: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return folder.is_dir() and not folder.is_symlink() and not _foreign(folder)
+    return False
+
+
+def _staging_entries(folder: Path) -> list[tuple[Path, str | None, str]]:
+    """Siblings of ``folder`` that saves leave: (path, pid or None, "staging" | "old")."""
+    parent, name = folder.parent, folder.name
+    found: list[tuple[Path, str | None, str]] = []
+    if not name or not parent.is_dir():
+        return found
+    prefix = f".{name}."
+    with contextlib.suppress(OSError):
+        for entry in parent.iterdir():
+            if not entry.name.startswith(prefix):
+                continue
+            rest = entry.name[len(prefix):]
+            if rest.startswith("old-"):
+                found.append((entry, rest[4:], "old"))
+            elif rest.endswith(".tmp"):
+                pid = rest.split(".", 1)[0] if "." in rest[:-4] else None
+                found.append((entry, pid, "staging"))
+    return found
+
+
+def _recover_legacy(folder: Path) -> None:
+    """Put back a model that an earlier hclust's save left under ``.NAME.old-PID`` when it
+    stopped between its two renames (the model path is missing then)."""
+    if folder.exists() or folder.is_symlink():
+        return
+    for entry, pid, kind in _staging_entries(folder):
+        if kind == "old" and _only_model_files(entry) and _is_model_dir(entry) and _abandoned(entry, pid):
+            with contextlib.suppress(OSError):
+                os.rename(entry, folder)
+                fsync_dir(folder.parent)
+                warnings.warn(
+                    f"{folder} was missing after an interrupted save; the previous model, found in "
+                    f"{entry.name}, was put back.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                return
+
+
+def _clean_parent(folder: Path) -> None:
+    """Remove the staging and ``.old-PID`` folders that interrupted saves of ``folder`` left."""
+    for entry, pid, _ in _staging_entries(folder):
+        if _only_model_files(entry) and _abandoned(entry, pid):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _create_model_dir(folder: Path, files: Mapping[str, bytes]) -> bool:
+    """Write a new model folder under a temporary name and rename it into place; False when
+    the folder appeared meanwhile (the caller then writes into it)."""
+    parent = folder.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{os.getpid()}.", suffix=".tmp", dir=parent))
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)
+        for name, data in files.items():
+            with open(staging / name, "wb") as stream:  # plain files: the umask applies
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        fsync_dir(staging)
+        try:
+            os.rename(staging, folder)  # fails when the folder exists and is not empty
+        except OSError:
+            if folder.is_dir():
+                return False
+            raise
+        fsync_dir(parent)
+        return True
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_document(folder: Path) -> dict[str, Any]:
+    meta_file = folder / _JSON_NAME
+    if not meta_file.is_file():
+        raise ValueError(f"{folder} is not a saved hclust model: it has no {_JSON_NAME}.")
+    if meta_file.stat().st_size > _MAX_JSON_BYTES:
+        raise ValueError(f"{meta_file} is {meta_file.stat().st_size:,} bytes, too large for a model file.")
+    try:
+        document = json.loads(meta_file.read_bytes().decode("utf-8"), parse_constant=_no_constant,
+                              parse_float=_finite_float)
+    except _NonFinite as exc:
+        raise ValueError(f"{meta_file} holds {exc}, which a saved model never has: it is corrupt.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ValueError(f"{meta_file} is corrupt (not valid JSON: {_short(exc)}).") from None
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{meta_file} is not an hclust segmentation model (format {MODEL_FORMAT!r}).")
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version > MODEL_FORMAT_VERSION or version < 1:
+        raise ValueError(
+            f"{folder} was saved in model format version {version!r} (by hclust "
+            f"{document.get('hclust_version')}); this hclust {__version__} reads version "
+            f"{MODEL_FORMAT_VERSION}. Upgrade hclust or refit the model."
+        )
+    return document
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _no_constant(text: str) -> Any:
+    raise _NonFinite(f"a non-finite number ({text})")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(f"a number out of range ({text[:30]})")
+    return value
+
+
+def _expect(value: Any, kind: Any, where: Any, what: str) -> Any:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool and bool not in (
+            kind if isinstance(kind, tuple) else (kind,))):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ValueError(f"{where}: {what} must be {names}; got {value!r:.60}.")
+    return value
+
+
+def _expect_int(value: Any, where: Any, what: str, low: int | None = None, high: int | None = None) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where}: {what} must be a whole number; got {value!r:.60}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
+        raise ValueError(f"{where}: {what} is {value}, outside {bounds}.")
+    return value
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _read_arrays(folder: Path, entry: Any, expected: Mapping[str, tuple[tuple[int, ...], str]]) -> dict[str, np.ndarray]:
+    """The model's arrays, after checking the file's place and checksum and every array's
+    declared shape and type (from the .npy headers, before anything is inflated)."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{folder / _JSON_NAME}: arrays must be an object; got {entry!r:.60}.")
+    name, digest = entry["file"], entry["sha256"]
+    if not isinstance(name, str) or not _ARRAYS_FILE.match(name):
+        raise ValueError(
+            f"{folder / _JSON_NAME} names the arrays file {name!r:.80}; a model's arrays are a file "
+            "arrays[-HASH].npz inside its folder."
+        )
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise ValueError(f"{folder / _JSON_NAME}: arrays.sha256 must be 64 hexadecimal digits.")
+    blob_file = folder / name
+    if blob_file.is_symlink() and Path(os.path.realpath(blob_file)).parent != Path(os.path.realpath(folder)):
+        raise ValueError(f"{blob_file} is a link to a file outside the model folder; refusing to read it.")
+    try:
+        blob = blob_file.read_bytes()
+    except FileNotFoundError:
+        raise _ArraysVanished() from None
+    except OSError as exc:
+        raise ValueError(f"{blob_file} could not be read: {_short(exc)}") from None
+    if hashlib.sha256(blob).hexdigest() != digest:
+        raise ValueError(f"{blob_file} is corrupt: its checksum does not match {_JSON_NAME}.")
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with zipfile.ZipFile(_io.BytesIO(blob)) as archive:
+            members = archive.infolist()
+            for member in members:
+                key = member.filename.removesuffix(".npy")
+                if key not in expected:
+                    raise ValueError(f"{blob_file} holds an unexpected array {member.filename!r}.")
+                shape, kinds = expected[key]
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    if version == (1, 0):
+                        header = np.lib.format.read_array_header_1_0(stream)
+                    elif version == (2, 0):
+                        header = np.lib.format.read_array_header_2_0(stream)
+                    else:
+                        raise ValueError(f"{blob_file}: array {key!r} has an unknown .npy version {version}.")
+                    found_shape, _, dtype = header
+                    if tuple(found_shape) != shape or dtype.kind not in kinds or dtype.hasobject:
+                        raise ValueError(
+                            f"{blob_file}: array {key!r} is declared as {dtype} of shape {tuple(found_shape)}; "
+                            f"the model's {_JSON_NAME} implies shape {shape}."
+                        )
+                    limit = int(np.prod(shape)) * dtype.itemsize + 4096
+                    if member.file_size > limit:
+                        raise ValueError(
+                            f"{blob_file}: array {key!r} declares {member.file_size:,} bytes, more than its "
+                            f"shape {shape} needs."
+                        )
+            with np.load(_io.BytesIO(blob), allow_pickle=False) as loaded:
+                arrays = {m.filename.removesuffix(".npy"): loaded[m.filename.removesuffix(".npy")] for m in members}
+    except ValueError:
+        raise
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ValueError(f"{blob_file} could not be read as NumPy arrays: {_short(exc)}") from None
+    return arrays

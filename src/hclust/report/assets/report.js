@@ -454,24 +454,39 @@
     renderCharts();
   }
 
-  // The labels of the current cut as CSV: row position in the segmented table, segment, name.
+  // The labels of the current cut as CSV: the row's identifier (the table's ID column, or
+  // its position), segment, name. Text that spreadsheets would run as a formula gets a
+  // leading ' (OWASP), unless the report was written with escape_formulas=False.
+  var ids = null;  // decoded at start when the report has them
+  var escaped = 0;
   function labelsCsv() {
     var names = DATA.segments[String(state.k)].names;
-    var lines = ["row,segment,segment_name"];
+    escaped = 0;
+    var lines = [csvField(DATA.id_name || "row") + ",segment,segment_name"];
     for (var leaf = 0; leaf < n; leaf++) {
       var s = T.seg[leaf];
-      lines.push(leaf + "," + s + "," + csvField(s >= 0 ? names[s] : ""));
+      var id = ids ? (ids[leaf] === null ? "" : ids[leaf]) : leaf;
+      lines.push(csvField(id) + "," + s + "," + csvField(s >= 0 ? names[s] : ""));
     }
     return lines.join("\n") + "\n";
   }
 
-  function csvField(text) {
-    text = String(text);
-    return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  function csvField(value) {
+    var text = String(value);
+    if (typeof value === "string" && DATA.escape_formulas && /^[=+\-@\t\r]/.test(text)) {
+      text = "'" + text;
+      escaped++;
+    }
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
   document.getElementById("download-labels").addEventListener("click", function () {
     var blob = new Blob([labelsCsv()], { type: "text/csv" });
+    document.getElementById("download-note").textContent = escaped
+      ? escaped.toLocaleString() + " value" + (escaped === 1 ? "" : "s") + " starting with =, +, -, @, tab or CR " +
+        (escaped === 1 ? "was" : "were") + " written with a leading ' so that spreadsheets show " +
+        (escaped === 1 ? "it" : "them") + " as text instead of running a formula."
+      : "";
     var link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
     link.download = "segments_k" + state.k + ".csv";
@@ -525,44 +540,85 @@
 
   // ------------------------------------------------------------------ charts (Plotly)
 
+  // Plotly renders a subset of HTML in every label (links, styles, line breaks): text from
+  // the data goes through plotText, which escapes it into entities Plotly shows literally.
+  function plotText(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&#34;", "'": "&#39;" }[c];
+    });
+  }
+
+  // Escaped text broken into lines of at most `width` characters at spaces (Plotly's <br>),
+  // so that long segment names are shown whole instead of squeezing the chart.
+  function plotLines(text, width) {
+    var words = String(text).split(/\s+/), lines = [], line = "";
+    words.forEach(function (word) {
+      while (word.length > width) {
+        if (line) { lines.push(line); line = ""; }
+        lines.push(word.slice(0, width)); word = word.slice(width);
+      }
+      if (!line) line = word;
+      else if (line.length + 1 + word.length <= width) line += " " + word;
+      else { lines.push(line); line = word; }
+    });
+    if (line || !lines.length) lines.push(line);
+    return lines.map(plotText).join("<br>");
+  }
+
   var scatter = null;  // {x, y, index}
-  var PLOT_CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["sendDataToCloud"] };
+  // The mode bar sits above the plot area (titles are padded below it); only the buttons
+  // these charts use.
+  var PLOT_CONFIG = { displaylogo: false, responsive: true,
+    modeBarButtonsToRemove: ["sendDataToCloud", "select2d", "lasso2d", "autoScale2d", "toggleSpikelines",
+      "hoverClosestCartesian", "hoverCompareCartesian", "zoomIn2d", "zoomOut2d"] };
+  var TITLE_PAD = 34;  // px between the top of a chart and its title: room for the mode bar
   var METRIC_TITLES = {
     wss: "Within-cluster sum of squares (elbow)", silhouette: "Silhouette (higher is better)",
     calinski_harabasz: "Calinski-Harabasz (higher is better)", davies_bouldin: "Davies-Bouldin (lower is better)",
     gap: "Gap statistic", height_jump: "Height jump at the cut", pseudo_t2: "Pseudo-t\u00b2"
   };
 
-  function segLabels() {
+  function segLabels(width) {
     var segs = DATA.segments[String(state.k)];
-    return segs.names.map(function (name, s) { return s + " \u00b7 " + name; });
+    return segs.names.map(function (name, s) { return plotLines(s + " \u00b7 " + name, width || 1e9); });
+  }
+
+  function chartTitle(text, size) {
+    return { text: text, font: { size: size || 14 }, x: 0, xref: "paper", xanchor: "left", y: 1, yref: "container",
+      yanchor: "top", pad: { t: TITLE_PAD } };
   }
 
   function renderCharts() {
     if (!state.plotly) return;
-    var P = window.Plotly, segs = DATA.segments[String(state.k)], labels = segLabels();
+    var P = window.Plotly, segs = DATA.segments[String(state.k)], labels = segLabels(28);
     var colours = labels.map(function (_, s) { return segColour(s); });
+    var lines = labels.reduce(function (m, l) { return m + l.split("<br>").length; }, 0);
+    document.getElementById("sizes-chart").style.height = Math.max(360, 110 + 17 * lines + 8 * state.k) + "px";
     P.react("sizes-chart", [{ type: "bar", x: segs.sizes, y: labels, orientation: "h", marker: { color: colours },
       hovertemplate: "%{y}<br>%{x} rows<extra></extra>" }],
-      { title: { text: "Segment sizes" }, margin: { l: 180, r: 10, t: 40, b: 40 }, yaxis: { autorange: "reversed", automargin: true },
-        xaxis: { title: { text: "rows" } } }, PLOT_CONFIG);
+      { title: chartTitle("Segment sizes"), margin: { l: 10, r: 10, t: TITLE_PAD + 36, b: 40 },
+        yaxis: { autorange: "reversed", automargin: true }, xaxis: { title: { text: "rows" }, automargin: true } },
+      PLOT_CONFIG);
     var z = segs.heatmap, lim = 0.5;
     z.forEach(function (row) { row.forEach(function (v) { if (v !== null && Math.abs(v) > lim) lim = Math.abs(v); }); });
-    P.react("heatmap-chart", [{ type: "heatmap", z: z, x: DATA.heatmap_columns, y: labels, zmin: -lim, zmax: lim,
+    var heatLabels = segLabels(36);
+    P.react("heatmap-chart", [{ type: "heatmap", z: z, x: DATA.heatmap_columns.map(plotText), y: heatLabels,
+      zmin: -lim, zmax: lim,
       colorscale: [[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]], colorbar: { title: { text: "std. diff." } },
       hovertemplate: "%{y}<br>%{x}: %{z:.2f}<extra></extra>" }],
-      { margin: { l: 200, r: 10, t: 10, b: 120 }, yaxis: { autorange: "reversed", automargin: true },
+      { margin: { l: 10, r: 10, t: TITLE_PAD, b: 120 }, yaxis: { autorange: "reversed", automargin: true },
         xaxis: { tickangle: -40, automargin: true } }, PLOT_CONFIG);
     // scatter: one trace per segment, so the legend names them
     var seg = T.seg, traces = [];
-    for (var s = 0; s < state.k; s++) traces.push({ type: "scatter", mode: "markers", name: labels[s], x: [], y: [],
-      marker: { color: colours[s], size: 5, opacity: 0.75 }, hovertemplate: labels[s] + "<extra></extra>" });
+    var legend = segLabels(40);
+    for (var s = 0; s < state.k; s++) traces.push({ type: "scatter", mode: "markers", name: legend[s], x: [], y: [],
+      marker: { color: colours[s], size: 5, opacity: 0.75 }, hovertemplate: "%{fullData.name}<extra></extra>" });
     for (var i = 0; i < scatter.index.length; i++) {
       var t = traces[seg[scatter.index[i]]];
       if (t) { t.x.push(scatter.xy[2 * i]); t.y.push(scatter.xy[2 * i + 1]); }
     }
     var ex = DATA.scatter.explained;
-    P.react("scatter-chart", traces, { margin: { l: 50, r: 10, t: 10, b: 40 }, legend: { itemsizing: "constant" },
+    P.react("scatter-chart", traces, { margin: { l: 50, r: 10, t: TITLE_PAD, b: 40 }, legend: { itemsizing: "constant" },
       xaxis: { title: { text: "PC1 (" + (100 * ex[0]).toFixed(1) + "% of variance)" }, zeroline: false },
       yaxis: { title: { text: "PC2 (" + (100 * ex[1]).toFixed(1) + "% of variance)" }, zeroline: false } }, PLOT_CONFIG);
     renderChooseK();
@@ -585,7 +641,7 @@
       }
       P.react(div, [{ type: "scatter", mode: "lines+markers", x: ks, y: ys, line: { color: "#1f77b4" },
         hovertemplate: "k=%{x}: %{y:.4g}<extra></extra>" }],
-        { title: { text: METRIC_TITLES[m], font: { size: 13 } }, margin: { l: 60, r: 10, t: 36, b: 36 }, shapes: shapes,
+        { title: chartTitle(METRIC_TITLES[m], 13), margin: { l: 60, r: 10, t: TITLE_PAD + 30, b: 36 }, shapes: shapes,
           xaxis: { title: { text: "k" }, dtick: 1 }, showlegend: false }, PLOT_CONFIG);
     });
   }
@@ -646,7 +702,14 @@
       rows.push(["Features of the pictures", DATA.d + " (one-hot view of the columns, for the PCA and hover profiles)"]);
     }
     if (ev.silhouette_rows) rows.push(["Silhouette computed on", ev.silhouette_rows.toLocaleString() + " rows"]);
-    Object.keys(DATA.params).forEach(function (key) { rows.push([key, String(DATA.params[key])]); });
+    // parameters the rows above already show (the model's, or a caller's) are not repeated
+    var shown = { rows: 1, "chosen k": 1, k: 1, segments: 1, n_clusters: 1, hclust: 1, version: 1,
+      "made with": 1, features: 1, "clustering features": 1, "recommended k": 1 };
+    Object.keys(DATA.params).forEach(function (key) {
+      var value = DATA.params[key];
+      if (shown[key.toLowerCase()] || value === null || value === undefined) return;
+      rows.push([key, Array.isArray(value) ? value.join(", ") : String(value)]);
+    });
     rows.push(["Made with", "hclust " + DATA.version]);
     document.querySelector("#summary-table tbody").innerHTML = rows.map(function (r) {
       return "<tr><th>" + escapeHtml(r[0]) + "</th><td>" + escapeHtml(r[1]) + "</td></tr>";
@@ -688,9 +751,12 @@
   api.timings = {};
   function mark(name) { api.timings[name] = Math.round(performance.now() - t0); }
   renderText();
-  Promise.all([gunzip(DATA.children), gunzip(DATA.heights), gunzip(DATA.scatter.index), gunzip(DATA.scatter.xy)])
+  var blocks = [gunzip(DATA.children), gunzip(DATA.heights), gunzip(DATA.scatter.index), gunzip(DATA.scatter.xy)];
+  if (DATA.ids) blocks.push(gunzip(DATA.ids));
+  Promise.all(blocks)
     .then(function (bufs) {
       mark("decoded");
+      if (DATA.ids) ids = JSON.parse(new TextDecoder().decode(bufs[4]));
       buildTree(bufs[0], bufs[1]);
       scatter = { index: new Int32Array(bufs[2]), xy: new Float32Array(bufs[3]) };
       layoutTree();
