@@ -13,6 +13,7 @@ from .gower import Gower, GowerWarning
 from .linkage import METHODS, linkage
 from .metrics import METRICS, cdist, pdist
 from .layout import DendrogramLayout, dendrogram_layout
+from .plot import dendrogram, set_link_color_palette
 from .report import build_report_html, write_report, write_static
 from .select import Evaluation, evaluate, stability
 from .segment import (
@@ -33,6 +34,7 @@ from .tree import (
     cut,
     cut_tree,
     fcluster,
+    fclusterdata,
     from_sklearn,
     inconsistent,
     is_monotonic,
@@ -73,11 +75,13 @@ __all__ = [
     "cut",
     "cut_tree",
     "cutree_dynamic",
+    "dendrogram",
     "dendrogram_layout",
     "diana",
     "divisive_coefficient",
     "evaluate",
     "fcluster",
+    "fclusterdata",
     "from_sklearn",
     "inconsistent",
     "infer_schema",
@@ -91,6 +95,7 @@ __all__ = [
     "pdist",
     "profile",
     "rfm",
+    "set_link_color_palette",
     "stability",
     "summarize",
     "to_json",

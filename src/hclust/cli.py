@@ -73,6 +73,29 @@ def _ks(text: str) -> list[int]:
     return values
 
 
+def _metric(text: str) -> str:
+    """A metric name or alias (scipy's, scikit-learn's) -> its canonical name (argparse type)."""
+    from ._metrics import LINKAGE_ONLY, METRICS, normalize
+
+    try:
+        return str(normalize(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown metric {text!r}; choose one of {', '.join(METRICS + LINKAGE_ONLY)} "
+            "(or an alias such as cos, cb, euclid, manhattan, l2)"
+        ) from None
+
+
+def _metric_help(default: str) -> str:
+    from ._metrics import LINKAGE_ONLY, METRICS
+
+    return (
+        f"distance (default {default}): {', '.join(METRICS + LINKAGE_ONLY)}; scipy's and "
+        "scikit-learn's aliases (cos, cb, euclid, manhattan, l2, ...) work too; "
+        "'gower' for mixed data"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     from .linkage import METHODS
 
@@ -96,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     cut.add_argument("--auto", action="store_true", help="choose k with hclust evaluate (the default)")
     seg.add_argument("--ks", type=_ks, default=list(range(2, 11)), help="candidates for --auto (default 2-10)")
     seg.add_argument("--method", choices=METHODS, default="ward", help="linkage (default ward)")
-    seg.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
+    seg.add_argument("--metric", type=_metric, default="euclidean", help=_metric_help("euclidean"))
     _add_columns(seg)
     seg.add_argument("--weights", metavar="COL", help="a column of counts: each row stands for that many customers")
     seg.add_argument("--scale", choices=("standard", "robust", "minmax", "none"), default="standard",
@@ -135,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table's numeric columns")
     _add_source(link)
     link.add_argument("--method", choices=METHODS, default="ward")
-    link.add_argument("--metric", default="euclidean")
+    link.add_argument("--metric", type=_metric, default="euclidean", help=_metric_help("euclidean"))
     _add_columns(link)
     link.add_argument("--out", type=Path, required=True, help="output .npy file for Z")
     link.add_argument("--quiet", action="store_true", help="no progress or summary")

@@ -28,6 +28,7 @@ from .._typing import FloatArray, IntArray
 from .._validation import check_option
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
+from .._metrics import normalize as normalize_metric
 from ..linkage import METHODS, linkage
 from ..select import Evaluation, evaluate
 from ..tree import cut
@@ -199,7 +200,8 @@ class SegmentationModel:
         method = check_option(self.method, "method", METHODS)
         if not isinstance(self.metric, str):
             raise TypeError(f"metric must be a string; got {type(self.metric).__name__}.")
-        if self.metric == "gower" and method not in _GOWER_METHODS:
+        metric = normalize_metric(self.metric)  # scipy's and scikit-learn's aliases too
+        if metric == "gower" and method not in _GOWER_METHODS:
             raise ValueError(
                 f"method={method!r} needs Euclidean features, but metric='gower' is not Euclidean; "
                 f"use one of {', '.join(_GOWER_METHODS)} (average is the usual choice), or the "
@@ -215,7 +217,7 @@ class SegmentationModel:
         if len(used) < 2:
             raise ValueError(f"need at least 2 customers to segment; the table has {len(used)}.")
 
-        if self.metric == "gower":
+        if metric == "gower":
             self.preparer_ = None
             self.gower_ = Gower(n_jobs=self.n_jobs).fit(used)
             features = self.gower_.encoded_
@@ -234,7 +236,7 @@ class SegmentationModel:
             self.feature_names_ = [str(c) for c in prepared.columns]
             self.row_index_ = prepared.index
             data = features
-            estimator_metric = self.metric
+            estimator_metric = metric
         if weights is not None:
             weights = weights[used.index.get_indexer(self.row_index_)]
         n = features.shape[0]
@@ -244,7 +246,7 @@ class SegmentationModel:
         Z = linkage(
             data,
             method,
-            "precomputed" if estimator_metric == "precomputed" else self.metric,
+            "precomputed" if estimator_metric == "precomputed" else metric,
             weights=weights,
             beta=self.beta,
             n_jobs=self.n_jobs,
@@ -329,6 +331,7 @@ class SegmentationModel:
         return int(result.recommended_k), result
 
     def _set_estimator(self, method: str, metric: str, data: Any, labels: IntArray) -> None:
+        metric = normalize_metric(metric)
         estimator = HierarchicalClustering(
             int(labels.max()) + 1, linkage=method, metric=metric, beta=self.beta, n_jobs=self.n_jobs
         )
