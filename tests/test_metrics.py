@@ -619,3 +619,7 @@ def test_property_equals_scipy(X, name):
 def test_docstring_examples():
     failures, tested = doctest.testmod(metrics_module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tested > 0 and failures == 0
+    from hclust import _metrics
+
+    failures, tested = doctest.testmod(_metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tested > 0 and failures == 0

@@ -276,3 +276,10 @@ def test_100k_leaves_without_recursion():
     assert sorted(R["leaves"]) == list(range(n)) and None not in R["leaves_color_list"]
     ax = plot.dendrogram(Z, ax=Figure().add_subplot(), truncate_mode="lastp", p=50).ax
     assert len(ax.get_xticklabels()) == 50
+
+
+def test_docstring_examples():
+    import doctest
+
+    failures, tested = doctest.testmod(plot, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tested > 0 and failures == 0

@@ -564,3 +564,10 @@ def test_height_rule_on_a_hand_made_inversion():
     assert same_partition(tree.cut(Z, height=1.5), sch.fcluster(Z, 1.5, "distance"))
     # n_clusters: both merges have subtree maximum 2.0; the later one (the root) goes first.
     np.testing.assert_array_equal(tree.cut(Z, n_clusters=2), [0, 0, 1])
+
+
+def test_docstring_examples():
+    import doctest
+
+    failures, tested = doctest.testmod(tree, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tested > 0 and failures == 0

@@ -153,6 +153,13 @@ def lookup(metric: str) -> MetricInfo:
     ------
     ValueError
         For an unknown name; the message lists the valid ones.
+
+    Examples
+    --------
+    >>> from hclust._metrics import lookup
+    >>> info = lookup("Manhattan")
+    >>> info.name, info.params, info.nan_possible
+    ('cityblock', ('w',), False)
     """
     info = _BY_NAME.get(metric.lower())
     if info is None:
@@ -173,6 +180,16 @@ def resolve(metric: Any) -> ResolvedMetric | Callable[..., Any]:
         Unknown name.
     TypeError
         Neither a string nor a callable.
+
+    Examples
+    --------
+    >>> import scipy.spatial.distance as ssd
+    >>> from hclust._metrics import resolve
+    >>> found = resolve(ssd.dice)
+    >>> found.info.name, found.as_booleans
+    ('dice', True)
+    >>> resolve("cos").info.name
+    'cosine'
     """
     if isinstance(metric, str):
         key = metric.lower()
@@ -204,6 +221,12 @@ def normalize(metric: Any, extra: tuple[str, ...] = LINKAGE_ONLY) -> Any:
     ------
     ValueError
         Unknown name (the message lists the valid ones).
+
+    Examples
+    --------
+    >>> from hclust._metrics import normalize
+    >>> normalize("l2"), normalize("Gower"), normalize("test_yule")
+    ('euclidean', 'gower', 'yule')
     """
     if not isinstance(metric, str):
         return metric

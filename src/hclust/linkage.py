@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +79,7 @@ _GENERIC_BUDGET = 3
 def linkage(
     y: Any,
     method: str = "single",
-    metric: str | Callable[..., float] = "euclidean",
+    metric: str = "euclidean",
     optimal_ordering: bool = False,
     *,
     weights: Any = None,

@@ -356,7 +356,8 @@ def _run(
     n_blocks = max(1, min(na, -(-total * work // _WORK_PER_BLOCK)))
     blocks = _row_bounds(offsets, 0, na, n_blocks) if n_blocks > 1 else np.array([0, na])
     flat = out.reshape(-1)
-    wsum = float(metric.w.sum())
+    # summed in feature order, as scipy's loops accumulate it pair by pair
+    wsum = float(sum(metric.w.tolist()))
     # NaN results (cosine of a zero row, ...) are scipy's convention, not an error; the
     # errstate matters only when the kernels run as Python (NUMBA_DISABLE_JIT=1)
     with numba_threads(n_jobs) as threads, np.errstate(divide="ignore", invalid="ignore"):

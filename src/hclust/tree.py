@@ -355,7 +355,7 @@ def fclusterdata(
     data = as_observations(X, "X")
     metric = normalize(metric, extra=())
     square = data.shape[0] == data.shape[1]  # scipy does not warn "looks like distances" here
-    if square or (method in _EUCLIDEAN_ONLY and metric != "euclidean"):
+    if not isinstance(metric, str) or square or (method in _EUCLIDEAN_ONLY and metric != "euclidean"):
         Z = linkage(pdist(data, metric), method)
     else:
         Z = linkage(data, method, metric)

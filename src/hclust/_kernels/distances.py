@@ -116,8 +116,6 @@ def _sum_tile(code, AT, i, BT, j0, j1, acc, acc2, acc3, acc4, w, p, V, norms_a, 
         or code == BRAYCURTIS
         or code == DICE
         or code == WEIGHTED_DICE
-        or code == ROGERSTANIMOTO
-        or code == RUSSELLRAO
         or code == SOKALSNEATH
         or code == YULE
     ):
@@ -225,11 +223,9 @@ def _sum_tile(code, AT, i, BT, j0, j1, acc, acc2, acc3, acc4, w, p, V, norms_a, 
         elif code == ROGERSTANIMOTO:
             for q in range(m):
                 acc[q] += wk * (a != b[q])
-                acc2[q] += wk
         elif code == RUSSELLRAO:
             for q in range(m):
                 acc[q] += wk * (a * b[q])
-                acc2[q] += wk
         elif code == SOKALSNEATH:
             for q in range(m):
                 y = b[q]
@@ -294,11 +290,10 @@ def _finish_tile(code, i, j0, acc, acc2, acc3, acc4, p, norms_a, norms_b, wsum):
     elif code == ROGERSTANIMOTO:
         for q in range(m):
             ndiff = acc[q]
-            acc[q] = (2.0 * ndiff) / (acc2[q] + ndiff)
+            acc[q] = (2.0 * ndiff) / (wsum + ndiff)
     elif code == RUSSELLRAO:
         for q in range(m):
-            n = acc2[q]
-            acc[q] = (n - acc[q]) / n
+            acc[q] = (wsum - acc[q]) / wsum
     elif code == SOKALSNEATH:
         for q in range(m):
             ndiff = acc[q]
@@ -355,7 +350,7 @@ def _distance_rows(code, AT, BT, bounds, triangular, out, w, p, V, VI, norms_a, 
     p : float64 (the Minkowski exponent; log(base) for jensenshannon), V : float64[d],
     VI : float64[d, d], norms_a / norms_b : float64 per observation (row norms for
     cosine, weighted squared norms for weighted cosine, 1 / sums for jensenshannon),
-    wsum : float64, the sum of w (hamming).
+    wsum : float64, the sum of w in feature order (hamming, rogerstanimoto, russellrao).
     """
     d = AT.shape[0]
     nb = BT.shape[1]
