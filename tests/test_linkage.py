@@ -521,6 +521,13 @@ def test_metric_aliases(alias, name):
     assert_same_tree(linkage(X, "single", alias), sch.linkage(X, "single", name))
 
 
+def test_metric_of_a_condensed_vector_is_ignored_as_in_scipy():
+    y = scipy_pdist(noise(6, 2, seed=1))
+    np.testing.assert_array_equal(linkage(y, "single", "no such metric"), linkage(y, "single"))
+    with pytest.raises(ValueError, match="Unknown metric 'no such metric'"):
+        linkage(noise(6, 2, seed=1), "single", "no such metric")
+
+
 def test_euclidean_aliases_run_the_euclidean_engines():
     X = blobs(300, 3, seed=2)
     for method in ("ward", "centroid", "median"):

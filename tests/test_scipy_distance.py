@@ -20,7 +20,10 @@ from _scipy_suite import collect_into, differences, load_scipy_tests, xp  # noqa
 
 DISTANCE: dict[str, Callable[..., Any]] = {"pdist": hclust.pdist, "cdist": hclust.cdist}
 
-scipy_tests = load_scipy_tests("spatial/tests/test_distance.py", {"scipy.spatial.distance": DISTANCE})
+try:
+    scipy_tests = load_scipy_tests("spatial/tests/test_distance.py", {"scipy.spatial.distance": DISTANCE})
+except FileNotFoundError as missing:  # a scipy build without its tests
+    pytest.skip(str(missing), allow_module_level=True)
 
 #: Documented differences: scipy's tests that fail by design (strict xfail).
 DIFFERENCES: dict[str, str] = {}
@@ -71,3 +74,25 @@ def test_sentinel_each_replacement_is_exercised(name, test_class, test, metric, 
     monkeypatch.setattr(scipy_tests, name, broken)
     with pytest.raises(RuntimeError, match="sentinel"):
         getattr(instance, test)(metric)
+
+
+def test_listed_differences_become_strict_expected_failures():
+    import types
+
+    module = types.ModuleType("fake_scipy_tests")
+
+    class TestThing:
+        def test_wording(self):
+            raise AssertionError
+
+    def test_backend():
+        raise AssertionError
+
+    module.TestThing = TestThing  # type: ignore[attr-defined]
+    module.test_backend = test_backend  # type: ignore[attr-defined]
+    differences(module, {"TestThing::test_wording": "checks scipy's wording", "test_backend": "array API"})
+    for function, reason in ((TestThing.test_wording, "checks scipy's wording"), (test_backend, "array API")):
+        (mark,) = function.pytestmark
+        assert mark.name == "xfail" and mark.kwargs == {"strict": True, "reason": reason}
+    with pytest.raises(AttributeError):
+        differences(module, {"TestThing::test_gone": "renamed in scipy"})

@@ -211,16 +211,18 @@ def resolve(metric: Any) -> ResolvedMetric | Callable[..., Any]:
     )
 
 
-def normalize(metric: Any, extra: tuple[str, ...] = LINKAGE_ONLY) -> Any:
+def normalize(metric: Any, extra: tuple[str, ...] = LINKAGE_ONLY, strict: bool = True) -> Any:
     """The canonical name of a metric name or alias; ``extra`` names and callables unchanged.
 
     What :func:`hclust.linkage` and the command line call first, so that the rest
-    of the code compares canonical names only.
+    of the code compares canonical names only. With ``strict=False`` an unknown name
+    is returned unchanged, for the caller to judge (``linkage`` ignores the metric of
+    a condensed distance vector, as scipy does).
 
     Raises
     ------
     ValueError
-        Unknown name (the message lists the valid ones).
+        Unknown name (the message lists the valid ones), when ``strict``.
 
     Examples
     --------
@@ -232,6 +234,8 @@ def normalize(metric: Any, extra: tuple[str, ...] = LINKAGE_ONLY) -> Any:
         return metric
     if metric.lower() in extra:
         return metric.lower()
+    if not strict and metric.lower() not in _BY_NAME and not metric.lower().startswith(_TEST_PREFIX):
+        return metric
     found = resolve(metric)
     assert isinstance(found, ResolvedMetric)
     return found.info.name

@@ -250,7 +250,7 @@ def linkage(
     method = check_option(method, "method", METHODS)
     if not isinstance(metric, str) and not callable(metric):
         raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
-    metric = _metrics.normalize(metric)  # aliases ("cos", "l2", ...) to canonical names
+    metric = _metrics.normalize(metric, strict=False)  # aliases ("cos", "l2", ...) to canonical names
     beta = _check_beta(method, beta)
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
