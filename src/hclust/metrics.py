@@ -527,8 +527,8 @@ def pdist(
 
     Departures from scipy, to fail early rather than return NaN: a constant feature
     with the default ``V`` of seuclidean, a singular covariance for mahalanobis, an
-    ``VI`` that is not positive semi-definite, and a jensenshannon ``base`` of 1 or
-    less than 0 raise ValueError.
+    ``VI`` that is not positive semi-definite, and a jensenshannon ``base`` that is 1
+    or not positive raise ValueError.
 
     The work, O(n^2 d), is split into blocks of rows with equal numbers of pairs (row
     i has n - i - 1), run in parallel; ``progress`` is called and Ctrl-C honoured
