@@ -40,6 +40,7 @@ SOKALSNEATH = 16
 YULE = 17
 JENSENSHANNON = 18
 WEIGHTED_DICE = 19
+# codes from DICE on run in _sum_counts_tile / _finish_counts_tile
 
 #: Most partner observations per tile (a few kB of output stays in L1).
 TILE = 512
@@ -100,56 +101,19 @@ def probability_scales(XT):
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
-def _sum_tile(code, AT, i, BT, j0, j1, acc, acc2, acc3, acc4, w, p, V, norms_a, norms_b):
-    """Accumulate the per-feature terms of columns j0..j1-1 of BT into acc (and acc2..acc4).
+def _sum_tile(code, AT, i, BT, j0, j1, acc, acc2, w, p, V):
+    """Accumulate the per-feature terms of columns j0..j1-1 of BT into acc (and acc2).
 
-    acc, acc2, acc3, acc4 : float64[j1 - j0] views; the loops index them from 0 so that
-    numba needs no negative-index handling and LLVM vectorizes over the tile. The
-    boolean metrics (rogerstanimoto, russellrao, sokalsneath, yule) receive 0/1 values.
+    acc, acc2 : float64[j1 - j0] views; the loops index them from 0 so that numba
+    needs no negative-index handling and LLVM vectorizes over the tile.
     """
     d = AT.shape[0]
     m = j1 - j0
     for q in range(m):
         acc[q] = 0.0
-    if (
-        code == JACCARD
-        or code == BRAYCURTIS
-        or code == DICE
-        or code == WEIGHTED_DICE
-        or code == SOKALSNEATH
-        or code == YULE
-    ):
+    if code == JACCARD or code == BRAYCURTIS:
         for q in range(m):
             acc2[q] = 0.0
-    if code == YULE:
-        for q in range(m):
-            acc3[q] = 0.0
-    if code == YULE:
-        for q in range(m):
-            acc4[q] = 0.0
-    if code == JENSENSHANNON:
-        # norms: 1 / row sum, 0.0 for a row with a negative entry or a zero sum
-        # (scipy: then the pair is infinitely far)
-        sa = norms_a[i]
-        sb = norms_b[j0:j1]
-        if sa == 0.0:
-            for q in range(m):
-                acc[q] = math.inf
-            return
-        for k in range(d):
-            pk = AT[k, i] * sa
-            b = BT[k, j0:j1]
-            for q in range(m):
-                qk = b[q] * sb[q]
-                mk = (pk + qk) / 2.0
-                if pk > 0.0:
-                    acc[q] += pk * math.log(pk / mk)
-                if qk > 0.0:
-                    acc[q] += qk * math.log(qk / mk)
-        for q in range(m):
-            if sb[q] == 0.0:
-                acc[q] = math.inf
-        return
     for k in range(d):
         a = AT[k, i]
         b = BT[k, j0:j1]
@@ -206,47 +170,11 @@ def _sum_tile(code, AT, i, BT, j0, j1, acc, acc2, acc3, acc4, w, p, V, norms_a, 
             for q in range(m):
                 t = a - b[q]
                 acc[q] += (t * t) / vk
-        elif code == DICE:
-            # scipy's pdist without weights: counts from the values themselves
-            # (ntt and ntf + nft, as its dice(u, v)); for 0/1 data these are counts
-            for q in range(m):
-                y = b[q]
-                acc[q] += a * y
-                acc2[q] += a * (1.0 - y) + (1.0 - a) * y
-        elif code == WEIGHTED_DICE:
-            # scipy's pdist with weights compares the values: mismatches and both non-zero
-            a_true = a != 0.0
-            for q in range(m):
-                y = b[q]
-                acc[q] += wk * (a_true & (y != 0.0))
-                acc2[q] += wk * (a != y)
-        elif code == ROGERSTANIMOTO:
-            for q in range(m):
-                acc[q] += wk * (a != b[q])
-        elif code == RUSSELLRAO:
-            for q in range(m):
-                acc[q] += wk * (a * b[q])
-        elif code == SOKALSNEATH:
-            for q in range(m):
-                y = b[q]
-                acc[q] += wk * (a != y)
-                acc2[q] += wk * (a * y)
-        elif code == YULE:
-            # 0/1 values: ntt, nff, ntf, nft
-            for q in range(m):
-                y = b[q]
-                acc[q] += wk * (a * y)
-                acc2[q] += wk * ((1.0 - a) * (1.0 - y))
-                acc3[q] += wk * (a * (1.0 - y))
-                acc4[q] += wk * ((1.0 - a) * y)
 
 
 @njit(cache=NUMBA_CACHE, error_model="numpy")
-def _finish_tile(code, i, j0, acc, acc2, acc3, acc4, p, norms_a, norms_b, wsum):
-    """Turn the sums of one tile (acc..acc4 from ``_sum_tile``) into distances, in place.
-
-    0/0 gives NaN, as in scipy (error_model="numpy").
-    """
+def _finish_tile(code, i, j0, acc, acc2, p, norms_a, norms_b, wsum):
+    """Turn the sums of one tile (acc, acc2 from ``_sum_tile``) into distances, in place."""
     m = acc.shape[0]
     if code == EUCLIDEAN or code == SEUCLIDEAN:
         for q in range(m):
@@ -283,7 +211,91 @@ def _finish_tile(code, i, j0, acc, acc2, acc3, acc4, p, norms_a, norms_b, wsum):
     elif code == BRAYCURTIS:
         for q in range(m):
             acc[q] = acc[q] / acc2[q]
-    elif code == DICE or code == WEIGHTED_DICE:
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
+def _sum_counts_tile(code, AT, i, BT, j0, j1, acc, acc2, acc3, acc4, w, norms_a, norms_b):
+    """The boolean dissimilarities' sums (and jensenshannon's) for columns j0..j1-1 of BT.
+
+    A separate kernel from ``_sum_tile``, so that the simple metrics' loops stay as
+    small as they were (measured: folding these in slowed euclidean, cityblock and
+    hamming at d = 8 by 30-60%). acc..acc4 : float64[j1 - j0] views. rogerstanimoto, russellrao,
+    sokalsneath and yule receive 0/1 values; dice and jensenshannon the values.
+    """
+    d = AT.shape[0]
+    m = j1 - j0
+    for q in range(m):
+        acc[q] = 0.0
+        acc2[q] = 0.0
+        acc3[q] = 0.0
+        acc4[q] = 0.0
+    if code == JENSENSHANNON:
+        # norms: 1 / row sum, 0.0 for a row with a negative entry or a zero sum
+        # (scipy: then the pair is infinitely far)
+        sa = norms_a[i]
+        sb = norms_b[j0:j1]
+        if sa == 0.0:
+            for q in range(m):
+                acc[q] = math.inf
+            return
+        for k in range(d):
+            pk = AT[k, i] * sa
+            b = BT[k, j0:j1]
+            for q in range(m):
+                qk = b[q] * sb[q]
+                mk = (pk + qk) / 2.0
+                if pk > 0.0:
+                    acc[q] += pk * math.log(pk / mk)
+                if qk > 0.0:
+                    acc[q] += qk * math.log(qk / mk)
+        for q in range(m):
+            if sb[q] == 0.0:
+                acc[q] = math.inf
+        return
+    for k in range(d):
+        a = AT[k, i]
+        b = BT[k, j0:j1]
+        wk = w[k]
+        if code == DICE:
+            # scipy's pdist without weights: counts from the values themselves
+            # (ntt and ntf + nft, as its dice(u, v)); for 0/1 data these are counts
+            for q in range(m):
+                y = b[q]
+                acc[q] += a * y
+                acc2[q] += a * (1.0 - y) + (1.0 - a) * y
+        elif code == WEIGHTED_DICE:
+            # scipy's pdist with weights compares the values: mismatches and both non-zero
+            a_true = a != 0.0
+            for q in range(m):
+                y = b[q]
+                acc[q] += wk * (a_true & (y != 0.0))
+                acc2[q] += wk * (a != y)
+        elif code == ROGERSTANIMOTO:
+            for q in range(m):
+                acc[q] += wk * (a != b[q])
+        elif code == RUSSELLRAO:
+            for q in range(m):
+                acc[q] += wk * (a * b[q])
+        elif code == SOKALSNEATH:
+            for q in range(m):
+                y = b[q]
+                acc[q] += wk * (a != y)
+                acc2[q] += wk * (a * y)
+        elif code == YULE:
+            # 0/1 values: ntt, nff, ntf, nft
+            for q in range(m):
+                y = b[q]
+                acc[q] += wk * (a * y)
+                acc2[q] += wk * ((1.0 - a) * (1.0 - y))
+                acc3[q] += wk * (a * (1.0 - y))
+                acc4[q] += wk * ((1.0 - a) * y)
+
+
+@njit(cache=NUMBA_CACHE, error_model="numpy")
+def _finish_counts_tile(code, acc, acc2, acc3, acc4, p, wsum):
+    """Turn the sums of ``_sum_counts_tile`` into distances, in place (0/0 is NaN, as scipy)."""
+    m = acc.shape[0]
+    if code == DICE or code == WEIGHTED_DICE:
         for q in range(m):
             mismatches = acc2[q]
             acc[q] = mismatches / (2.0 * acc[q] + mismatches)
@@ -384,10 +396,14 @@ def _distance_rows(code, AT, BT, bounds, triangular, out, w, p, V, VI, norms_a, 
                 m = j1 - lo
                 acc = out[o : o + m]
                 acc2 = scratch[:m]
-                acc3 = scratch[width : width + m]
-                acc4 = scratch[2 * width : 2 * width + m]
-                _sum_tile(code, AT, i, BT, lo, j1, acc, acc2, acc3, acc4, w, p, V, norms_a, norms_b)
-                _finish_tile(code, i, lo, acc, acc2, acc3, acc4, p, norms_a, norms_b, wsum)
+                if code >= DICE:  # the boolean dissimilarities and jensenshannon
+                    acc3 = scratch[width : width + m]
+                    acc4 = scratch[2 * width : 2 * width + m]
+                    _sum_counts_tile(code, AT, i, BT, lo, j1, acc, acc2, acc3, acc4, w, norms_a, norms_b)
+                    _finish_counts_tile(code, acc, acc2, acc3, acc4, p, wsum)
+                else:
+                    _sum_tile(code, AT, i, BT, lo, j1, acc, acc2, w, p, V)
+                    _finish_tile(code, i, lo, acc, acc2, p, norms_a, norms_b, wsum)
 
 
 distance_rows_serial, distance_rows_parallel = twins(_distance_rows, error_model="numpy")
