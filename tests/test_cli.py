@@ -51,6 +51,21 @@ def test_linkage_command(tmp_path, capsys):
     assert "440 rows x 2 features" in printed and "Numbers not scaled." in printed
 
 
+def test_metric_names_and_aliases(tmp_path, capsys):
+    source = tmp_path / "customers.csv"
+    load_wholesale().to_csv(source, index=False)
+    X = load_wholesale()[["Fresh", "Milk", "Grocery"]].to_numpy(float)
+    for metric, scipy_name in (("manhattan", "cityblock"), ("cos", "cosine"), ("braycurtis", "braycurtis")):
+        out = tmp_path / f"Z-{metric}.npy"
+        argv = ["linkage", str(source), "--method", "average", "--metric", metric, "--columns", "Fresh", "Milk", "Grocery"]
+        assert main([*argv, "--out", str(out), "--quiet"]) == 0
+        np.testing.assert_allclose(np.load(out), sch.linkage(X, "average", scipy_name), rtol=1e-12)
+    capsys.readouterr()
+    assert main(["linkage", str(source), "--metric", "manhatan", "--out", str(tmp_path / "Z.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown metric 'manhatan'" in err and "cityblock" in err and "jensenshannon" in err
+
+
 def test_output_equal_to_input_is_refused(tmp_path, capsys):
     source = tmp_path / "customers.csv"
     load_wholesale().to_csv(source, index=False)

@@ -497,8 +497,69 @@ def test_bad_precomputed_matrices():
 
 def test_distance_matrix_passed_as_observations_warns():
     D = squareform(scipy_pdist(noise(5, 2, 0)))
-    with pytest.warns(UserWarning, match="looks like a distance matrix"):
+    with pytest.warns(sch.ClusterWarning, match="looks like a distance matrix"):
         linkage(D, "average")
+    # scipy's rule: also 2 x 2, with a diagonal and symmetry close to exact
+    with pytest.warns(sch.ClusterWarning, match="metric='precomputed'"):
+        linkage(np.array([[0, 1], [1, 0]]))
+    with pytest.warns(sch.ClusterWarning):
+        linkage(D + 1e-12 * np.triu(np.ones_like(D)), "single")
+    # not symmetric, or a negative value: observations, no warning
+    assert linkage(np.array([[0.0, 1.0], [0.0, 0.0]]), "single")[0, 2] == 1.0
+    linkage(np.array([[0.0, -1.0], [-1.0, 0.0]]), "single")
+
+
+@pytest.mark.parametrize(
+    "alias, name",
+    [("cos", "cosine"), ("CB", "cityblock"), ("manhattan", "cityblock"), ("l1", "cityblock"),
+     ("l2", "euclidean"), ("euclid", "euclidean"), ("chebychev", "chebyshev"), ("sqe", "sqeuclidean"),
+     ("matching", "hamming"), ("js", "jensenshannon"), ("test_braycurtis", "braycurtis")],
+)
+def test_metric_aliases(alias, name):
+    X = np.abs(noise(30, 4, seed=5))
+    assert_same_tree(linkage(X, "average", alias), linkage(X, "average", name), rtol=0)
+    assert_same_tree(linkage(X, "single", alias), sch.linkage(X, "single", name))
+
+
+def test_metric_of_a_condensed_vector_is_ignored_as_in_scipy():
+    y = scipy_pdist(noise(6, 2, seed=1))
+    np.testing.assert_array_equal(linkage(y, "single", "no such metric"), linkage(y, "single"))
+    with pytest.raises(ValueError, match="Unknown metric 'no such metric'"):
+        linkage(noise(6, 2, seed=1), "single", "no such metric")
+
+
+def test_euclidean_aliases_run_the_euclidean_engines():
+    X = blobs(300, 3, seed=2)
+    for method in ("ward", "centroid", "median"):
+        assert_same_tree(linkage(X, method, "l2"), sch.linkage(X, method))
+        assert_same_tree(linkage(X, method, "euclid", algorithm="vector"), sch.linkage(X, method))
+
+
+@pytest.mark.parametrize("metric", ["dice", "jaccard", "rogerstanimoto", "russellrao", "sokalsneath", "yule", "hamming"])
+def test_boolean_metrics_on_boolean_data(metric):
+    rng = np.random.default_rng(11)
+    B = rng.random((60, 12)) < 0.4
+    B[:, 0] = True  # no all-false row (dice and sokalsneath would be 0/0 for two of them)
+    Z = linkage(B, "single", metric)
+    # boolean data is full of ties: the single-linkage heights (the MST) are unique
+    np.testing.assert_allclose(Z[:, 2], sch.linkage(B, "single", metric)[:, 2], rtol=1e-12)
+    np.testing.assert_array_equal(linkage(B, "average", metric), linkage(scipy_pdist(B, metric), "average"))
+
+
+def test_jensenshannon_on_distributions():
+    rng = np.random.default_rng(3)
+    P = rng.dirichlet(np.ones(6), size=40)
+    assert_same_tree(linkage(P, "average", "jensenshannon"), sch.linkage(P, "average", "jensenshannon"))
+
+
+def test_scipy_positional_arguments():
+    y = scipy_pdist(noise(20, 3, seed=8))
+    for ours, theirs in [
+        (linkage(y, "average", "euclidean", True), sch.linkage(y, "average", "euclidean", True)),
+        (linkage(y=y, method="single", optimal_ordering=True), sch.linkage(y, optimal_ordering=True)),
+    ]:
+        np.testing.assert_array_equal(ours[:, [0, 1, 3]], theirs[:, [0, 1, 3]])  # the same leaf order
+        np.testing.assert_allclose(ours[:, 2], theirs[:, 2], rtol=1e-12)
 
 
 def test_bad_beta():

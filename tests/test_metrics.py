@@ -23,13 +23,20 @@ EXACT = {
     "canberra",
     "chebyshev",
     "cityblock",
+    "dice",
     "euclidean",
     "hamming",
     "jaccard",
+    "jensenshannon",
     "minkowski",
+    "rogerstanimoto",
+    "russellrao",
+    "sokalsneath",
     "sqeuclidean",
+    "yule",
 }
-WEIGHTED = sorted(set(METRICS) - {"seuclidean", "mahalanobis"})
+BOOLEAN = ("dice", "jaccard", "rogerstanimoto", "russellrao", "sokalsneath", "yule")
+WEIGHTED = sorted(set(METRICS) - {"seuclidean", "mahalanobis", "jensenshannon"})
 SHAPES = [(2, 1), (3, 2), (17, 5), (64, 8), (55, 50), (300, 3)]
 
 
@@ -44,10 +51,11 @@ def check_same(name: str, ours: np.ndarray, ref: np.ndarray, weighted: bool = Fa
 
 def data_for(name: str, n: int, d: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    if name in ("hamming", "jaccard"):
+    if name == "hamming" or name in BOOLEAN:
         # few distinct values, with zeros, so that matches and all-zero features occur
+        # (the boolean metrics read 1 and 2 alike; dice, like scipy, not quite)
         return rng.integers(0, 3, size=(n, d)).astype(np.float64)
-    if name in ("canberra", "braycurtis"):
+    if name in ("canberra", "braycurtis", "jensenshannon"):
         X = rng.random((n, d))
         X[X < 0.2] = 0.0  # canberra skips features where both are 0
         return X
@@ -165,6 +173,157 @@ def test_numbers_for_boolean_metrics_follow_scipy():
     B = X != 0
     assert_array_equal(pdist(B, "jaccard"), sd.pdist(B, "jaccard"))
     assert_array_equal(pdist(B, "hamming"), sd.pdist(B, "hamming"))
+
+
+def test_table_is_the_single_source_and_covers_scipy():
+    from hclust import _metrics
+
+    assert METRICS == tuple(info.name for info in _metrics.METRIC_TABLE)
+    assert METRICS == tuple(sorted(sd._METRICS_NAMES))  # every scipy metric, by name
+    for info in _metrics.METRIC_TABLE:
+        assert set(info.params) <= {"w", "p", "V", "VI", "base"}
+        assert info.summary and info.name not in info.aliases
+        if info.reads_booleans:
+            assert info.boolean
+    assert [info.name for info in _metrics.METRIC_TABLE if info.euclidean] == ["euclidean"]
+
+
+def test_every_scipy_alias_and_scikit_learn_name():
+    X = np.abs(data_for("euclidean", 12, 4))
+    aliases = dict(sd._METRIC_ALIAS)  # scipy's own alias table
+    for alias, info in aliases.items():
+        for name in (alias, alias.upper()):
+            assert_array_equal(pdist(X, name), pdist(X, info.canonical_name)), name
+        # scipy's "test_" names: its reference functions, which read boolean metrics' rows
+        # as booleans first (only dice then differs, on data that is not 0/1)
+        data = X != 0 if info.canonical_name == "dice" else X
+        assert_array_equal(pdist(X, "test_" + info.canonical_name), pdist(data, info.canonical_name))
+        check_same(info.canonical_name, pdist(X, alias), sd.pdist(X, alias))
+        check_same(info.canonical_name, cdist(X[:3], X, alias), sd.cdist(X[:3], X, alias))
+    for name, canonical in (("manhattan", "cityblock"), ("l1", "cityblock"), ("l2", "euclidean")):
+        assert_array_equal(pdist(X, name), pdist(X, canonical))
+    with pytest.raises(ValueError, match="Unknown metric 'test_manhattan'"):
+        pdist(X, "test_manhattan")  # scipy's test_ names exist for its own metrics only
+
+
+@pytest.mark.parametrize("name", ["dice", "rogerstanimoto", "russellrao", "sokalsneath", "yule", "jaccard", "hamming"])
+def test_boolean_metrics_edge_cases_follow_scipy(name):
+    B = np.array(
+        [[0, 0, 0, 0], [0, 0, 0, 0], [1, 1, 1, 1], [1, 1, 1, 1], [1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 0, 0]],
+        dtype=bool,
+    )
+    for X in (B, B.astype(np.float64), B.astype(np.int64)):
+        ours = pdist(X, name)
+        check_same(name, ours, sd.pdist(X, name))  # all-false pairs: dice and sokalsneath NaN
+        check_same(name, cdist(X, X[::-1], name), sd.cdist(X, X[::-1], name))
+    for w in (np.array([1.0, 2.0, 0.0, 0.5]), np.zeros(4)):
+        check_same(name, pdist(B, name, w=w), sd.pdist(B, name, w=w))
+    if name == "yule":
+        assert pdist(B, "yule")[0] == 0.0  # scipy: 0 when ntf * nft == 0, also two all-false rows
+
+
+def test_dice_on_numbers_follows_scipy():
+    """dice on data that is not 0/1: scipy's pdist counts from the values without weights
+    and compares values with weights; its function dice(u, v) (and "test_dice") first
+    reads the rows as booleans. All three agree on boolean data."""
+    X = data_for("euclidean", 20, 5)
+    X[X < 0.3] = 0.0
+    w = np.linspace(0.5, 2.0, 5)
+    check_same("dice", pdist(X, "dice"), sd.pdist(X, "dice"))
+    check_same("dice", pdist(X, "dice", w=w), sd.pdist(X, "dice", w=w))
+    with np.errstate(invalid="ignore", divide="ignore"):  # scipy's Python loop: 0/0 for all-false pairs
+        reference = sd.pdist(X, sd.dice)  # scipy: the Python function on X converted to booleans
+        weighted = sd.cdist(X[:4], X, sd.dice, w=w)
+    assert_allclose(pdist(X, sd.dice), reference, rtol=1e-12)
+    assert_allclose(pdist(X, "test_dice"), reference, rtol=1e-12)
+    assert_allclose(cdist(X[:4], X, sd.dice, w=w), weighted, rtol=1e-12)
+    assert_array_equal(pdist(X, "test_dice"), pdist(X != 0, "dice"))
+
+
+def test_jensenshannon_conventions_and_base():
+    rng = np.random.default_rng(4)
+    P = rng.random((15, 5))
+    P[P < 0.25] = 0.0
+    P[3] = 0.0  # an all-zero row: infinitely far, as scipy
+    P[7, 2] = -0.5  # a negative entry: infinitely far, as scipy
+    check_same("jensenshannon", pdist(P, "jensenshannon"), sd.pdist(P, "jensenshannon"))
+    check_same("jensenshannon", cdist(P[:4], P, "js"), sd.cdist(P[:4], P, "jensenshannon"))
+    assert np.isinf(pdist(P, "jensenshannon")[2]) and np.isinf(cdist(P, P, "jensenshannon")[7, 0])
+    Q = np.abs(P[[0, 1, 2, 4, 5]])
+    for base in (2, 10.0, np.e):
+        expected = [sd.jensenshannon(Q[i], Q[j], base) for i in range(5) for j in range(i + 1, 5)]
+        assert_allclose(pdist(Q, "jensenshannon", base=base), expected, rtol=1e-12)
+        # scipy's function, given as the metric, runs natively with its parameter
+        assert_allclose(pdist(Q, sd.jensenshannon, base=base), expected, rtol=1e-12)
+    for base, error in ((1, ValueError), (0.0, ValueError), (-2, ValueError), ("2", TypeError)):
+        with pytest.raises(error, match="base for metric='jensenshannon'"):
+            pdist(Q, "jensenshannon", base=base)
+    with pytest.raises(TypeError, match="does not take w="):
+        pdist(Q, "jensenshannon", w=np.ones(5))
+
+
+def test_all_zero_weights_follow_scipy():
+    X = data_for("euclidean", 8, 3)
+    w = np.zeros(3)
+    for name in WEIGHTED:
+        with np.errstate(invalid="ignore", divide="ignore"):  # scipy's weighted Python loops
+            expected = sd.pdist(X, name, w=w)
+        check_same(name, pdist(X, name, w=w), expected)
+    assert_array_equal(pdist(X, "chebyshev", w=w), 0.0)  # scipy's test_zero_weight
+
+
+def test_nan_possible_property_is_honest():
+    """Metrics the table calls NaN-free give finite values on awkward but valid input (zero
+    rows, constant rows, duplicates, zero weights); the others have a witness of NaN or inf."""
+    from hclust import _metrics
+
+    rng = np.random.default_rng(9)
+    X = rng.integers(0, 3, size=(30, 4)).astype(np.float64)
+    X[0] = 0.0
+    X[1] = 0.0
+    X[2] = 5.0
+    X[3] = X[4]
+    witnesses = {
+        "braycurtis": (np.zeros((2, 3)), {}),
+        "correlation": (np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]), {}),
+        "cosine": (np.array([[0.0, 0.0], [1.0, 2.0]]), {}),
+        "dice": (np.zeros((2, 3)), {}),
+        "hamming": (np.eye(2), {"w": np.zeros(2)}),
+        "jensenshannon": (np.array([[0.0, 0.0], [1.0, 2.0]]), {}),
+        "mahalanobis": (np.array([[0.0, 0.0], [0.0, 1.0]]), {"VI": np.diag([1.0, -1e-11])}),  # PSD up to rounding
+        "rogerstanimoto": (np.eye(2), {"w": np.zeros(2)}),
+        "russellrao": (np.eye(2), {"w": np.zeros(2)}),
+        "sokalsneath": (np.zeros((2, 3)), {}),
+    }
+    for info in _metrics.METRIC_TABLE:
+        if info.nan_possible:
+            data, kwargs = witnesses[info.name]
+            assert not np.isfinite(pdist(data, info.name, **kwargs)).all(), info.name
+            continue
+        kwargs_list: list[dict] = [{}]
+        if "w" in info.params:
+            kwargs_list += [{"w": np.array([1.0, 0.0, 2.0, 0.5])}, {"w": np.zeros(4)}]
+        if info.name == "seuclidean":
+            kwargs_list = [{"V": np.ones(4)}]
+        for kwargs in kwargs_list:
+            assert np.isfinite(pdist(X, info.name, **kwargs)).all(), (info.name, kwargs)
+
+
+def test_callable_receives_objects_unchanged():
+    rows = np.array([["red", "S"], ["red", "M"], ["blue", "M"]], dtype=object)
+
+    def mismatches(u, v):
+        return float(sum(a != b for a, b in zip(u, v)))
+
+    assert_array_equal(pdist(rows, mismatches), [1.0, 2.0, 1.0])
+    assert_array_equal(cdist(rows, rows[:1], mismatches).ravel(), [0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="not numbers"):
+        pdist(rows, "hamming")  # the native metrics need numbers
+
+
+def test_parameters_as_zero_dimensional_arrays():
+    X = data_for("euclidean", 10, 3)
+    assert_array_equal(pdist(X, "minkowski", p=np.asarray(3.0)), pdist(X, "minkowski", p=3.0))
 
 
 # ---------------------------------------------------------------------------
@@ -378,7 +537,6 @@ def test_unknown_metric_lists_valid_ones():
         ("euclidean", {"w": np.ones(2)}, ValueError, r"one value per feature \(3\)"),
         ("cityblock", {"w": np.ones((3, 1))}, ValueError, "1-D"),
         ("cosine", {"w": np.array([1.0, -1.0, 1.0])}, ValueError, r"non-negative; w\[1\]"),
-        ("hamming", {"w": np.zeros(3)}, ValueError, "all zero"),
         ("jaccard", {"w": np.array([1.0, np.nan, 1.0])}, ValueError, r"w\[1\] = nan is not finite"),
         ("seuclidean", {"V": np.ones(4)}, ValueError, r"one value per feature \(3\)"),
         ("seuclidean", {"V": np.array([1.0, 0.0, 1.0])}, ValueError, r"positive; V\[1\]"),
@@ -460,4 +618,8 @@ def test_property_equals_scipy(X, name):
 
 def test_docstring_examples():
     failures, tested = doctest.testmod(metrics_module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tested > 0 and failures == 0
+    from hclust import _metrics
+
+    failures, tested = doctest.testmod(_metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tested > 0 and failures == 0

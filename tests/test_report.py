@@ -264,11 +264,16 @@ def test_write_static_errors(small, tmp_path):
 def test_segment_colors_match_plot_palette():
     matplotlib = pytest.importorskip("matplotlib")
     from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
 
-    from hclust.plot import _cluster_colors
+    from hclust import plot
 
-    for k in (3, 10, 14):
-        assert segment_colors(k) == [to_hex(c) for c in _cluster_colors(matplotlib, k)]
+    for k in (3, 10, 14):  # matplotlib's tab10, tab20 above 10 segments
+        cmap = matplotlib.colormaps["tab10" if k <= 10 else "tab20"]
+        assert segment_colors(k) == [to_hex(cmap(i % cmap.N)) for i in range(k)]
+    Z = np.array([[0, 1, 1.0, 2], [2, 3, 1.5, 2], [4, 5, 4.0, 4]])
+    R = plot.dendrogram(Z, ax=Figure().add_subplot(), n_clusters=2)
+    assert R["leaves_color_list"] == [segment_colors(2)[0]] * 2 + [segment_colors(2)[1]] * 2
 
 
 @pytest.mark.shared

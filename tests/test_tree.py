@@ -325,6 +325,7 @@ def test_property_cophenet_ultrametric_when_monotone(Z):
         (np.array([[1, 1, 1.0, 2.0], [0, 3, 2.0, 3.0]]), ValueError, "merges node 1 with itself"),
         (np.array([[0, 1, -1.0, 2.0]]), ValueError, "negative height"),
         (np.array([[0, 1, 1.0, -2.0]]), ValueError, "negative size"),
+        (np.array([[0, 1, 1.0, 2.0], [2, 3, 1.0, 4.0]]), ValueError, r"row 1 has size 4.0, more than the 3 obs"),
     ],
 )
 def test_check_linkage_errors(Z, error, match):
@@ -349,6 +350,46 @@ def test_is_valid_linkage_modes():
     Z, _ = random_tree(3, 8, "average")
     for broken in (Z[::-1].copy(), np.vstack([Z[:1], Z[:-1]])):
         assert tree.is_valid_linkage(broken) == bool(sch.is_valid_linkage(broken)) is False
+
+
+def test_gh_22183_sizes_larger_than_the_tree_are_invalid_everywhere():
+    """scipy gh-22183: a size above n made scipy read out of bounds; it is invalid."""
+    Z, _ = random_tree(1, 12, "average")
+    broken = Z.copy()
+    broken[-2, 3] = 13.0
+    assert tree.is_valid_linkage(broken) is bool(sch.is_valid_linkage(broken)) is False
+    with pytest.warns(sch.ClusterWarning, match="excessive observations"):
+        tree.is_valid_linkage(broken, warning=True)
+    for function in (tree.cophenet, tree.leaves_list, tree.inconsistent, tree.is_monotonic, tree.cut_tree):
+        with pytest.raises(ValueError, match="excessive observations"):
+            function(broken)
+    with pytest.raises(ValueError, match="excessive observations"):
+        tree.fcluster(broken, 2, "maxclust")
+    # sizes up to n, even if not the true counts, stay valid (as in scipy)
+    relaxed = Z.copy()
+    relaxed[:, 3] = 12.0
+    assert tree.is_valid_linkage(relaxed) and sch.is_valid_linkage(relaxed)
+
+
+@pytest.mark.parametrize("criterion, t", [("inconsistent", 1.0), ("distance", 0.8), ("maxclust", 4)])
+@pytest.mark.parametrize("method, metric", [("single", "euclidean"), ("average", "cityblock"), ("ward", "euclidean"), ("ward", "cityblock")])
+def test_fclusterdata_matches_scipy(criterion, t, method, metric):
+    X = np.random.default_rng(5).normal(size=(40, 3)) - 4.0 * np.arange(40)[:, None] ** 0.5
+    np.testing.assert_array_equal(
+        tree.fclusterdata(X, t, criterion=criterion, metric=metric, method=method),
+        sch.fclusterdata(X, t, criterion=criterion, metric=metric, method=method),
+    )
+    # a square data set is not mistaken for distances (no warning, as in scipy)
+    S = X[:3, :3]
+    np.testing.assert_array_equal(tree.fclusterdata(S, 2, "maxclust"), sch.fclusterdata(S, 2, "maxclust"))
+
+
+def test_scipy_keywords_and_positions():
+    Z, X = random_tree(4, 15, "average")
+    y = pdist(X)
+    c, d = tree.cophenet(Z, Y=y)
+    assert c == pytest.approx(sch.cophenet(Z, Y=y)[0], rel=1e-12)
+    np.testing.assert_array_equal(tree.cut_tree(Z, None, [0.5, 1.0]), tree.cut_tree(Z, height=[0.5, 1.0]))
 
 
 def test_check_linkage_accepts_ints_and_returns_float64():
@@ -386,7 +427,7 @@ def test_cophenet_memory_guard(monkeypatch):
 
 def test_cophenet_y_length_mismatch():
     Z, X = random_tree(0, 10, "average")
-    with pytest.raises(ValueError, match="y has distances for 9 observations but Z has 10"):
+    with pytest.raises(ValueError, match="Y has distances for 9 observations but Z has 10"):
         tree.cophenet(Z, pdist(X[:9]))
 
 
@@ -523,3 +564,10 @@ def test_height_rule_on_a_hand_made_inversion():
     assert same_partition(tree.cut(Z, height=1.5), sch.fcluster(Z, 1.5, "distance"))
     # n_clusters: both merges have subtree maximum 2.0; the later one (the root) goes first.
     np.testing.assert_array_equal(tree.cut(Z, n_clusters=2), [0, 0, 1])
+
+
+def test_docstring_examples():
+    import doctest
+
+    failures, tested = doctest.testmod(tree, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tested > 0 and failures == 0

@@ -35,6 +35,8 @@ _LAZY: dict[str, str] = {
     "pdist": ".metrics",
     "DendrogramLayout": ".layout",
     "dendrogram_layout": ".layout",
+    "dendrogram": ".plot",
+    "set_link_color_palette": ".plot",
     "build_report_html": ".report",
     "write_report": ".report",
     "write_static": ".report",
@@ -59,6 +61,7 @@ _LAZY: dict[str, str] = {
     "cut": ".tree",
     "cut_tree": ".tree",
     "fcluster": ".tree",
+    "fclusterdata": ".tree",
     "from_sklearn": ".tree",
     "inconsistent": ".tree",
     "is_monotonic": ".tree",
@@ -116,6 +119,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from .layout import DendrogramLayout, dendrogram_layout
     from .linkage import METHODS, linkage
     from .metrics import METRICS, cdist, pdist
+    from .plot import dendrogram, set_link_color_palette
     from .report import build_report_html, write_report, write_static
     from .segment import (
         Preparer,
@@ -136,6 +140,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
         cut,
         cut_tree,
         fcluster,
+        fclusterdata,
         from_sklearn,
         inconsistent,
         is_monotonic,

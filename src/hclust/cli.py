@@ -200,6 +200,27 @@ def _separator(text: str) -> str:
     return value
 
 
+def _metric(text: str) -> str:
+    """A metric name or alias (scipy's, scikit-learn's) -> its canonical name (argparse type)."""
+    from ._metrics import LINKAGE_ONLY, METRICS, normalize
+
+    try:
+        return str(normalize(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown metric {text!r}; choose one of {', '.join(METRICS + LINKAGE_ONLY)} "
+            "(or an alias such as cos, cb, euclid, manhattan, l2)"
+        ) from None
+
+
+#: --metric's help (static: reading the metric table would load numba for ``--help``).
+_METRIC_HELP = (
+    "distance (default euclidean): any of scipy's metrics (euclidean, sqeuclidean, cityblock, chebyshev, "
+    "minkowski, cosine, correlation, ...), their aliases and scikit-learn's (cos, cb, manhattan, l1, l2, "
+    "...), or 'gower' for mixed data"
+)
+
+
 def _n_jobs(text: str) -> int:
     try:
         value = int(text)
@@ -247,7 +268,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="--auto: the smallest segment a chosen k may have: a count (5), a share (2%%), both "
                           "(2%%,5: the default) or none")
     _add_method(seg)
-    seg.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
+    seg.add_argument("--metric", type=_metric, default="euclidean", help=_METRIC_HELP)
     _add_columns(seg)
     seg.add_argument("--weights", metavar="COL", help="a column of counts: each row stands for that many customers")
     _add_preparation(seg)
@@ -275,8 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_columns(evaluate)
     _add_feature_weights(evaluate)
     _add_method(evaluate)
-    evaluate.add_argument("--metric", default="euclidean",
-                          help="distance (default euclidean; 'gower' for mixed data): the criteria use it too")
+    evaluate.add_argument("--metric", type=_metric, default="euclidean", help=_METRIC_HELP + " (the criteria use it too)")
     evaluate.add_argument("--ks", type=_ks, default=list(range(2, 16)), help="numbers of segments (default 2-15)")
     evaluate.add_argument("--min-segment-size", type=_min_size, default="2%,5", metavar="SIZE",
                           help="the smallest segment a recommended k may have (default 2%%,5; see segment)")
@@ -301,7 +321,7 @@ def _parser() -> argparse.ArgumentParser:
     link = commands.add_parser("linkage", help="compute the linkage matrix Z of a table, prepared as segment prepares it")
     _add_source(link)
     _add_method(link)
-    link.add_argument("--metric", default="euclidean", help="distance (default euclidean; 'gower' for mixed data)")
+    link.add_argument("--metric", type=_metric, default="euclidean", help=_METRIC_HELP)
     _add_columns(link)
     _add_preparation(link)
     link.add_argument("--out", type=Path, required=True, help="output .npy file for Z")

@@ -26,8 +26,10 @@ BISECTING_STRATEGIES: tuple[str, ...] = ("biggest_inertia", "largest_cluster")
 
 def _diana_distances(X: Any, metric: Any) -> tuple[FloatArray, int]:
     """Condensed distances for DIANA, with the memory checked before allocating."""
+    from ._metrics import normalize
     from .linkage import _check_distance_scale, _prepare_input
 
+    metric = normalize(metric)  # scipy's and scikit-learn's aliases too
     data, n, kind, _ = _prepare_input(X, metric, "average")
     if kind == "vectors":
         from .metrics import pdist

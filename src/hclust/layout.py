@@ -20,11 +20,35 @@ from ._typing import FloatArray, IntArray
 from ._validation import check_option
 from .tree import _check_n_clusters, _children, check_linkage
 
-__all__ = ["DendrogramLayout", "dendrogram_layout"]
+__all__ = ["DendrogramLayout", "PALETTE_10", "PALETTE_20", "dendrogram_layout", "segment_colors"]
 
 TRUNCATE_MODES = ("lastp", "level")
 ORIENTATIONS = ("top", "bottom", "left", "right")
 LEAF_ORDERS = ("count_ascending", "count_descending", "distance_ascending", "distance_descending")
+
+#: matplotlib's tab10 and tab20 colours: the segment colours of :mod:`hclust.plot` and the report.
+PALETTE_10 = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+PALETTE_20 = (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+)
+
+
+def segment_colors(k: int) -> list[str]:
+    """Colour of each segment 0..k-1: tab10 up to 10 segments, tab20 (cycling) above.
+
+    Examples
+    --------
+    >>> from hclust.layout import segment_colors
+    >>> segment_colors(2)
+    ['#1f77b4', '#ff7f0e']
+    """
+    palette = PALETTE_10 if k <= 10 else PALETTE_20
+    return [palette[i % len(palette)] for i in range(k)]
 
 
 @dataclass(frozen=True)
@@ -175,7 +199,10 @@ def dendrogram_layout(
     if n_clusters is not None and color_threshold is not None:
         raise ValueError("Pass n_clusters or color_threshold, not both.")
     if labels is not None and len(labels) != n:
-        raise ValueError(f"labels has {len(labels)} entries but Z has {n} leaves.")
+        raise ValueError(
+            f"Dimensions of Z and labels must be consistent. labels has {len(labels)} entries "
+            f"but Z has {n} leaves."
+        )
 
     mode = 0
     p_value = int(p)
@@ -240,3 +267,82 @@ def dendrogram_layout(
         orientation=orientation,
         max_height=max_height,
     )
+
+
+def _inorder_ranks(layout: DendrogramLayout, children: IntArray, n: int) -> IntArray:
+    """In-order rank of every link of ``layout`` (left subtree, the link, right subtree).
+
+    scipy's ``dendrogram`` decides link colours in this order. A link's rank is the
+    position of the gap between shown leaves that it spans at its split: the first
+    shown leaf of its right child, minus one. The child drawn on the left is the one
+    whose x equals the link's left leg (the layout kernel computes both the same way);
+    the first leaf of a subtree is found by pointer jumping along left children, so
+    this takes O(n log n) numpy work and no recursion.
+    """
+    nodes = layout.link_nodes
+    m = nodes.shape[0]
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_nodes = 2 * n - 1
+    n_shown = layout.leaves.shape[0]
+    centre = np.zeros(n_nodes)
+    centre[layout.leaves] = 10.0 * np.arange(n_shown) + 5.0
+    centre[nodes] = 0.5 * (layout.icoord[:, 1] + layout.icoord[:, 2])
+    a = children[nodes - n, 0]
+    b = children[nodes - n, 1]
+    a_left = centre[a] == layout.icoord[:, 0]
+    left = np.where(a_left, a, b)
+    right = np.where(a_left, b, a)
+    first = np.arange(n_nodes)
+    first[nodes] = left
+    while True:  # pointer jumping: at most log2(depth) + 1 rounds
+        jumped = first[first]
+        if np.array_equal(jumped, first):
+            break
+        first = jumped
+    position = np.full(n_nodes, -1, dtype=np.int64)
+    position[layout.leaves] = np.arange(n_shown)
+    return position[first[right]] - 1
+
+
+def _scipy_color_indices(
+    layout: DendrogramLayout, Z: FloatArray, threshold: float, n_palette: int
+) -> IntArray:
+    """scipy's link colours: a palette index per link, -1 for links at or above ``threshold``.
+
+    scipy walks the links in order (left subtree, link, right subtree): a link lower
+    than the threshold takes the current palette colour, and the colour advances
+    each time a link at or above it follows a lower one (cycling through the
+    palette). A threshold <= 0 puts every link above.
+    """
+    n = Z.shape[0] + 1
+    m = layout.link_nodes.shape[0]
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(_inorder_ranks(layout, _children(Z), n), kind="stable")
+    heights = Z[layout.link_nodes[order] - n, 2]
+    above = (heights >= threshold) | (threshold <= 0)
+    advance = np.zeros(m, dtype=np.int64)
+    advance[1:] = above[1:] & ~above[:-1]
+    in_order = np.where(above, -1, np.cumsum(advance) % max(n_palette, 1))
+    colors = np.empty(m, dtype=np.int64)
+    colors[order] = in_order
+    return colors
+
+
+def _scipy_leaf_links(layout: DendrogramLayout) -> IntArray:
+    """For each shown leaf, the link whose colour scipy gives it (-1: none).
+
+    scipy's rule: a corner of a link at height 0 whose x is an odd multiple of 5 is
+    the leaf at that x; the last such corner (links in order, corners in order) wins.
+    (The x of a zero-height merge can also be an odd multiple of 5; scipy colours
+    that leaf the same way, and so does this.)
+    """
+    n_shown = layout.leaves.shape[0]
+    xs = layout.icoord.ravel()
+    ys = layout.dcoord.ravel()
+    corner = np.flatnonzero((ys == 0.0) & (xs % 5 == 0) & (xs % 2 == 1))
+    leaf = (xs[corner].astype(np.int64) - 5) // 10
+    last = np.full(n_shown, -1, dtype=np.int64)
+    np.maximum.at(last, leaf, corner)
+    return np.where(last >= 0, last // 4, -1)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _metrics
 from ._kernels import generic as _generic
 from ._kernels import lance_williams as _lw
 from ._kernels import mst as _mst
@@ -88,13 +89,13 @@ _GENERIC_BUDGET = 3
 
 
 def linkage(
-    X: Any,
+    y: Any,
     method: str = "single",
     metric: str = "euclidean",
+    optimal_ordering: bool = False,
     *,
     weights: Any = None,
     beta: float = -0.25,
-    optimal_ordering: bool = False,
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
     algorithm: str = "auto",
@@ -103,7 +104,7 @@ def linkage(
 
     Parameters
     ----------
-    X : array-like or DataFrame
+    y : array-like or DataFrame
         Either an observation matrix of shape ``(n, d)`` (numbers; a DataFrame
         must have numeric columns), a condensed distance vector of length
         ``n (n - 1) / 2`` as returned by :func:`hclust.pdist` or
@@ -114,12 +115,17 @@ def linkage(
         (WPGMA), ``"ward"``, ``"centroid"`` (UPGMC), ``"median"`` (WPGMC) with
         scipy's meanings, or ``"flexible"``: the Lance-Williams flexible
         strategy ``d(k, i+j) = (1 - beta) / 2 (d(k, i) + d(k, j)) + beta d(i, j)``.
-    metric : str, default="euclidean"
-        Distance between observations (see :data:`hclust.metrics.METRICS`),
-        ``"gower"`` for mixed-type tables (a DataFrame with numeric,
-        categorical, ordinal and binary columns and missing values; see
-        :class:`hclust.Gower`), or ``"precomputed"``. Ignored for a condensed vector. Ward, centroid
-        and median need Euclidean distances.
+    metric : str or callable, default="euclidean"
+        Distance between observations: a name of :data:`hclust.metrics.METRICS`
+        or any alias scipy or scikit-learn accepts (``"cos"``, ``"cb"``,
+        ``"euclid"``, ``"manhattan"``, ``"l2"``, ...), a function
+        ``f(u, v) -> float``, ``"gower"`` for mixed-type tables (a DataFrame
+        with numeric, categorical, ordinal and binary columns and missing
+        values; see :class:`hclust.Gower`), or ``"precomputed"``. Ignored for
+        a condensed vector. Ward, centroid and median need Euclidean distances.
+    optimal_ordering : bool, default=False
+        Reorder the tree's leaves so that neighbouring leaves are as close as
+        possible (Bar-Joseph et al. 2001); the merges are unchanged.
     weights : array-like of shape (n,), optional
         Positive observation weights: row ``i`` stands for ``weights[i]``
         identical observations (R's ``hclust(members=)``). A data set with
@@ -131,9 +137,6 @@ def linkage(
     beta : float, default=-0.25
         The flexible method's parameter, ``-1 <= beta < 1``. ``beta = 0`` is
         ``"weighted"``.
-    optimal_ordering : bool, default=False
-        Reorder the tree's leaves so that neighbouring leaves are as close as
-        possible (Bar-Joseph et al. 2001); the merges are unchanged.
     n_jobs : int, optional
         Threads for the parallel parts (distance computation, vector single
         linkage); default all cores.
@@ -174,6 +177,13 @@ def linkage(
         would not fit in the available memory (checked before allocating).
     KeyboardInterrupt
         Ctrl-C stops the run between steps; the input is left untouched.
+
+    Warns
+    -----
+    scipy.cluster.hierarchy.ClusterWarning
+        Observations that look like a square distance matrix (square, symmetric,
+        non-negative, zero diagonal; also 2 x 2), as scipy warns: pass
+        ``metric="precomputed"`` if they are distances.
 
     See Also
     --------
@@ -252,10 +262,11 @@ def linkage(
     method = check_option(method, "method", METHODS)
     if not isinstance(metric, str) and not callable(metric):
         raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
+    metric = _metrics.normalize(metric, strict=False)  # aliases ("cos", "l2", ...) to canonical names
     beta = _check_beta(method, beta)
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
-    data, n, kind, columns = _prepare_input(X, metric, method)
+    data, n, kind, columns = _prepare_input(y, metric, method)
     w = _check_weights(weights, n, method)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
@@ -467,13 +478,22 @@ def _gower_distances(X: Any, method: str) -> tuple[FloatArray, int, str]:
 
 
 def _warn_if_distance_matrix(X: FloatArray) -> None:
+    """scipy's ClusterWarning for observations that look like a square distance matrix
+    (scipy's test: square, diagonal close to 0, non-negative, close to symmetric; 2 x 2 too)."""
     n, d = X.shape
-    if n == d and n > 2 and np.all(np.diagonal(X) == 0) and np.all(X >= 0) and np.allclose(X, X.T):
+    if (
+        n == d
+        and np.isclose(np.diagonal(X), 0).all()
+        and (X >= 0).all()
+        and np.isclose(X, X.T).all()
+    ):
+        from scipy.cluster.hierarchy import ClusterWarning
+
         warnings.warn(
             "X is square, symmetric, non-negative and zero on the diagonal: it looks like a "
             "distance matrix but is treated as observations. Pass metric='precomputed' if it "
             "holds distances.",
-            UserWarning,
+            ClusterWarning,
             stacklevel=4,
         )
 

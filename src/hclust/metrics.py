@@ -1,8 +1,9 @@
 """Pairwise distances between observations, compatible with ``scipy.spatial.distance``.
 
 :func:`pdist` returns scipy's condensed distance vector and :func:`cdist` the
-rectangular matrix between two sets of observations, for the metrics in
-:data:`METRICS`, with the same values as scipy: the same formulas, summed over the
+rectangular matrix between two sets of observations, for every metric of scipy
+(:data:`METRICS`; names, aliases and properties come from the table in
+:mod:`hclust._metrics`), with the same values as scipy: the same formulas, summed over the
 features in the same order (most metrics agree bit for bit). The work runs in
 parallel numba kernels, in blocks of rows, so that long runs report progress and
 stop cleanly on Ctrl-C.
@@ -17,81 +18,14 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from . import _metrics as _table
 from ._kernels import distances as _kd
+from ._metrics import METRICS
 from ._threads import ParallelChooser, numba_threads
 from ._typing import FloatArray, ProgressCallback
 from ._validation import as_float_array, as_observations, check_memory, check_n_jobs
 
 __all__ = ["METRICS", "cdist", "pdist"]
-
-#: Names of the metrics that :func:`pdist` and :func:`cdist` compute natively (sorted).
-METRICS: tuple[str, ...] = (
-    "braycurtis",
-    "canberra",
-    "chebyshev",
-    "cityblock",
-    "correlation",
-    "cosine",
-    "euclidean",
-    "hamming",
-    "jaccard",
-    "mahalanobis",
-    "minkowski",
-    "seuclidean",
-    "sqeuclidean",
-)
-
-# scipy's short names, accepted for drop-in compatibility
-_ALIASES: dict[str, str] = {
-    "chebychev": "chebyshev",
-    "cheby": "chebyshev",
-    "cheb": "chebyshev",
-    "ch": "chebyshev",
-    "cblock": "cityblock",
-    "cb": "cityblock",
-    "c": "cityblock",
-    "co": "correlation",
-    "cos": "cosine",
-    "euclid": "euclidean",
-    "eu": "euclidean",
-    "e": "euclidean",
-    "matching": "hamming",
-    "hamm": "hamming",
-    "ha": "hamming",
-    "h": "hamming",
-    "jacc": "jaccard",
-    "ja": "jaccard",
-    "j": "jaccard",
-    "mahal": "mahalanobis",
-    "mah": "mahalanobis",
-    "mi": "minkowski",
-    "m": "minkowski",
-    "pnorm": "minkowski",
-    "se": "seuclidean",
-    "s": "seuclidean",
-    "sqe": "sqeuclidean",
-    "sqeuclid": "sqeuclidean",
-}
-
-# keyword arguments each metric takes
-_METRIC_KWARGS: dict[str, tuple[str, ...]] = {name: ("w",) for name in METRICS}
-_METRIC_KWARGS.update({"minkowski": ("p", "w"), "seuclidean": ("V",), "mahalanobis": ("VI",)})
-
-_CODES: dict[str, int] = {
-    "braycurtis": _kd.BRAYCURTIS,
-    "canberra": _kd.CANBERRA,
-    "chebyshev": _kd.CHEBYSHEV,
-    "cityblock": _kd.CITYBLOCK,
-    "correlation": _kd.COSINE,
-    "cosine": _kd.COSINE,
-    "euclidean": _kd.EUCLIDEAN,
-    "hamming": _kd.HAMMING,
-    "jaccard": _kd.JACCARD,
-    "mahalanobis": _kd.MAHALANOBIS,
-    "minkowski": _kd.MINKOWSKI,
-    "seuclidean": _kd.SEUCLIDEAN,
-    "sqeuclidean": _kd.SQEUCLIDEAN,
-}
 
 # feature-pair operations per kernel call: a few milliseconds, so that progress is
 # reported often and Ctrl-C is honoured quickly, while the call overhead stays negligible
@@ -117,49 +51,23 @@ class _Metric:
     code: int
     w: FloatArray  # feature weights, ones when unweighted
     weighted: bool
-    p: float
+    p: float  # minkowski's p; log(base) for jensenshannon
     V: FloatArray
     VI: FloatArray
+    as_booleans: bool  # the observations are read as booleans (non-zero is True)
 
 
 # ---------------------------------------------------------------------------
 # metric names and parameters
 
 
-def _metric_name(metric: str) -> str:
-    key = metric.lower()
-    name = _ALIASES.get(key, key)
-    if name not in METRICS:
-        raise ValueError(
-            f"Unknown metric {metric!r}; valid metrics are: {', '.join(METRICS)} "
-            "(scipy's short aliases such as 'cos' are accepted too), or pass a Python "
-            "function f(u, v) -> float."
-        )
-    return name
-
-
-def _resolve_metric(metric: Any) -> str | Callable[..., Any]:
-    """A canonical metric name, or the user's callable."""
-    if isinstance(metric, str):
-        return _metric_name(metric)
-    if callable(metric):
-        # scipy's own distance functions map to the fast kernels
-        name = getattr(metric, "__name__", None)
-        if getattr(metric, "__module__", None) == "scipy.spatial.distance" and isinstance(
-            name, str
-        ):
-            key = _ALIASES.get(name, name)
-            if key in METRICS:
-                return key
-        return metric  # type: ignore[no-any-return]
-    raise TypeError(
-        f"metric must be a metric name (one of {', '.join(METRICS)}) or a function "
-        f"f(u, v) -> float; got {type(metric).__name__}."
-    )
+def _resolve_metric(metric: Any) -> _table.ResolvedMetric | Callable[..., Any]:
+    """The metric's table row (and whether to read booleans), or the user's callable."""
+    return _table.resolve(metric)
 
 
 def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> None:
-    allowed = _METRIC_KWARGS[name]
+    allowed = _table.lookup(name).params
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
         takes = ", ".join(f"{key}=" for key in allowed)
@@ -189,21 +97,38 @@ def _check_weights(w: Any, d: int, metric: str) -> FloatArray:
         raise ValueError(
             f"Feature weights w must be non-negative; w[{bad}] = {float(weights[bad])}."
         )
-    if not weights.any():
-        raise ValueError("Feature weights w are all zero, so every distance would be undefined.")
     return weights
 
 
+def _real(value: Any, what: str) -> float:
+    """A real number given as a Python or numpy scalar (or a 0-d array, as scipy allows)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"{what} must be a real number; got {value!r}.")
+    return float(value)
+
+
 def _check_p(p: Any) -> float:
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p for metric='minkowski' must be a real number; got {p!r}.")
-    value = float(p)
+    value = _real(p, "p for metric='minkowski'")
     if not value > 0.0:  # also refuses NaN
         raise ValueError(
             f"p for metric='minkowski' must be greater than 0; got {p!r}. "
             "(p=1 is cityblock, p=2 euclidean, p=inf chebyshev.)"
         )
     return value
+
+
+def _check_base(base: Any) -> float:
+    value = _real(base, "base for metric='jensenshannon'")
+    if not (value > 0.0 and value != 1.0 and math.isfinite(value)):
+        raise ValueError(
+            f"base for metric='jensenshannon' must be a positive number other than 1 (the "
+            f"logarithm's base: 2 gives bits, e the default nats); got {base!r}."
+        )
+    return math.log(value)
 
 
 def _check_variances(V: Any, d: int) -> FloatArray:
@@ -295,9 +220,14 @@ def _default_inverse_covariance(X: FloatArray) -> FloatArray:
 
 
 def _prepare_metric(
-    name: str, kwargs: Mapping[str, Any], d: int, data: Callable[[], FloatArray], needed: bool
+    resolved: _table.ResolvedMetric,
+    kwargs: Mapping[str, Any],
+    d: int,
+    data: Callable[[], FloatArray],
+    needed: bool,
 ) -> _Metric:
     """Validate the metric's keyword arguments; estimate V / VI from ``data()`` when needed."""
+    name = resolved.info.name
     _check_kwargs(name, kwargs)
     empty1 = np.zeros(0)
     empty2 = np.zeros((0, 0))
@@ -305,10 +235,12 @@ def _prepare_metric(
     weighted = kwargs.get("w") is not None
     if weighted:
         w = _check_weights(kwargs["w"], d, name)
-    code = _CODES[name]
+    code = resolved.info.code
     p = 2.0
     V, VI = empty1, empty2
-    if name == "minkowski":
+    if name == "jensenshannon":
+        p = _check_base(kwargs["base"]) if kwargs.get("base") is not None else 1.0
+    elif name == "minkowski":
         p = _check_p(kwargs["p"]) if kwargs.get("p") is not None else 2.0
         # like scipy: the special cases run the dedicated loops
         if p == 1.0:
@@ -327,14 +259,29 @@ def _prepare_metric(
             VI = _check_inverse_covariance(kwargs["VI"], d)
         elif needed:
             VI = _default_inverse_covariance(data())
+    elif name == "dice" and weighted:
+        code = _kd.WEIGHTED_DICE  # scipy's weighted loop compares values (same on 0/1 data)
     elif name in ("cosine", "correlation") and weighted:
         code = _kd.WEIGHTED_COSINE
-        w = w / w.sum()  # scipy normalizes the weights of cosine and correlation
-    return _Metric(name=name, code=code, w=w, weighted=weighted, p=p, V=V, VI=VI)
+        with np.errstate(invalid="ignore"):  # all-zero weights: NaN distances, as scipy
+            w = w / w.sum()  # scipy normalizes the weights of cosine and correlation
+    return _Metric(
+        name=name,
+        code=code,
+        w=w,
+        weighted=weighted,
+        p=p,
+        V=V,
+        VI=VI,
+        as_booleans=resolved.as_booleans,
+    )
 
 
 def _transposed(X: FloatArray, metric: _Metric) -> FloatArray:
-    """Observations as columns (a fresh, writable C array), centred for correlation."""
+    """Observations as columns (a fresh, writable C array): 0/1 for the boolean metrics,
+    centred for correlation."""
+    if metric.as_booleans:
+        return np.array((X != 0).T, dtype=np.float64, order="C")
     if metric.name == "correlation":
         if metric.weighted:
             X = X - (X @ metric.w)[:, None]
@@ -348,6 +295,8 @@ def _norms(XT: FloatArray, metric: _Metric) -> FloatArray:
         return np.asarray(_kd.row_norms(XT))
     if metric.code == _kd.WEIGHTED_COSINE:
         return np.asarray(_kd.weighted_squared_norms(XT, metric.w))
+    if metric.code == _kd.JENSENSHANNON:
+        return np.asarray(_kd.probability_scales(XT))
     return np.zeros(0)
 
 
@@ -421,7 +370,8 @@ def _run(
     total = int(offsets[-1])
     work = d * d + d if metric.code == _kd.MAHALANOBIS else d
     flat = out.reshape(-1)
-    wsum = float(metric.w.sum())
+    # summed in feature order, as scipy's loops accumulate it pair by pair
+    wsum = float(sum(metric.w.tolist()))
     # NaN results (cosine of a zero row, ...) are scipy's convention, not an error; the
     # errstate matters only when the kernels run as Python (NUMBA_DISABLE_JIT=1)
     with numba_threads(n_jobs) as threads, np.errstate(divide="ignore", invalid="ignore"):
@@ -477,6 +427,19 @@ def preload_kernels() -> None:
                np.zeros((0, 0)), np.zeros(0), np.zeros(0), 2.0)
 
 
+def _objects_or_numbers(X: Any, name: str) -> np.ndarray:
+    """Observations for a user's metric function: numbers are validated as usual; an
+    array of other objects (strings, records) is passed on unchanged, as scipy does."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "OSUV":
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(
+                f"{name} must be a 2-D observation matrix (n_samples, n_features) with at least "
+                f"one observation and one feature; got shape {X.shape}."
+            )
+        return X
+    return as_observations(X, name, min_samples=1)
+
+
 def _call_metric(
     func: Callable[..., Any],
     u: FloatArray,
@@ -515,10 +478,13 @@ def pdist(
         Observations: numbers only (float32, integers and booleans are converted to
         float64), no NaN or infinite values.
     metric : str or callable, default="euclidean"
-        One of :data:`METRICS` (scipy's short aliases such as ``"cos"`` work too), or a
-        function ``f(u, v, **kwargs) -> float`` called for every pair (slow: a Python
-        call per pair; scipy's own functions such as ``scipy.spatial.distance.cosine``
-        are recognised and run natively).
+        One of :data:`METRICS` (every metric of scipy's ``pdist``), any alias scipy
+        accepts (``"cos"``, ``"cb"``, ``"chebychev"``, ``"euclid"``, ``"matching"``,
+        ``"sqe"``, ...; any case) or scikit-learn's ``"manhattan"``, ``"l1"``, ``"l2"``;
+        or a function ``f(u, v, **kwargs) -> float`` called for every pair (slow: a
+        Python call per pair; it receives the rows as given, numbers or other objects).
+        scipy's own functions such as ``scipy.spatial.distance.cosine``, and scipy's
+        ``"test_<name>"`` names for them, run natively.
     out : ndarray of shape (n_samples * (n_samples - 1) // 2,), optional
         A C-contiguous, writable float64 buffer for the result (for instance a
         ``numpy.memmap``); it is returned. Without it, the memory is checked before
@@ -531,13 +497,16 @@ def pdist(
     **kwargs
         The metric's parameters, as in scipy:
 
-        - ``w`` : feature weights (non-negative, not all 0) for every metric but
-          seuclidean and mahalanobis;
+        - ``w`` : non-negative feature weights, for every metric but seuclidean,
+          mahalanobis and jensenshannon (all zero: the distances scipy gives, mostly
+          NaN);
         - ``p`` : the Minkowski exponent, > 0 (default 2; ``numpy.inf`` gives chebyshev);
         - ``V`` : feature variances for seuclidean (default: the sample variance of each
           feature, ``ddof=1``);
         - ``VI`` : the inverse covariance matrix for mahalanobis (default: the inverse
-          of the sample covariance of X).
+          of the sample covariance of X);
+        - ``base`` : the logarithm's base for jensenshannon (default e), as in
+          ``scipy.spatial.distance.jensenshannon``.
 
     Returns
     -------
@@ -549,8 +518,9 @@ def pdist(
     ------
     ValueError
         Unknown metric; NaN or infinite values (the message names the first); a wrong
-        parameter (``w``, ``V`` of the wrong length, ``p <= 0``, a constant feature for
-        seuclidean, a singular covariance for mahalanobis); a wrong ``out``.
+        parameter (``w``, ``V`` of the wrong length, negative weights, ``p <= 0``, a
+        constant feature for seuclidean, a singular covariance for mahalanobis); a
+        wrong ``out``.
     TypeError
         Non-numeric data, or a parameter the metric does not take (``p`` for cosine).
     hclust._validation.InsufficientMemoryError
@@ -568,7 +538,8 @@ def pdist(
     differences, never the dot-product expansion, which loses precision). The
     results agree with scipy's to rounding (relative differences of a few units in
     the last place); for euclidean, sqeuclidean, cityblock, chebyshev, minkowski,
-    canberra, braycurtis, hamming and jaccard they are identical, bit for bit.
+    canberra, braycurtis, hamming, jaccard, dice, rogerstanimoto, russellrao,
+    sokalsneath, yule and jensenshannon they are identical, bit for bit.
 
     Conventions, all as in scipy: cosine and correlation distances are NaN for a
     pair involving an all-zero row (cosine) or a constant row (correlation), since
@@ -578,12 +549,24 @@ def pdist(
     the (weighted) fraction of features whose values differ (so 1 and 2 differ).
     jaccard reads numbers as booleans (non-zero is True, as scipy does since 1.15):
     it is the fraction of features where exactly one row is non-zero among those where
-    at least one is, and 0 when both rows are all zero. A single observation gives an
-    empty vector, as in scipy (no default ``V``/``VI`` is estimated then).
+    at least one is, and 0 when both rows are all zero. rogerstanimoto, russellrao,
+    sokalsneath and yule read numbers as booleans too; sokalsneath (and dice) are NaN
+    for two all-false rows, yule is 0 when no feature is true in exactly one row. dice
+    on numbers that are not 0/1 follows scipy's pdist, which is not self-consistent
+    there: without weights it counts from the values themselves (as scipy's
+    ``dice(u, v)``, so it can even be negative), with weights it compares the values
+    (mismatches, and features non-zero in both); given as scipy's function or as
+    ``"test_dice"``, the rows are read as booleans first, as scipy does. On boolean
+    data all of these agree. jensenshannon treats each row as a distribution (scaled
+    to sum 1) and is infinite for a row with a negative entry or a zero sum. Which
+    metrics can give NaN or infinity for finite rows is recorded in
+    :data:`hclust._metrics.METRIC_TABLE` (``nan_possible``). A single observation
+    gives an empty vector, as in scipy (no default ``V``/``VI`` is estimated then).
 
     Departures from scipy, to fail early rather than return NaN: a constant feature
     with the default ``V`` of seuclidean, a singular covariance for mahalanobis, an
-    ``VI`` that is not positive semi-definite, and all-zero weights raise ValueError.
+    ``VI`` that is not positive semi-definite, and a jensenshannon ``base`` that is 1
+    or not positive raise ValueError.
 
     The work, O(n^2 d), is split into blocks of rows with equal numbers of pairs (row
     i has n - i - 1), run in parallel; ``progress`` is called and Ctrl-C honoured
@@ -612,13 +595,14 @@ def pdist(
     _check_progress(progress)
     check_n_jobs(n_jobs)
     resolved = _resolve_metric(metric)
-    data = as_observations(X, "X", min_samples=1)
+    native = isinstance(resolved, _table.ResolvedMetric)
+    data = as_observations(X, "X", min_samples=1) if native else _objects_or_numbers(X, "X")
     n, d = data.shape
     m = n * (n - 1) // 2
     result = _prepare_out(
         out, (m,), (data,), f"The condensed distance matrix of {n:,} observations", 8.0 * m
     )
-    if not isinstance(resolved, str):
+    if not isinstance(resolved, _table.ResolvedMetric):
         return _pdist_callable(data, resolved, result, progress, kwargs)
     prepared = _prepare_metric(resolved, kwargs, d, lambda: data, needed=m > 0)
     if m == 0:
@@ -630,7 +614,7 @@ def pdist(
 
 
 def _pdist_callable(
-    X: FloatArray,
+    X: np.ndarray,
     func: Callable[..., Any],
     out: FloatArray,
     progress: ProgressCallback | None,
@@ -675,7 +659,7 @@ def cdist(
     progress : callable, optional
         ``progress(done, total)``, counted in pairs, called after each block of rows.
     **kwargs
-        The metric's parameters (``w``, ``p``, ``V``, ``VI``) as in :func:`pdist`;
+        The metric's parameters (``w``, ``p``, ``V``, ``VI``, ``base``) as in :func:`pdist`;
         the default ``V`` and ``VI`` are estimated from the rows of ``XA`` and ``XB``
         together, as scipy does.
 
@@ -719,8 +703,9 @@ def cdist(
     _check_progress(progress)
     check_n_jobs(n_jobs)
     resolved = _resolve_metric(metric)
-    A = as_observations(XA, "XA", min_samples=1)
-    B = as_observations(XB, "XB", min_samples=1)
+    native = isinstance(resolved, _table.ResolvedMetric)
+    A = as_observations(XA, "XA", min_samples=1) if native else _objects_or_numbers(XA, "XA")
+    B = as_observations(XB, "XB", min_samples=1) if native else _objects_or_numbers(XB, "XB")
     if A.shape[1] != B.shape[1]:
         raise ValueError(
             f"XA and XB must have the same number of features; XA has {A.shape[1]} and XB has {B.shape[1]}."
@@ -730,7 +715,7 @@ def cdist(
     result = _prepare_out(
         out, (na, nb), (A, B), f"The {na:,} x {nb:,} distance matrix", 8.0 * na * nb
     )
-    if not isinstance(resolved, str):
+    if not isinstance(resolved, _table.ResolvedMetric):
         for i in range(na):
             for j in range(nb):
                 result[i, j] = _call_metric(resolved, A[i], B[j], kwargs, i, j)

@@ -34,6 +34,7 @@ __all__ = [
     "cut",
     "cut_tree",
     "fcluster",
+    "fclusterdata",
     "from_sklearn",
     "inconsistent",
     "is_monotonic",
@@ -74,12 +75,14 @@ def check_linkage(Z: Any, name: str = "Z") -> FloatArray:
     ValueError
         If the shape is not (n-1, 4) with n >= 2, an entry is NaN or infinite, a child
         id is not a whole number, is negative, refers to the merge itself or a later
-        one, appears twice, or a height or size is negative.
+        one, appears twice, a height or size is negative, or a size exceeds the number
+        of observations n (as in scipy since gh-22183).
 
     Notes
     -----
     The checks are O(n) and vectorised. Sizes (column 3) are not required to equal the
-    number of leaves under a node, so trees of weighted observations pass.
+    number of leaves under a node (scipy does not require it either), but none may
+    exceed n.
 
     Examples
     --------
@@ -110,9 +113,16 @@ def check_linkage(Z: Any, name: str = "Z") -> FloatArray:
     array = np.ascontiguousarray(array, dtype=np.float64)
     prefix = f"{name} is not a valid linkage: "
     code, row, col = _k.find_linkage_problem(array)
-    if code == 0:
-        return array
     n = m + 1
+    if code == 0:
+        too_large = array[:, 3] > n
+        if too_large.any():  # scipy gh-22183: a cluster larger than the tree
+            row = int(np.flatnonzero(too_large)[0])
+            raise ValueError(
+                prefix + f"row {row} has size {float(array[row, 3])!r}, more than the {n} "
+                "observations of the tree (excessive observations in a cluster)."
+            )
+        return array
     value = float(array[row, col])
     if code == 1:
         what = ("child a", "child b", "height", "size")[col]
@@ -285,6 +295,73 @@ def fcluster(
     return _k.monocrit_labels(children, crit, cutoff, n).astype(np.intc)
 
 
+def fclusterdata(
+    X: Any,
+    t: float,
+    criterion: str = "inconsistent",
+    metric: str | Callable[..., float] = "euclidean",
+    depth: int = 2,
+    method: str = "single",
+    R: Any = None,
+) -> np.ndarray:
+    """Cluster observations and cut the tree, as :func:`scipy.cluster.hierarchy.fclusterdata`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+        Observations.
+    t : float
+        Threshold, or the largest number of clusters for ``criterion='maxclust'``
+        (see :func:`fcluster`).
+    criterion : str, default='inconsistent'
+        One of :func:`fcluster`'s criteria.
+    metric : str or callable, default='euclidean'
+        Distance between observations: any metric name or alias of
+        :func:`hclust.pdist`, or a function ``f(u, v) -> float``.
+    depth : int, default=2
+        Depth of the inconsistency statistics (``criterion='inconsistent'``).
+    method : str, default='single'
+        Linkage method (see :func:`hclust.linkage`).
+    R : array-like of shape (n-1, 4), optional
+        Precomputed :func:`inconsistent` matrix.
+
+    Returns
+    -------
+    labels : ndarray of int32, shape (n,)
+        1-based cluster numbers, as :func:`fcluster` returns them.
+
+    See Also
+    --------
+    hclust.linkage, fcluster, cut
+
+    Notes
+    -----
+    Observations go to :func:`hclust.linkage` directly, so single linkage and (with the
+    euclidean metric) ward, centroid and median need no distance matrix. Like scipy,
+    ward, centroid and median with another metric cluster its distances as given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hclust.tree import fclusterdata
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [5.0, 5.0], [5.0, 6.0], [20.0, 0.0]])
+    >>> fclusterdata(X, 2.0, criterion="distance")
+    array([1, 1, 2, 2, 3], dtype=int32)
+    """
+    from ._metrics import normalize
+    from .linkage import _EUCLIDEAN_ONLY, linkage
+    from .metrics import pdist
+
+    data = as_observations(X, "X")
+    metric = normalize(metric, extra=())
+    square = data.shape[0] == data.shape[1]  # scipy does not warn "looks like distances" here
+    if not isinstance(metric, str) or square or (method in _EUCLIDEAN_ONLY and metric != "euclidean"):
+        Z = linkage(pdist(data, metric), method)
+    else:
+        Z = linkage(data, method, metric)
+    return fcluster(Z, t, criterion=criterion, depth=depth, R=R)
+
+
 def inconsistent(Z: Any, d: int = 2) -> FloatArray:
     """Inconsistency statistics of every merge, as :func:`scipy.cluster.hierarchy.inconsistent`.
 
@@ -323,7 +400,7 @@ def inconsistent(Z: Any, d: int = 2) -> FloatArray:
     return _k.inconsistency(_children(Z), np.ascontiguousarray(Z[:, 2]), n, int(d))
 
 
-def cophenet(Z: Any, y: Any = None) -> FloatArray | tuple[float, FloatArray]:
+def cophenet(Z: Any, Y: Any = None) -> FloatArray | tuple[float, FloatArray]:
     """Cophenetic distances, as :func:`scipy.cluster.hierarchy.cophenet`.
 
     The cophenetic distance of two observations is the height of the merge that
@@ -333,16 +410,16 @@ def cophenet(Z: Any, y: Any = None) -> FloatArray | tuple[float, FloatArray]:
     ----------
     Z : array-like of shape (n-1, 4)
         Linkage matrix.
-    y : array-like of shape (n(n-1)/2,), optional
+    Y : array-like of shape (n(n-1)/2,), optional
         Condensed original distances; when given, the cophenetic correlation is
         returned too.
 
     Returns
     -------
     d : ndarray of shape (n(n-1)/2,)
-        Condensed cophenetic distances (when ``y`` is None).
+        Condensed cophenetic distances (when ``Y`` is None).
     (c, d) : tuple of float and ndarray
-        The cophenetic correlation coefficient and the distances (when ``y`` is given);
+        The cophenetic correlation coefficient and the distances (when ``Y`` is given);
         ``c`` is nan when either set of distances is constant (e.g. n = 2).
 
     Raises
@@ -365,10 +442,11 @@ def cophenet(Z: Any, y: Any = None) -> FloatArray | tuple[float, FloatArray]:
     Z = check_linkage(Z)
     n = Z.shape[0] + 1
     m = n * (n - 1) // 2
-    if y is not None:
-        y, n_y = as_condensed(y, "y")
+    y = None
+    if Y is not None:
+        y, n_y = as_condensed(Y, "Y")
         if n_y != n:
-            raise ValueError(f"y has distances for {n_y} observations but Z has {n} leaves.")
+            raise ValueError(f"Y has distances for {n_y} observations but Z has {n} leaves.")
     check_memory(
         8.0 * m * (1 if y is None else 3),
         f"cophenet for {n} observations",
@@ -469,7 +547,8 @@ def optimal_leaf_ordering(Z: Any, y: Any, metric: str | Callable[..., float] = "
     y : array-like
         Condensed distances (length n(n-1)/2) or observations (n, d).
     metric : str or callable, default="euclidean"
-        scipy ``pdist`` metric used when ``y`` holds observations.
+        Metric of :func:`hclust.pdist` (any name or alias) used when ``y`` holds
+        observations.
 
     Returns
     -------
@@ -556,9 +635,9 @@ def optimal_leaf_ordering(Z: Any, y: Any, metric: str | Callable[..., float] = "
 def cut_tree(
     Z: Any,
     n_clusters: int | Sequence[int] | None = None,
-    heights: float | Sequence[float] | None = None,
-    *,
     height: float | Sequence[float] | None = None,
+    *,
+    heights: float | Sequence[float] | None = None,
 ) -> IntArray:
     """Labels for several cuts at once, one column per cut, each equal to :func:`cut`.
 
@@ -568,10 +647,10 @@ def cut_tree(
         Linkage matrix.
     n_clusters : int or sequence of int, optional
         Numbers of clusters, each in 1..n.
-    heights : float or sequence of float, optional
-        Cut heights (see :func:`cut` for the rule).
     height : float or sequence of float, optional
-        scipy's spelling of ``heights``.
+        Cut heights (see :func:`cut` for the rule); scipy's name.
+    heights : float or sequence of float, optional
+        The same, under hclust's plural name.
 
     Returns
     -------

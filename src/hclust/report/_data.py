@@ -19,22 +19,13 @@ import pandas as pd
 from .. import __version__
 from .._kernels import tree as _k
 from .._validation import as_observations
+from ..layout import PALETTE_10, PALETTE_20, segment_colors
 from ..segment.profile import SegmentProfile, profile
 from ..select import Evaluation, evaluate
 from ..tree import _children, check_linkage
 
 __all__ = ["ReportData", "prepare_report_data", "PALETTE_10", "PALETTE_20", "segment_colors"]
 
-#: matplotlib's tab10 and tab20 colours (the same ones :mod:`hclust.plot` uses).
-PALETTE_10 = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)
-PALETTE_20 = (
-    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
-    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
-    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
-)
 #: Points drawn in the PCA scatter at most (a seeded sample above this).
 SCATTER_MAX = 5_000
 #: Seed of the scatter sample.
@@ -49,12 +40,6 @@ NODE_PROFILES = 600
 SILHOUETTE_SAMPLE = 4_000
 #: Scores computed when no evaluation is passed (no gap: it re-clusters n rows 10 times).
 CHEAP_METRICS = ("wss", "silhouette", "calinski_harabasz", "davies_bouldin", "height_jump")
-
-
-def segment_colors(k: int) -> list[str]:
-    """Colour of each segment 0..k-1: tab10 up to 10 segments, tab20 (cycling) above."""
-    palette = PALETTE_10 if k <= 10 else PALETTE_20
-    return [palette[i % len(palette)] for i in range(k)]
 
 
 @dataclass

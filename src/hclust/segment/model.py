@@ -33,6 +33,7 @@ from .._validation import check_option
 from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
+from .._metrics import normalize as normalize_metric
 from ..linkage import METHODS, linkage
 from ..select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from ..tree import cut
@@ -365,7 +366,8 @@ class SegmentationModel:
         method = check_option(self.method, "method", METHODS)
         if not isinstance(self.metric, str):
             raise TypeError(f"metric must be a string; got {type(self.metric).__name__}.")
-        if self.metric == "gower" and method not in _GOWER_METHODS:
+        metric = normalize_metric(self.metric)  # scipy's and scikit-learn's aliases too
+        if metric == "gower" and method not in _GOWER_METHODS:
             raise ValueError(
                 f"method={method!r} needs Euclidean features, but metric='gower' is not Euclidean; "
                 f"use one of {', '.join(_GOWER_METHODS)} (average is the usual choice), or the "
@@ -389,7 +391,7 @@ class SegmentationModel:
             raise ValueError(f"need at least 2 customers to segment; the table has {len(used)}.")
 
         distances: FloatArray | None = None
-        if self.metric == "gower":
+        if metric == "gower":
             schema = infer_schema(used)
             if not schema.used:
                 raise ValueError(
@@ -416,12 +418,12 @@ class SegmentationModel:
             self.feature_names_ = [str(c) for c in prepared.columns]
             self.row_index_ = prepared.index
             data = features
-            estimator_metric = self.metric
+            estimator_metric = metric
             profile_schema = self.preparer_.schema_
             record = self.preparer_.record(excluded=left_out)
             d = features.shape[1]
             distance = (
-                f"{'Euclidean' if self.metric == 'euclidean' else self.metric} distances of the "
+                f"{'Euclidean' if metric == 'euclidean' else metric} distances of the "
                 f"{d} prepared feature{'s' if d != 1 else ''}"
             )
             self.preparation_ = dataclasses.replace(record, distance=distance)
@@ -434,7 +436,7 @@ class SegmentationModel:
         Z = linkage(
             data,
             method,
-            "precomputed" if estimator_metric == "precomputed" else self.metric,
+            "precomputed" if estimator_metric == "precomputed" else metric,
             weights=weights,
             beta=self.beta,
             n_jobs=self.n_jobs,
@@ -597,6 +599,7 @@ class SegmentationModel:
         return table
 
     def _set_estimator(self, method: str, metric: str, data: Any, labels: IntArray) -> None:
+        metric = normalize_metric(metric)
         estimator = HierarchicalClustering(
             int(labels.max()) + 1, linkage=method, metric=metric, beta=self.beta, n_jobs=self.n_jobs
         )
