@@ -304,8 +304,11 @@ def linkage(
             elif method == "single":
                 D = data  # Prim only reads the matrix
             else:
-                _check_matrix_memory(n, method, copy=True)
-                D = data.copy()
+                D = data
+                if _may_share(data, y):
+                    # the caller's matrix: the engine updates a copy in place
+                    _check_matrix_memory(n, method, copy=True)
+                    D = data.copy()
             a, b, h = _run_matrix(D, n, method, beta, w, progress, threads)
 
     Z = merges_to_linkage(a, b, h, np.ones(n))
@@ -590,6 +593,14 @@ def _check_matrix_memory(n: int, method: str, copy: bool) -> None:
         "hclust.summarize(X, n_micro=...) clusters weighted micro-clusters; or reduce n "
         "(deduplicate rows and pass their counts as weights).",
     )
+
+
+def _may_share(data: np.ndarray, given: Any) -> bool:
+    """Whether ``data`` may be (part of) the caller's own array."""
+    for candidate in (given, getattr(given, "values", None)):
+        if isinstance(candidate, np.ndarray) and np.shares_memory(data, candidate):
+            return True
+    return False
 
 
 #: From this many observations (a 64 MB matrix) the matrix engine compiles or

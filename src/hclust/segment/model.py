@@ -29,7 +29,7 @@ import pandas as pd
 
 from .. import __version__
 from .._typing import FloatArray, IntArray
-from .._validation import check_option
+from .._validation import check_memory, check_option
 from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
@@ -397,6 +397,16 @@ class SegmentationModel:
                 raise ValueError(
                     f"no usable columns: every column is excluded ({schema.kinds}); name the columns to use."
                 )
+            n_rows = len(used)
+            # one square matrix (criteria, medoids, stability) and, while the tree is
+            # built, its condensed upper triangle: 12 bytes per pair of customers
+            check_memory(
+                12.0 * n_rows * n_rows,
+                f"metric='gower' on {n_rows:,} customers (the Gower distance matrix, and its upper "
+                "triangle while the tree is built)",
+                "Alternatives: segment prepared features instead (the default metric: ward needs no "
+                "matrix), hclust.summarize for weighted micro-clusters, or a sample of the customers.",
+            )
             self.preparer_ = None
             self.gower_ = Gower(types={c: "ignore" for c in schema.excluded}, n_jobs=self.n_jobs).fit(used)
             features = self.gower_.encoded_
