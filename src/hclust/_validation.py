@@ -360,6 +360,15 @@ def refuse_scale(
     )
 
 
+def check_squares(X: FloatArray, what: str, name: str = "X", total_weight: float | None = None) -> None:
+    """Refuse observations whose squares, summed over the features and the rows (or their
+    weights), would overflow: the sums of squares of k-means, BIRCH's clustering
+    features, within-cluster sums of squares."""
+    half, _ = column_spans(X, absolute=True)
+    weight = float(X.shape[0]) if total_weight is None else float(total_weight)
+    refuse_scale(X, log10_norm(half, 2.0) + math.log10(max(weight, 1.0)), what, name=name, absolute=True)
+
+
 def check_weights(weights: Any, n: int, name: str = "weights") -> FloatArray:
     """Observation weights (counts): 1-D, one per observation, finite and within
     [WEIGHT_MIN, WEIGHT_TOTAL_MAX] in total, so weighted sums cannot overflow or vanish."""

@@ -17,7 +17,7 @@ import numpy as np
 from ._kernels import divisive as _k
 from ._kernels.unionfind import merges_to_linkage
 from ._typing import FloatArray
-from ._validation import as_observations, check_memory, check_option, format_bytes, scan_distances
+from ._validation import as_observations, check_memory, check_option, check_squares, format_bytes, scan_distances
 
 __all__ = ["bisecting_kmeans", "diana", "divisive_coefficient"]
 
@@ -304,6 +304,7 @@ def bisecting_kmeans(
     from sklearn.exceptions import ConvergenceWarning
 
     data = as_observations(X)
+    check_squares(data, "bisecting_kmeans' sums of squares")
     n = data.shape[0]
     k = _check_positive_int(n_clusters, "n_clusters", allow_none=True)
     if k is not None and k > n:

@@ -22,7 +22,7 @@ from scipy.spatial.distance import cdist, squareform
 
 from ._kernels import tree as _k
 from ._typing import FloatArray, IntArray
-from ._validation import as_observations, check_memory, check_option
+from ._validation import as_observations, check_memory, check_option, check_squares
 from .linkage import METHODS, linkage
 from .tree import check_linkage, cut, cut_tree
 
@@ -818,6 +818,7 @@ def evaluate(
         D = _square_distances(X, n)
     else:
         X = as_observations(X, "X", min_samples=2)
+        check_squares(X, "the criteria's sums of squares")
         if X.shape[0] != n:
             raise ValueError(
                 f"Z has {n} leaves but X has {X.shape[0]} rows; pass the observations Z was built from."
@@ -1178,6 +1179,7 @@ def stability(
         X = _square_distances(X, X.shape[0])
     else:
         X = as_observations(X, "X", min_samples=2)
+        check_squares(X, "the criteria's sums of squares")
     n = X.shape[0]
     check_option(method, "method", METHODS)
     w = _check_weights(weights, n)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._kernels import cftree as _cf
 from ._typing import FloatArray, IntArray, ProgressCallback
-from ._validation import as_float_array, as_observations, check_option
+from ._validation import as_float_array, as_observations, check_option, check_squares
 
 __all__ = ["SUMMARY_METHODS", "Summary", "SummaryQuality", "merge_moments", "summarize"]
 
@@ -455,6 +455,7 @@ def summarize(
     method = check_option(method, "method", SUMMARY_METHODS)
     algorithm = check_option(algorithm, "algorithm", ALGORITHMS)
     data = as_observations(X)
+    check_squares(data, "summarize's sums of squares (BIRCH clustering features)")
     n = data.shape[0]
     w = _check_weights(weights, n)
     m_max, t = _check_sizes(n_micro, threshold, n, algorithm)
