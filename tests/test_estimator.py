@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import hclust.estimator as estimator_module
 from hclust.estimator import HierarchicalClustering
 from hclust.linkage import linkage
-from hclust.tree import cut
+from hclust.tree import cut, is_monotonic
 
 METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median", "flexible")
 SQUARED = ("ward", "centroid", "median")  # Lance-Williams on squared Euclidean distances
@@ -41,6 +41,19 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal up to renaming the labels."""
     pairs = set(zip(a.tolist(), b.tolist()))
     return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def undo_last_merges(Z: np.ndarray, n_undone: int) -> np.ndarray:
+    """scikit-learn's cut: the clusters left when the last ``n_undone`` merges are undone (naive)."""
+    n = Z.shape[0] + 1
+    members = [{i} for i in range(n)]
+    for row in Z[: n - 1 - n_undone]:
+        members.append(members[int(row[0])] | members[int(row[1])])
+        members[int(row[0])] = members[int(row[1])] = set()
+    labels = np.empty(n, dtype=np.int64)
+    for label, group in enumerate(g for g in members if g):
+        labels[list(group)] = label
+    return labels
 
 
 def lance_williams_scores(Z: np.ndarray, roots: np.ndarray, d_leaf: np.ndarray, method: str, beta: float) -> np.ndarray:
@@ -101,32 +114,18 @@ CHECKED = [
     HierarchicalClustering(linkage="average", metric="precomputed"),
 ]
 
-_EQUIVALENCE = (
-    "sample_weight=0 is refused (a row of weight 0 cannot be a leaf of the tree; drop it), and "
-    "labels are numbered by first appearance in the training rows, so the check's shuffled "
-    "training set permutes the label values; test_sample_weight_equals_repetition checks the "
-    "equivalence for positive weights up to label renaming."
-)
-_FLEXIBLE_WEIGHTS = "linkage='flexible' has no weighted form and refuses sample_weight."
-
-
 def expected_failures(estimator: HierarchicalClustering) -> dict[str, str]:
-    failures = {"check_sample_weight_equivalence_on_dense_data": _EQUIVALENCE}
-    if estimator.linkage == "flexible":
-        for name in (
-            "check_sample_weights_pandas_series",
-            "check_sample_weights_not_an_array",
-            "check_sample_weights_list",
-            "check_sample_weights_shape",
-            "check_sample_weights_not_overwritten",
-            "check_all_zero_sample_weights_error",
-        ):
-            failures[name] = _FLEXIBLE_WEIGHTS
+    """Only where scikit-learn's own AgglomerativeClustering fails the same check.
+
+    AgglomerativeClustering(linkage="average", metric="precomputed") fails
+    check_clustering too (checked by test_sklearn_declares_the_same_failures).
+    """
     if estimator.metric == "precomputed":
-        failures["check_clustering"] = (
-            "check_clustering fits on 2-feature observations, not on a square distance matrix."
-        )
-    return failures
+        return {"check_clustering": PRECOMPUTED_CLUSTERING}
+    return {}
+
+
+PRECOMPUTED_CLUSTERING = "check_clustering fits on 2-feature observations, not on a square distance matrix."
 
 
 @parametrize_with_checks(CHECKED, expected_failed_checks=expected_failures)
@@ -141,12 +140,22 @@ def test_sklearn_compatible(estimator, check):
 def test_fit_matches_linkage_and_scipy(method):
     X = tie_free(40, seed=1)
     model = HierarchicalClustering(n_clusters=4, linkage=method).fit(X)
-    np.testing.assert_array_equal(model.linkage_matrix_, linkage(X, method))
-    np.testing.assert_array_equal(model.labels_, cut(model.linkage_matrix_, n_clusters=4))
+    Z = model.linkage_matrix_
+    np.testing.assert_array_equal(Z, linkage(X, method))
+    assert same_partition(model.labels_, undo_last_merges(Z, 3))
+    if is_monotonic(Z):
+        assert same_partition(model.labels_, cut(Z, n_clusters=4))
+    # segments numbered by their lexicographically smallest row
+    order = np.lexsort(X.T[::-1])
+    _, first = np.unique(model.labels_[order], return_index=True)
+    np.testing.assert_array_equal(model.labels_[order][np.sort(first)], np.arange(4))
+    np.testing.assert_array_equal(model.children_, Z[:, :2].astype(np.intp))
+    np.testing.assert_array_equal(model.distances_, Z[:, 2])
+    assert model.n_leaves_ == 40 and model.n_connected_components_ == 1
     assert model.labels_.dtype == np.int64
     assert model.n_clusters_ == 4
     assert model.n_features_in_ == 3
-    if method != "flexible":
+    if method != "flexible" and is_monotonic(Z):
         Z_scipy = scipy_linkage(X, method)
         assert same_partition(model.labels_, fcluster(Z_scipy, 4, "maxclust"))
     assert model.segment_sizes_.sum() == 40
@@ -159,7 +168,7 @@ def test_distance_threshold_cuts_at_height():
     X = tie_free(30, seed=2)
     model = HierarchicalClustering(n_clusters=None, distance_threshold=5.0, linkage="average").fit(X)
     expected = cut(model.linkage_matrix_, height=5.0)
-    np.testing.assert_array_equal(model.labels_, expected)
+    assert same_partition(model.labels_, expected)
     assert model.n_clusters_ == expected.max() + 1
     assert same_partition(model.labels_, fcluster(scipy_linkage(X, "average"), 5.0, "distance"))
 
@@ -171,11 +180,14 @@ def test_cut_method_and_fit_predict():
         model.cut(n_clusters=2)
     labels = model.fit_predict(X)
     np.testing.assert_array_equal(labels, model.labels_)
-    np.testing.assert_array_equal(model.cut(n_clusters=5), cut(model.linkage_matrix_, n_clusters=5))
-    np.testing.assert_array_equal(model.cut(height=2.0), cut(model.linkage_matrix_, height=2.0))
+    assert same_partition(model.cut(n_clusters=5), cut(model.linkage_matrix_, n_clusters=5))
+    assert same_partition(model.cut(height=2.0), cut(model.linkage_matrix_, height=2.0))
+    np.testing.assert_array_equal(model.cut(n_clusters=3), model.labels_)
     np.testing.assert_array_equal(model.labels_, labels)  # the fitted segments stay
     with pytest.raises(ValueError, match="exactly one"):
         model.cut()
+    with pytest.raises(ValueError, match="from 1 to 25; got 26"):
+        model.cut(n_clusters=26)
 
 
 def test_dataframe_feature_names():
@@ -249,8 +261,11 @@ def test_predict_precomputed_matches_vectors():
         vectors = HierarchicalClustering(n_clusters=3, linkage=method).fit(X)
         D = scipy_cdist(X, X)
         pre = HierarchicalClustering(n_clusters=3, linkage=method, metric="precomputed").fit(D)
-        np.testing.assert_array_equal(pre.labels_, vectors.labels_)
-        np.testing.assert_array_equal(pre.predict(scipy_cdist(X_new, X)), vectors.predict(X_new))
+        # precomputed segments are numbered by first appearance (no rows to sort)
+        assert same_partition(pre.labels_, vectors.labels_)
+        rename = dict(zip(pre.labels_.tolist(), vectors.labels_.tolist()))
+        predicted = pre.predict(scipy_cdist(X_new, X))
+        np.testing.assert_array_equal([rename[p] for p in predicted.tolist()], vectors.predict(X_new))
 
 
 def test_predict_in_blocks(monkeypatch):
@@ -347,12 +362,43 @@ def test_sample_weight_errors():
     X = tie_free(10, seed=22)
     with pytest.raises(ValueError, match=r"shape \(10,\), one weight per observation; got shape \(9,\)"):
         HierarchicalClustering().fit(X, sample_weight=np.ones(9))
-    with pytest.raises(ValueError, match="1 zero weight.*position 4"):
-        HierarchicalClustering().fit(X, sample_weight=np.r_[np.ones(4), 0.0, np.ones(5)])
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=r"finite and >= 0; sample_weight\[4\] = -1\.0"):
         HierarchicalClustering().fit(X, sample_weight=np.r_[np.ones(4), -1.0, np.ones(5)])
-    with pytest.raises(ValueError, match="no meaning for linkage='flexible'"):
-        HierarchicalClustering(linkage="flexible").fit(X, sample_weight=np.ones(10))
+    with pytest.raises(ValueError, match=r"finite and >= 0; sample_weight\[2\] = nan"):
+        HierarchicalClustering().fit(X, sample_weight=np.r_[np.ones(2), np.nan, np.ones(7)])
+    with pytest.raises(ValueError, match="Every sample weight is zero"):
+        HierarchicalClustering().fit(X, sample_weight=np.zeros(10))
+    with pytest.raises(ValueError, match="Only 1 observation.*non-zero sample weight"):
+        HierarchicalClustering(n_clusters=1).fit(X, sample_weight=np.r_[1.0, np.zeros(9)])
+    with pytest.raises(ValueError, match=r"n_clusters=4 .* n_samples=3 of positive weight"):
+        HierarchicalClustering(n_clusters=4).fit(X, sample_weight=np.r_[np.ones(3), np.zeros(7)])
+    with pytest.raises(ValueError, match=r"whole counts .* sample_weight\[1\] = 1\.5"):
+        HierarchicalClustering(linkage="flexible").fit(X, sample_weight=np.r_[1.0, 1.5, np.ones(8)])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_zero_weight_leaves_the_row_out(method):
+    X = tie_free(30, seed=23)
+    w = np.random.default_rng(24).integers(0, 3, size=30).astype(float)
+    w[:2] = 1.0
+    kept = np.flatnonzero(w > 0)
+    model = HierarchicalClustering(n_clusters=3, linkage=method).fit(X, sample_weight=w)
+    if method == "flexible":  # whole counts: rows repeated
+        reference = HierarchicalClustering(n_clusters=3, linkage=method).fit(np.repeat(X, w.astype(int), axis=0))
+        np.testing.assert_array_equal(model.leaf_rows_, np.repeat(np.arange(30), w.astype(int)))
+    else:
+        reference = HierarchicalClustering(n_clusters=3, linkage=method).fit(X[kept], sample_weight=w[kept])
+        np.testing.assert_array_equal(model.leaf_rows_, kept)
+    np.testing.assert_array_equal(model.linkage_matrix_, reference.linkage_matrix_)
+    assert model.n_leaves_ == reference.n_leaves_
+    # the kept rows keep their segments (same numbers: canonical), the others get predict's
+    counts = w[kept].astype(int) if method == "flexible" else np.ones(kept.size, dtype=int)
+    np.testing.assert_array_equal(model.labels_[kept], reference.labels_[np.cumsum(counts) - counts])
+    np.testing.assert_array_equal(model.labels_[w == 0], reference.predict(X[w == 0]))
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    np.testing.assert_array_equal(model.cut(n_clusters=3), model.labels_)
+    other = model.cut(n_clusters=5)
+    assert other.shape == (30,) and set(other.tolist()) == set(range(5))
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -86,6 +86,7 @@ def linkage(
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
     algorithm: str = "auto",
+    connectivity: Any = None,
 ) -> FloatArray:
     """Hierarchical agglomerative clustering, exact, with scipy's output format.
 
@@ -140,6 +141,25 @@ def linkage(
         stores one condensed distance matrix. ``"auto"`` uses the vector
         algorithm for single linkage, for ward up to 32 features, for the
         others up to 16, and whenever the matrix would not fit in memory.
+    connectivity : sparse matrix, array-like or callable, optional
+        Structured clustering: only clusters joined by an edge of this
+        ``(n, n)`` graph may merge (any scipy.sparse format; the structure
+        of ``C + C.T`` counts, values do not; a callable is called on ``X``
+        and returns the graph, e.g. a ``kneighbors_graph``). For
+        ``"single"``, ``"complete"``, ``"average"`` and ``"ward"`` (ward
+        needs observations), with scikit-learn's ``ward_tree`` /
+        ``linkage_tree`` meaning and the same merges: complete and single
+        take the largest and smallest distance over the edges between two
+        clusters; average merges ``d(A+B, C)`` as the size-weighted mean of
+        ``d(A, C)`` and ``d(B, C)`` where both are joined to ``C``, else the
+        one that is; ward uses centroids and sizes. Rows of ``Z`` are in
+        merge order, and ward and average heights may then decrease. A graph
+        with several components is completed as scikit-learn does (an edge
+        between the closest observations of every two components) with a
+        ``hclust.ConnectivityWarning``. Memory is O(n + edges); each merge
+        costs O(degree log edges). Ties merge the pair with the smaller
+        larger node id, then the smaller smaller node id (scikit-learn's
+        ward order). ``optimal_ordering`` and ``algorithm`` do not apply.
 
     Returns
     -------
@@ -241,6 +261,14 @@ def linkage(
     if not isinstance(metric, str) and not callable(metric):
         raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
     beta = _check_beta(method, beta)
+    if connectivity is not None:
+        if optimal_ordering or algorithm != "auto":
+            raise ValueError("optimal_ordering and algorithm do not apply with connectivity=.")
+        from ._connectivity import constrained_linkage
+
+        return constrained_linkage(
+            X, method, metric, connectivity, weights=weights, n_jobs=n_jobs, progress=progress
+        )[0]
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
     data, n, kind = _prepare_input(X, metric, method)
