@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"  # before the imports: submodules read it
 
+from ._connectivity import ConnectivityWarning
 from ._validation import InsufficientMemoryError
 from .compare import Comparison, compare
 from .divisive import bisecting_kmeans, diana, divisive_coefficient
@@ -47,6 +48,7 @@ from .tree import (
 
 __all__ = [
     "Comparison",
+    "ConnectivityWarning",
     "DendrogramLayout",
     "Evaluation",
     "Gower",

@@ -93,7 +93,7 @@ def constrained_linkage(
     )
     if n_merges is None:
         n_merges = n - 1
-    with numba_threads(n_jobs):
+    with numba_threads(n_jobs) as threads:
         n_components, labels = connected_components(graph, directed=False)
         lower = sparse.tril(graph, k=-1).tocoo()
         u = lower.row.astype(np.int64)
@@ -106,10 +106,10 @@ def constrained_linkage(
                 ConnectivityWarning,
                 stacklevel=3,
             )
-            a, b = _completion_edges(data, n, kind, metric, labels, n_components)
+            a, b = _completion_edges(data, n, kind, metric, labels, n_components, threads)
             u = np.concatenate([u, np.maximum(a, b)])
             v = np.concatenate([v, np.minimum(a, b)])
-        Z = _run(data, n, kind, metric, method, w, u, v, n_merges, progress)
+        Z = _run(data, n, kind, metric, method, w, u, v, n_merges, progress, threads)
     return Z, int(n_components)
 
 
@@ -151,7 +151,7 @@ def as_graph(connectivity: Any, n: int) -> Any:
 
 
 def _completion_edges(
-    data: FloatArray, n: int, kind: str, metric: Any, labels: IntArray, n_components: int
+    data: FloatArray, n: int, kind: str, metric: Any, labels: IntArray, n_components: int, threads: int
 ) -> tuple[IntArray, IntArray]:
     """The closest pair of rows of every two components, as scikit-learn's completion adds."""
     n_pairs = n_components * (n_components - 1) // 2
@@ -163,7 +163,8 @@ def _completion_edges(
     order = np.argsort(labels, kind="stable").astype(np.int64)
     starts = np.searchsorted(labels[order], np.arange(n_components + 1)).astype(np.int64)
     if kind == "vectors" and isinstance(metric, str) and metric in _VECTOR_METRICS:
-        a, b, _ = _kc.closest_pairs_between(data, order, starts, _VECTOR_METRICS[metric])
+        closest = _kc.closest_pairs_parallel if threads > 1 else _kc.closest_pairs_serial
+        a, b, _ = closest(data, order, starts, _VECTOR_METRICS[metric])
         return a, b
     a = np.empty(n_pairs, dtype=np.int64)
     b = np.empty(n_pairs, dtype=np.int64)
@@ -206,12 +207,15 @@ def _distances_between(data: FloatArray, rows_a: IntArray, rows_b: IntArray, met
     return cdist(data[rows_a], data[rows_b], metric, **_metric_kwargs(data, metric))
 
 
-def _edge_distances(data: FloatArray, n: int, kind: str, metric: Any, u: IntArray, v: IntArray) -> FloatArray:
+def _edge_distances(
+    data: FloatArray, n: int, kind: str, metric: Any, u: IntArray, v: IntArray, threads: int
+) -> FloatArray:
     """Distance of every edge between its two observations."""
     if kind == "condensed":
         return np.ascontiguousarray(data[_condensed_index(u, v, n)])
     if isinstance(metric, str) and metric in _VECTOR_METRICS:
-        return _kc.paired_vector_distances(data, u, v, _VECTOR_METRICS[metric])
+        paired = _kc.paired_distances_parallel if threads > 1 else _kc.paired_distances_serial
+        return paired(data, u, v, _VECTOR_METRICS[metric])
     values = np.empty(u.shape[0])
     if callable(metric):
         for e in range(u.shape[0]):
@@ -230,7 +234,7 @@ def _edge_distances(data: FloatArray, n: int, kind: str, metric: Any, u: IntArra
         e = int(bad[0])
         raise ValueError(
             f"the {metric!r} distance between observations {int(v[e])} and {int(u[e])} is "
-            f"{values[e]!r}, so the edge between them cannot be ranked (for cosine or "
+            f"{float(values[e])!r}, so the edge between them cannot be ranked (for cosine or "
             "correlation: a row of zeros or a constant row). Drop or fix those rows."
         )
     return values
@@ -247,6 +251,7 @@ def _run(
     v: IntArray,
     n_merges: int,
     progress: ProgressCallback | None,
+    threads: int,
 ) -> FloatArray:
     code = _METHOD_CODES[method]
     m1 = np.ones(n) if w is None else w.copy()
@@ -257,7 +262,7 @@ def _run(
     else:
         m2 = np.empty((n, 0))
         centre = np.empty((n, 0))
-        values = _edge_distances(data, n, kind, metric, u, v)
+        values = _edge_distances(data, n, kind, metric, u, v, threads)
     arrays = _kc.connectivity_init(n, u, v, values, code, m1, centre)
     node = np.arange(n, dtype=np.int64)
     count = np.ones(n, dtype=np.int64)

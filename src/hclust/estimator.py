@@ -377,8 +377,8 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def _full_tree(self, n_clusters: int | None, n: int, structured: bool) -> bool:
-        """scikit-learn's reading of compute_full_tree."""
-        if not structured or n_clusters is None or self.compute_full_tree is True:
+        """scikit-learn's reading of compute_full_tree (single linkage always builds it whole)."""
+        if not structured or n_clusters is None or self.compute_full_tree is True or self.linkage == "single":
             return True
         if self.compute_full_tree == "auto":
             return bool(n_clusters < max(100, 0.02 * n))

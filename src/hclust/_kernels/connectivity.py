@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
+from ._twins import twins
 from .mst import _vector_distance
 
 CONN_SINGLE = 0
@@ -359,14 +360,16 @@ def connectivity_run(
     state[2] = used
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
-def paired_vector_distances(X, u, v, metric):
+def _paired_vector_distances(X, u, v, metric):
     """Distance of every edge ``(u[e], v[e])`` between rows of X (mst.VEC_* metrics)."""
     m = u.shape[0]
     out = np.empty(m)
     for e in prange(m):
         out[e] = _vector_distance(X, u[e], v[e], metric)
     return out
+
+
+paired_distances_serial, paired_distances_parallel = twins(_paired_vector_distances)
 
 
 @njit(cache=NUMBA_CACHE)
@@ -383,8 +386,7 @@ def _closest_row(X, order, x, j0, j1, metric):
     return best, best_y
 
 
-@njit(cache=NUMBA_CACHE, parallel=True)
-def closest_pairs_between(X, order, starts, metric):
+def _closest_pairs_between(X, order, starts, metric):
     """For every pair of components ``i > j``, their closest rows (scikit-learn's completion).
 
     order : int64[n] rows grouped by component, ascending within each; starts :
@@ -436,3 +438,6 @@ def closest_pairs_between(X, order, starts, metric):
                 b[q] = row_arg[p]
         dist[q] = best
     return a, b, dist
+
+
+closest_pairs_serial, closest_pairs_parallel = twins(_closest_pairs_between)
