@@ -142,9 +142,11 @@ def as_graph(connectivity: Any, n: int) -> Any:
         raise TypeError(f"connectivity must hold numbers; got dtype {C.dtype}.")
     if C.nnz and not np.isfinite(C.data).all():
         raise ValueError("connectivity has NaN or infinite entries; mark edges with finite non-zero values.")
-    graph = (C + C.T).tocsr()
-    graph.setdiag(0)
-    graph.eliminate_zeros()
+    both = (C + C.T).tocoo()
+    off_diagonal = (both.row != both.col) & (both.data != 0)
+    graph = sparse.csr_array(
+        (both.data[off_diagonal], (both.row[off_diagonal], both.col[off_diagonal])), shape=(n, n)
+    )
     graph.sum_duplicates()
     graph.sort_indices()
     return graph
