@@ -376,6 +376,14 @@ def test_sample_weight_errors():
         HierarchicalClustering(linkage="flexible").fit(X, sample_weight=np.r_[1.0, 1.5, np.ones(8)])
 
 
+def test_flexible_counts_repeat_rows():
+    X = tie_free(3, seed=25)
+    model = HierarchicalClustering(n_clusters=2, linkage="flexible").fit(X, sample_weight=[2, 0, 1])
+    np.testing.assert_array_equal(model.leaf_rows_, [0, 0, 2])
+    assert model.labels_[0] != model.labels_[2]
+    assert model.labels_[1] == model.predict(X[1:2])[0]
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_zero_weight_leaves_the_row_out(method):
     X = tie_free(30, seed=23)
@@ -412,3 +420,109 @@ def test_edges_two_rows_and_duplicates(method):
     np.testing.assert_array_equal(model.predict(X), model.labels_)
     one = HierarchicalClustering(n_clusters=1, linkage=method).fit(X)
     np.testing.assert_array_equal(one.predict(X), np.zeros(5, dtype=np.int64))
+
+
+# ------------------------------------------------------- scikit-learn parity
+
+
+@pytest.mark.parametrize(
+    ("method", "metric", "sk_metric"),
+    [("ward", "euclidean", "euclidean"), ("ward", "l2", "l2"), ("complete", "l1", "l1"),
+     ("average", "manhattan", "manhattan"), ("average", "cosine", "cosine"), ("single", "euclidean", "euclidean"),
+     ("single", "cityblock", "cityblock"), ("complete", "euclidean", "euclidean")],
+)  # fmt: skip
+def test_matches_agglomerative_clustering(method, metric, sk_metric):
+    from sklearn.cluster import AgglomerativeClustering
+
+    X = tie_free(80, d=4, seed=30) + 20.0  # no zero rows for cosine
+    for kwargs in ({"n_clusters": 5}, {"n_clusters": None, "distance_threshold": 3.0}):
+        theirs = AgglomerativeClustering(linkage=method, metric=sk_metric, compute_distances=True, **kwargs).fit(X)
+        ours = HierarchicalClustering(linkage=method, metric=metric, **kwargs).fit(X)
+        assert same_partition(ours.labels_, theirs.labels_)
+        assert ours.n_clusters_ == theirs.n_clusters_
+        np.testing.assert_array_equal(ours.children_, np.sort(theirs.children_, axis=1))
+        np.testing.assert_allclose(ours.distances_, theirs.distances_, rtol=1e-12, atol=1e-15)
+        assert ours.n_leaves_ == theirs.n_leaves_ and ours.n_connected_components_ == theirs.n_connected_components_
+        assert ours.children_.dtype == np.intp
+
+
+def test_distance_threshold_follows_sklearn_strictly_below():
+    from sklearn.cluster import AgglomerativeClustering
+
+    X = np.array([[0.0], [1.0], [3.0], [10.0]])  # single linkage heights 1, 2, 7
+    theirs = AgglomerativeClustering(n_clusters=None, distance_threshold=2.0, linkage="single").fit(X)
+    ours = HierarchicalClustering(n_clusters=None, distance_threshold=2.0, linkage="single").fit(X)
+    np.testing.assert_array_equal(ours.labels_, [0, 0, 1, 2])  # the merge at exactly 2.0 is undone
+    assert ours.n_clusters_ == theirs.n_clusters_ == 3 and same_partition(ours.labels_, theirs.labels_)
+    np.testing.assert_array_equal(ours.cut(height=2.0), ours.labels_)
+    # hclust.cut keeps scipy's rule: merges at the height stay
+    np.testing.assert_array_equal(cut(ours.linkage_matrix_, height=2.0), [0, 0, 0, 1])
+
+
+def test_labels_do_not_depend_on_row_order():
+    X = tie_free(50, seed=31)
+    order = np.random.default_rng(32).permutation(50)
+    for method in ("ward", "average", "single"):
+        a = HierarchicalClustering(n_clusters=4, linkage=method).fit(X)
+        b = HierarchicalClustering(n_clusters=4, linkage=method).fit(X[order])
+        np.testing.assert_array_equal(a.labels_[order], b.labels_)
+        np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_memory_caches_the_tree(tmp_path):
+    X = tie_free(40, seed=33)
+    first = HierarchicalClustering(n_clusters=3, memory=str(tmp_path)).fit(X)
+    assert any(tmp_path.rglob("*.pkl"))  # joblib stored the tree
+    second = HierarchicalClustering(n_clusters=6, memory=str(tmp_path)).fit(X)  # the cached tree, cut again
+    np.testing.assert_array_equal(first.linkage_matrix_, second.linkage_matrix_)
+    assert second.n_clusters_ == 6
+
+
+def test_new_parameter_errors():
+    X = tie_free(10, seed=34)
+    with pytest.raises(ValueError, match="compute_full_tree=False stops the tree"):
+        HierarchicalClustering(n_clusters=None, distance_threshold=1.0, compute_full_tree=False).fit(X)
+    with pytest.raises(ValueError, match="compute_full_tree must be 'auto', True or False; got 'yes'"):
+        HierarchicalClustering(compute_full_tree="yes").fit(X)
+    with pytest.raises(ValueError, match="compute_distances must be True or False"):
+        HierarchicalClustering(compute_distances="yes").fit(X)
+    with pytest.raises(ValueError, match="needs metric='euclidean', not 'l1'"):
+        HierarchicalClustering(metric="l1").fit(X)
+    with pytest.raises(ValueError, match=r"shape \(9, 9\), but X has 10 observations"):
+        HierarchicalClustering(connectivity=np.ones((9, 9))).fit(X)
+    with pytest.raises(ValueError, match="supports method 'average', 'complete', 'single' or 'ward'"):
+        HierarchicalClustering(linkage="median", connectivity=np.ones((10, 10))).fit(X)
+
+
+def test_callable_metric_rows():
+    X = tie_free(30, seed=35)
+    ours = HierarchicalClustering(n_clusters=3, linkage="average", metric=lambda u, v: float(np.abs(u - v).sum())).fit(X)
+    reference = HierarchicalClustering(n_clusters=3, linkage="average", metric="cityblock").fit(X)
+    np.testing.assert_allclose(ours.linkage_matrix_, reference.linkage_matrix_, rtol=1e-12)
+    np.testing.assert_array_equal(ours.predict(X[:7]), reference.predict(X[:7]))
+
+
+def test_from_sklearn_takes_fitted_models():
+    from sklearn.cluster import AgglomerativeClustering, FeatureAgglomeration
+
+    from hclust import from_sklearn
+
+    X = tie_free(30, d=6, seed=36)
+    model = AgglomerativeClustering(n_clusters=3, compute_distances=True).fit(X)
+    np.testing.assert_allclose(from_sklearn(model), linkage(X, "ward"), rtol=1e-12)
+    np.testing.assert_array_equal(from_sklearn(model), from_sklearn(model.children_, model.distances_))
+    features = FeatureAgglomeration(n_clusters=2, linkage="average", compute_distances=True).fit(X)
+    np.testing.assert_allclose(from_sklearn(features), linkage(X.T, "average"), rtol=1e-12)
+    ours = HierarchicalClustering(n_clusters=3).fit(X)
+    np.testing.assert_array_equal(from_sklearn(ours), ours.linkage_matrix_)
+    with pytest.raises(ValueError, match="AgglomerativeClustering is not fitted"):
+        from_sklearn(AgglomerativeClustering())
+    with pytest.raises(ValueError, match="has no distances_: fit it with compute_distances=True"):
+        from_sklearn(AgglomerativeClustering(n_clusters=3).fit(X))
+    from sklearn.neighbors import kneighbors_graph
+
+    partial = AgglomerativeClustering(
+        n_clusters=3, connectivity=kneighbors_graph(X, 12), compute_full_tree=False, compute_distances=True
+    ).fit(X)
+    with pytest.raises(ValueError, match="compute_full_tree=True"):
+        from_sklearn(partial)

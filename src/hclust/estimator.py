@@ -346,7 +346,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         connectivity = self.connectivity
         if callable(connectivity):
             connectivity = connectivity(X)
-        whole = n_leaves == n
+        whole = n_leaves == n and np.array_equal(leaf_rows, np.arange(n))
         X_tree = X if whole else (X[np.ix_(leaf_rows, leaf_rows)] if precomputed else X[leaf_rows])
         if connectivity is not None and not whole:
             from ._connectivity import as_graph
@@ -386,7 +386,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     def _row_labels(self, labels: IntArray) -> IntArray:
         """Labels of the training rows from the leaves' labels; rows of weight 0 by predict."""
-        if self._n_rows == self.leaf_rows_.shape[0]:
+        if np.array_equal(self.leaf_rows_, np.arange(self._n_rows)):
             return labels
         full = np.full(self._n_rows, -1, dtype=np.int64)
         # a row repeated by its weight (flexible) takes the label of its first leaf
