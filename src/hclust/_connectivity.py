@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ._kernels import connectivity as _kc
 from ._kernels import mst as _mst
+from ._kernels.unionfind import merges_to_linkage
 from ._threads import numba_threads
 from ._typing import FloatArray, IntArray, ProgressCallback
 from ._validation import check_memory
@@ -265,6 +266,13 @@ def _run(
         m2 = np.empty((n, 0))
         centre = np.empty((n, 0))
         values = _edge_distances(data, n, kind, metric, u, v, threads)
+    if method == "single":
+        count, a, b, h = _kc.kruskal_merges(u, v, values, np.argsort(values, kind="stable"), n)
+        if count < n - 1:
+            raise AssertionError("the completed connectivity graph is not connected")  # pragma: no cover
+        if progress is not None:
+            progress(n - 1, n - 1)
+        return merges_to_linkage(a, b, h, np.ones(n))[:n_merges]
     arrays = _kc.connectivity_init(n, u, v, values, code, m1, centre)
     node = np.arange(n, dtype=np.int64)
     count = np.ones(n, dtype=np.int64)

@@ -197,11 +197,11 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     >>> model.cut(n_clusters=3)
     array([0, 0, 1, 2, 2, 2])
 
-    Structured clustering with a nearest-neighbour graph:
+    Structured clustering: here each row may only merge with the next one
+    (a chain graph; a ``kneighbors_graph`` is the usual choice):
 
-    >>> from sklearn.neighbors import kneighbors_graph
-    >>> graph = kneighbors_graph(X, n_neighbors=2)
-    >>> HierarchicalClustering(n_clusters=2, connectivity=graph).fit(X).labels_
+    >>> chain = np.eye(6, k=1)
+    >>> HierarchicalClustering(n_clusters=2, connectivity=chain).fit(X).labels_
     array([0, 0, 0, 1, 1, 1])
     """
 

@@ -11,7 +11,9 @@ its half-edges. Merging never creates an edge, so memory stays O(n + edges).
   smaller node id), the order of scikit-learn's heap of tuples; the values
   are computed as scikit-learn computes them, so the trees are the same
   even with ties. A merge costs O((deg s + deg t) (d + log edges)).
-* single, complete, average: only edges to common neighbours change value,
+* single: Kruskal's algorithm over the edges sorted by distance (ties in
+  the order of the edges), the minimum spanning forest's merges.
+* complete, average: only edges to common neighbours change value,
   so the part with fewer edges ``t`` is merged into the other ``s``: each
   edge of ``t`` is looked up in a global hash table of cluster pairs,
   collapsed into the edge ``s`` already has to that neighbour, or handed to
@@ -28,6 +30,7 @@ from numba import njit, prange
 from .._config import NUMBA_CACHE
 from ._twins import twins
 from .mst import _vector_distance
+from .unionfind import uf_find
 
 CONN_SINGLE = 0
 CONN_COMPLETE = 1
@@ -441,3 +444,30 @@ def _closest_pairs_between(X, order, starts, metric):
 
 
 closest_pairs_serial, closest_pairs_parallel = twins(_closest_pairs_between)
+
+
+@njit(cache=NUMBA_CACHE)
+def kruskal_merges(u, v, values, order, n):
+    """Single linkage under a graph: Kruskal's algorithm over the edges in ``order``.
+
+    u, v : int64[E]; values : float64[E]; order : int64[E] (edges by value, stable);
+    returns (count, a, b, h): the first ``count`` merges as representative rows and heights.
+    """
+    parent = np.arange(n)
+    a = np.empty(n - 1, dtype=np.int64)
+    b = np.empty(n - 1, dtype=np.int64)
+    h = np.empty(n - 1)
+    count = 0
+    for idx in order:
+        x = uf_find(parent, u[idx])
+        y = uf_find(parent, v[idx])
+        if x == y:
+            continue
+        parent[x] = y
+        a[count] = u[idx]
+        b[count] = v[idx]
+        h[count] = values[idx]
+        count += 1
+        if count == n - 1:
+            break
+    return count, a, b, h
