@@ -39,21 +39,26 @@ CONN_WARD = 3
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
-def _before(key, hi, lo, e, f):
-    """Heap order of edges: smaller key, then smaller larger node id, then smaller smaller id."""
-    if key[e] != key[f]:
-        return key[e] < key[f]
-    if hi[e] != hi[f]:
-        return hi[e] < hi[f]
-    return lo[e] < lo[f]
+def _before(rec, e, f):
+    """Heap order of edges: smaller key ``rec[:, 0]``, then smaller tie ``rec[:, 1]``.
+
+    One record per edge, so that a comparison reads one cache line: ward's tie
+    is ``larger node id * 2n + smaller node id`` (scikit-learn's tuple order),
+    the other linkages' the edge's index.
+    """
+    a = rec[e, 0]
+    b = rec[f, 0]
+    if a != b:
+        return a < b
+    return rec[e, 1] < rec[f, 1]
 
 
 @njit(cache=NUMBA_CACHE)
-def _sift_up(heap, pos, key, hi, lo, p):
+def _sift_up(heap, pos, rec, p):
     item = heap[p]
     while p > 0:
         parent = (p - 1) // 2
-        if _before(key, hi, lo, item, heap[parent]):
+        if _before(rec, item, heap[parent]):
             heap[p] = heap[parent]
             pos[heap[p]] = p
             p = parent
@@ -64,15 +69,15 @@ def _sift_up(heap, pos, key, hi, lo, p):
 
 
 @njit(cache=NUMBA_CACHE)
-def _sift_down(heap, pos, key, hi, lo, p, size):
+def _sift_down(heap, pos, rec, p, size):
     item = heap[p]
     while True:
         child = 2 * p + 1
         if child >= size:
             break
-        if child + 1 < size and _before(key, hi, lo, heap[child + 1], heap[child]):
+        if child + 1 < size and _before(rec, heap[child + 1], heap[child]):
             child += 1
-        if _before(key, hi, lo, heap[child], item):
+        if _before(rec, heap[child], item):
             heap[p] = heap[child]
             pos[heap[p]] = p
             p = child
@@ -83,7 +88,7 @@ def _sift_down(heap, pos, key, hi, lo, p, size):
 
 
 @njit(cache=NUMBA_CACHE)
-def _remove(heap, pos, key, hi, lo, e, size):
+def _remove(heap, pos, rec, e, size):
     """Remove edge ``e`` from the heap; returns the new size."""
     p = pos[e]
     size -= 1
@@ -93,8 +98,8 @@ def _remove(heap, pos, key, hi, lo, e, size):
     moved = heap[size]
     heap[p] = moved
     pos[moved] = p
-    _sift_up(heap, pos, key, hi, lo, p)
-    _sift_down(heap, pos, key, hi, lo, pos[moved], size)
+    _sift_up(heap, pos, rec, p)
+    _sift_down(heap, pos, rec, pos[moved], size)
     return size
 
 
@@ -154,13 +159,13 @@ def _hash_insert(keys, values, mask, pair, e):
 
 
 @njit(cache=NUMBA_CACHE)
-def _hash_rebuild(keys, values, end, alive, n):
+def _hash_rebuild(keys, values, end, pos, n):
     """Drop the tombstones: clear the table and insert every live edge again."""
     keys[:] = _EMPTY
     mask = keys.shape[0] - 1
     used = 0
-    for e in range(alive.shape[0]):
-        if alive[e]:
+    for e in range(pos.shape[0]):
+        if pos[e] >= 0:
             _hash_insert(keys, values, mask, _pair_key(end[2 * e], end[2 * e + 1], n), e)
             used += 1
     return used
@@ -173,7 +178,8 @@ def connectivity_init(n, u, v, values, method, m1, centre):
     n : int64; u, v : int64[E]; values : float64[E] (the edges' distances; unused
     for ward); method : CONN_*; m1 : float64[n] (weights); centre : float64[n, d]
     (the rows; ward only, else shape (n, 0)). Returns (end, nxt, head, degree,
-    alive, key, hi, lo, heap, pos, table_keys, table_values, state), state =
+    rec, heap, pos, table_keys, table_values, state): rec[e] = (key, tie), pos[e] the
+    edge's heap position (-1 once it is gone), state =
     [heap size, merges done, table slots in use (live or deleted)].
     """
     m = u.shape[0]
@@ -181,10 +187,7 @@ def connectivity_init(n, u, v, values, method, m1, centre):
     nxt = np.empty(2 * m, dtype=np.int64)
     head = np.full(n, -1, dtype=np.int64)
     degree = np.zeros(n, dtype=np.int64)
-    alive = np.ones(m, dtype=np.bool_)
-    key = np.empty(m)
-    hi = np.empty(m, dtype=np.int64)
-    lo = np.empty(m, dtype=np.int64)
+    rec = np.empty((m, 2))
     for e in range(m):
         a = u[e]
         b = v[e]
@@ -197,17 +200,15 @@ def connectivity_init(n, u, v, values, method, m1, centre):
         degree[a] += 1
         degree[b] += 1
         if method == CONN_WARD:
-            key[e] = _ward_inertia(m1, centre, a, b)
-            hi[e] = max(a, b)
-            lo[e] = min(a, b)
+            rec[e, 0] = _ward_inertia(m1, centre, a, b)
+            rec[e, 1] = max(a, b) * (2.0 * n) + min(a, b)
         else:
-            key[e] = values[e]
-            hi[e] = e
-            lo[e] = 0
+            rec[e, 0] = values[e]
+            rec[e, 1] = e
     heap = np.arange(m, dtype=np.int64)
     pos = np.arange(m, dtype=np.int64)
     for p in range(m // 2 - 1, -1, -1):
-        _sift_down(heap, pos, key, hi, lo, p, m)
+        _sift_down(heap, pos, rec, p, m)
     # the table of cluster pairs (not needed by ward): load <= 1/2 after a rebuild
     capacity = 16
     if method != CONN_WARD:
@@ -218,13 +219,14 @@ def connectivity_init(n, u, v, values, method, m1, centre):
     state = np.zeros(3, dtype=np.int64)
     state[0] = m
     if method != CONN_WARD:
-        state[2] = _hash_rebuild(table_keys, table_values, end, alive, n)
-    return end, nxt, head, degree, alive, key, hi, lo, heap, pos, table_keys, table_values, state
+        state[2] = _hash_rebuild(table_keys, table_values, end, pos, n)
+    return end, nxt, head, degree, rec, heap, pos, table_keys, table_values, state
 
 
 @njit(cache=NUMBA_CACHE)
-def _merge_ward(s, t, k, end, nxt, head, alive, key, hi, lo, heap, pos, size, m1, m2, centre, node, mark):
+def _merge_ward(s, t, k, end, nxt, head, rec, heap, pos, size, m1, m2, centre, node, mark):
     """Merge slot t into slot s for ward; returns the heap size."""
+    n = head.shape[0]
     ns = m1[s]
     nt = m1[t]
     # the edges of s: remember each neighbour
@@ -232,7 +234,7 @@ def _merge_ward(s, t, k, end, nxt, head, alive, key, hi, lo, heap, pos, size, m1
     h = head[s]
     while h >= 0:
         following = nxt[h]
-        if alive[h >> 1]:
+        if pos[h >> 1] >= 0:
             mark[end[h ^ 1]] = k
             nxt[h] = merged
             merged = h
@@ -242,11 +244,10 @@ def _merge_ward(s, t, k, end, nxt, head, alive, key, hi, lo, heap, pos, size, m1
     while h >= 0:
         following = nxt[h]
         e = h >> 1
-        if alive[e]:
+        if pos[e] >= 0:
             c = end[h ^ 1]
             if mark[c] == k:
-                size = _remove(heap, pos, key, hi, lo, e, size)
-                alive[e] = False
+                size = _remove(heap, pos, rec, e, size)
             else:
                 mark[c] = k
                 end[h] = s
@@ -265,18 +266,17 @@ def _merge_ward(s, t, k, end, nxt, head, alive, key, hi, lo, heap, pos, size, m1
     while h >= 0:
         e = h >> 1
         c = end[h ^ 1]
-        key[e] = _ward_inertia(m1, centre, s, c)
-        hi[e] = k
-        lo[e] = node[c]
-        _sift_up(heap, pos, key, hi, lo, pos[e])
-        _sift_down(heap, pos, key, hi, lo, pos[e], size)
+        rec[e, 0] = _ward_inertia(m1, centre, s, c)
+        rec[e, 1] = k * (2.0 * n) + node[c]
+        _sift_up(heap, pos, rec, pos[e])
+        _sift_down(heap, pos, rec, pos[e], size)
         h = nxt[h]
     return size
 
 
 @njit(cache=NUMBA_CACHE)
 def connectivity_run(
-    method, end, nxt, head, degree, alive, key, hi, lo, heap, pos, table_keys, table_values, state,
+    method, end, nxt, head, degree, rec, heap, pos, table_keys, table_values, state,
     m1, m2, centre, node, count, mark, Z, stop,
 ):
     """Merge the closest connected pair until ``state[1] == stop`` or no edge is left; resumable.
@@ -296,9 +296,8 @@ def connectivity_run(
         best = heap[0]
         s = end[2 * best]
         t = end[2 * best + 1]
-        height = key[best]
-        size = _remove(heap, pos, key, hi, lo, best, size)
-        alive[best] = False
+        height = rec[best, 0]
+        size = _remove(heap, pos, rec, best, size)
         a = node[s]
         b = node[t]
         if a > b:
@@ -309,7 +308,7 @@ def connectivity_run(
         Z[step, 3] = count[s] + count[t]
         k = n + step
         if method == CONN_WARD:
-            size = _merge_ward(s, t, k, end, nxt, head, alive, key, hi, lo, heap, pos, size, m1, m2, centre, node, mark)
+            size = _merge_ward(s, t, k, end, nxt, head, rec, heap, pos, size, m1, m2, centre, node, mark)
         else:
             if degree[t] > degree[s]:
                 s, t = t, s
@@ -321,7 +320,7 @@ def connectivity_run(
             while h >= 0:
                 following = nxt[h]
                 e = h >> 1
-                if alive[e]:
+                if pos[e] >= 0:
                     c = end[h ^ 1]
                     table_keys[_hash_find(table_keys, mask, _pair_key(t, c, n))] = _DELETED
                     p = _hash_find(table_keys, mask, _pair_key(s, c, n))
@@ -329,19 +328,18 @@ def connectivity_run(
                         # c touches both parts: one edge remains, with the combined value
                         f = table_values[p]
                         if method == CONN_COMPLETE:
-                            merged_value = max(key[f], key[e])
+                            merged_value = max(rec[f, 0], rec[e, 0])
                         elif method == CONN_SINGLE:
-                            merged_value = min(key[f], key[e])
+                            merged_value = min(rec[f, 0], rec[e, 0])
                         else:
                             # scikit-learn's average_merge: the size-weighted mean where both
                             # parts touch c; a part without an edge to c does not count
-                            merged_value = (ns * key[f] + nt * key[e]) / (ns + nt)
-                        size = _remove(heap, pos, key, hi, lo, e, size)
-                        alive[e] = False
+                            merged_value = (ns * rec[f, 0] + nt * rec[e, 0]) / (ns + nt)
+                        size = _remove(heap, pos, rec, e, size)
                         degree[c] -= 1
-                        key[f] = merged_value
-                        _sift_up(heap, pos, key, hi, lo, pos[f])
-                        _sift_down(heap, pos, key, hi, lo, pos[f], size)
+                        rec[f, 0] = merged_value
+                        _sift_up(heap, pos, rec, pos[f])
+                        _sift_down(heap, pos, rec, pos[f], size)
                     else:
                         if _hash_insert(table_keys, table_values, mask, _pair_key(s, c, n), e):
                             used += 1
@@ -355,7 +353,7 @@ def connectivity_run(
             m1[s] = ns + nt
             node[s] = k
             if 4 * used > 3 * table_keys.shape[0]:
-                used = _hash_rebuild(table_keys, table_values, end, alive, n)
+                used = _hash_rebuild(table_keys, table_values, end, pos, n)
         count[s] += count[t]
         step += 1
     state[0] = size
