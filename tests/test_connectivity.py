@@ -362,3 +362,9 @@ def test_estimator_zero_weights_with_connectivity():
 def same_partition(a, b):
     pairs = set(zip(np.asarray(a).tolist(), np.asarray(b).tolist()))
     return len(pairs) == len(set(np.asarray(a).tolist())) == len(set(np.asarray(b).tolist()))
+
+
+def test_negative_distances_from_a_callable_are_refused():
+    X, graph = knn_data(20, seed=20)
+    with pytest.raises(ValueError, match="negative distance"):
+        hclust.linkage(X, "average", lambda u, v: -1.0, connectivity=graph)

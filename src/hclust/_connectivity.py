@@ -232,6 +232,13 @@ def _edge_distances(
         for row in np.flatnonzero(np.diff(starts)):
             edges = order[starts[row] : starts[row + 1]]
             values[edges] = cdist(data[row : row + 1], data[v[edges]], metric, **kwargs)[0]
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        e = int(negative[0])
+        raise ValueError(
+            f"the metric gave a negative distance, {float(values[e])!r}, between observations "
+            f"{int(v[e])} and {int(u[e])}; distances must be >= 0."
+        )
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         e = int(bad[0])

@@ -156,10 +156,11 @@ def linkage(
         merge order, and ward and average heights may then decrease. A graph
         with several components is completed as scikit-learn does (an edge
         between the closest observations of every two components) with a
-        ``hclust.ConnectivityWarning``. Memory is O(n + edges); each merge
-        costs O(degree log edges). Ties merge the pair with the smaller
-        larger node id, then the smaller smaller node id (scikit-learn's
-        ward order). ``optimal_ordering`` and ``algorithm`` do not apply.
+        ``hclust.ConnectivityWarning``. Memory is O(n + edges). Ties: ward
+        merges the pair with the smaller larger node id, then the smaller
+        smaller node id (scikit-learn's order, so even its ties agree); the
+        others take the edges in the order of the graph (by larger row, then
+        smaller row). ``optimal_ordering`` and ``algorithm`` do not apply.
 
     Returns
     -------
