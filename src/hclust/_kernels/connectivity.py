@@ -225,21 +225,33 @@ def connectivity_init(n, u, v, values, method, m1, centre):
 
 @njit(cache=NUMBA_CACHE)
 def _merge_ward(s, t, k, end, nxt, head, rec, heap, pos, size, m1, m2, centre, node, mark):
-    """Merge slot t into slot s for ward; returns the heap size."""
+    """Merge slot t into slot s for ward in one pass over each list; returns the heap size."""
     n = head.shape[0]
-    ns = m1[s]
-    nt = m1[t]
-    # the edges of s: remember each neighbour
+    tie = k * (2.0 * n)
+    # the merged cluster's moments first, so that each edge is re-keyed as it is walked
+    m1[s] = m1[s] + m1[t]
+    for f in range(m2.shape[1]):
+        m2[s, f] = m2[s, f] + m2[t, f]
+        centre[s, f] = m2[s, f] / m1[s]
+    node[s] = k
     merged = -1
+    # the edges of s: remember each neighbour, re-key the edge
     h = head[s]
     while h >= 0:
         following = nxt[h]
-        if pos[h >> 1] >= 0:
-            mark[end[h ^ 1]] = k
+        e = h >> 1
+        if pos[e] >= 0:
+            c = end[h ^ 1]
+            mark[c] = k
             nxt[h] = merged
             merged = h
+            rec[e, 0] = _ward_inertia(m1, centre, s, c)
+            rec[e, 1] = tie + node[c]
+            _sift_up(heap, pos, rec, pos[e])
+            _sift_down(heap, pos, rec, pos[e], size)
         h = following
-    # the edges of t: drop those to common neighbours, hand the others to s
+    # the edges of t: drop those to common neighbours (s's edge has the new key), hand
+    # the others to s and re-key them
     h = head[t]
     while h >= 0:
         following = nxt[h]
@@ -253,24 +265,13 @@ def _merge_ward(s, t, k, end, nxt, head, rec, heap, pos, size, m1, m2, centre, n
                 end[h] = s
                 nxt[h] = merged
                 merged = h
+                rec[e, 0] = _ward_inertia(m1, centre, s, c)
+                rec[e, 1] = tie + node[c]
+                _sift_up(heap, pos, rec, pos[e])
+                _sift_down(heap, pos, rec, pos[e], size)
         h = following
     head[s] = merged
     head[t] = -1
-    m1[s] = ns + nt
-    for f in range(m2.shape[1]):
-        m2[s, f] = m2[s, f] + m2[t, f]
-        centre[s, f] = m2[s, f] / m1[s]
-    node[s] = k
-    # re-key every edge of the new cluster: its centroid and node id changed
-    h = merged
-    while h >= 0:
-        e = h >> 1
-        c = end[h ^ 1]
-        rec[e, 0] = _ward_inertia(m1, centre, s, c)
-        rec[e, 1] = k * (2.0 * n) + node[c]
-        _sift_up(heap, pos, rec, pos[e])
-        _sift_down(heap, pos, rec, pos[e], size)
-        h = nxt[h]
     return size
 
 
