@@ -370,7 +370,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.distances_ = Z[:, 2].copy()
         self.leaf_rows_ = leaf_rows.astype(np.int64)
         self._n_rows = n
-        left_out = np.setdiff1d(np.arange(n), keep)
+        left_out = np.empty(0, dtype=np.int64) if keep.shape[0] == n else np.setdiff1d(np.arange(n), keep)
         if left_out.size:
             self._left_out_rows = X[np.ix_(left_out, leaf_rows)] if precomputed else X[left_out]
         self.labels_ = self._row_labels(labels)
