@@ -19,6 +19,7 @@ __version__ = "0.1.0"  # before anything else: submodules read it
 #: Public name -> the submodule that defines it.
 _LAZY: dict[str, str] = {
     "InsufficientMemoryError": "._validation",
+    "ConnectivityWarning": "._connectivity",
     "Comparison": ".compare",
     "compare": ".compare",
     "bisecting_kmeans": ".divisive",
@@ -110,6 +111,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
+    from ._connectivity import ConnectivityWarning
     from ._validation import InsufficientMemoryError
     from .compare import Comparison, compare
     from .divisive import bisecting_kmeans, diana, divisive_coefficient

@@ -99,6 +99,7 @@ def linkage(
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
     algorithm: str = "auto",
+    connectivity: Any = None,
 ) -> FloatArray:
     """Hierarchical agglomerative clustering, exact, with scipy's output format.
 
@@ -156,6 +157,26 @@ def linkage(
         algorithm for single linkage, for ward from 2 048 observations with
         up to 32 features, for the others up to 16 features, and whenever the
         matrix would not fit in memory.
+    connectivity : sparse matrix, array-like or callable, optional
+        Structured clustering: only clusters joined by an edge of this
+        ``(n, n)`` graph may merge (any scipy.sparse format; the structure
+        of ``C + C.T`` counts, values do not; a callable is called on ``X``
+        and returns the graph, e.g. a ``kneighbors_graph``). For
+        ``"single"``, ``"complete"``, ``"average"`` and ``"ward"`` (ward
+        needs observations), with scikit-learn's ``ward_tree`` /
+        ``linkage_tree`` meaning and the same merges: complete and single
+        take the largest and smallest distance over the edges between two
+        clusters; average merges ``d(A+B, C)`` as the size-weighted mean of
+        ``d(A, C)`` and ``d(B, C)`` where both are joined to ``C``, else the
+        one that is; ward uses centroids and sizes. Rows of ``Z`` are in
+        merge order, and ward and average heights may then decrease. A graph
+        with several components is completed as scikit-learn does (an edge
+        between the closest observations of every two components) with a
+        ``hclust.ConnectivityWarning``. Memory is O(n + edges). Ties: ward
+        merges the pair with the smaller larger node id, then the smaller
+        smaller node id (scikit-learn's order, so even its ties agree); the
+        others take the edges in the order of the graph (by larger row, then
+        smaller row). ``optimal_ordering`` and ``algorithm`` do not apply.
 
     Returns
     -------
@@ -256,15 +277,23 @@ def linkage(
     >>> import hclust
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [5.0, 0.0], [5.0, 2.0]])
     >>> hclust.linkage(X, "average")
-    array([[ 0.        ,  1.        ,  1.        ,  2.        ],
-           [ 2.        ,  3.        ,  2.        ,  2.        ],
-           [ 4.        ,  5.        ,  5.2249..., 4.        ]])
+    array([[0.        , 1.        , 1.        , 2.        ],
+           [2.        , 3.        , 2.        , 2.        ],
+           [4.        , 5.        , 5.14580096, 4.        ]])
     """
     method = check_option(method, "method", METHODS)
     if not isinstance(metric, str) and not callable(metric):
         raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
     metric = _metrics.normalize(metric, strict=False)  # aliases ("cos", "l2", ...) to canonical names
     beta = _check_beta(method, beta)
+    if connectivity is not None:
+        if optimal_ordering or algorithm != "auto":
+            raise ValueError("optimal_ordering and algorithm do not apply with connectivity=.")
+        from ._connectivity import constrained_linkage
+
+        return constrained_linkage(
+            y, method, metric, connectivity, weights=weights, n_jobs=n_jobs, progress=progress
+        )[0]
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
     data, n, kind, columns = _prepare_input(y, metric, method)

@@ -897,22 +897,26 @@ def outliers(Z: Any, fraction: float = 0.5, max_size: int = 1) -> BoolArray:
 
 def from_sklearn(
     children: Any,
-    distances: Any,
+    distances: Any = None,
     n_samples: int | None = None,
     counts: Any = None,
 ) -> FloatArray:
-    """Linkage matrix from scikit-learn's ``AgglomerativeClustering`` ``children_`` / ``distances_``.
+    """Linkage matrix from a fitted scikit-learn model, or from its ``children_`` / ``distances_``.
 
     Parameters
     ----------
-    children : array-like of int, shape (n-1, 2)
-        ``model.children_``: the two nodes merged at each step, leaves 0..n-1 and step
-        i creating node n + i (scipy's numbering).
-    distances : array-like of float, shape (n-1,)
+    children : fitted estimator or array-like of int, shape (n-1, 2)
+        A fitted ``AgglomerativeClustering`` or ``FeatureAgglomeration`` (or
+        :class:`hclust.HierarchicalClustering`), whose ``children_``,
+        ``distances_`` and ``n_leaves_`` are read; or ``model.children_``:
+        the two nodes merged at each step, leaves 0..n-1 and step i creating
+        node n + i (scipy's numbering).
+    distances : array-like of float, shape (n-1,), optional
         ``model.distances_`` (fit with ``compute_distances=True`` or a
-        ``distance_threshold``).
+        ``distance_threshold``); taken from the model when one is given.
     n_samples : int, optional
-        Number of observations; checked against ``len(children) + 1``.
+        Number of observations (leaves); checked against ``len(children) + 1``.
+        A model's ``n_leaves_`` is used by default.
     counts : array-like, shape (n-1,), optional
         Size (or total weight) of every merged cluster; by default the number of
         observations under it.
@@ -925,8 +929,9 @@ def from_sklearn(
     Raises
     ------
     ValueError
-        Missing distances, a partial tree (``compute_full_tree=False`` stopped early),
-        or children that do not form a tree.
+        An unfitted model, missing distances, a partial tree
+        (``compute_full_tree=False`` stopped early), or children that do not
+        form a tree.
 
     Examples
     --------
@@ -935,7 +940,32 @@ def from_sklearn(
     >>> from_sklearn([[0, 1], [2, 3]], [0.5, 2.0])
     array([[0. , 1. , 0.5, 2. ],
            [2. , 3. , 2. , 3. ]])
+
+    A fitted model directly:
+
+    >>> from sklearn.cluster import AgglomerativeClustering
+    >>> X = np.array([[0.0], [1.0], [5.0]])
+    >>> model = AgglomerativeClustering(n_clusters=2, compute_distances=True).fit(X)
+    >>> from_sklearn(model)
+    array([[0.        , 1.        , 1.        , 2.        ],
+           [2.        , 3.        , 5.19615242, 3.        ]])
     """
+    if hasattr(children, "get_params") and not isinstance(children, np.ndarray):
+        model = children
+        name = type(model).__name__
+        if not hasattr(model, "children_"):
+            raise ValueError(f"{name} is not fitted: call fit before from_sklearn.")
+        children = model.children_
+        if distances is None:
+            distances = getattr(model, "distances_", None)
+            if distances is None:
+                raise ValueError(
+                    f"{name} has no distances_: fit it with compute_distances=True (or a "
+                    "distance_threshold) so that it stores the merge heights."
+                )
+        leaves = getattr(model, "n_leaves_", None)
+        if n_samples is None and leaves is not None:
+            n_samples = int(leaves)
     if distances is None:
         raise ValueError(
             "distances is None: fit AgglomerativeClustering with compute_distances=True "
@@ -954,7 +984,7 @@ def from_sklearn(
             "Fit with compute_full_tree=True to get the whole tree."
         )
     Z = np.empty((m, 4))
-    Z[:, :2] = ids
+    Z[:, :2] = np.sort(ids, axis=1)  # smaller node first, as in scipy (sklearn single may swap)
     Z[:, 2] = heights
     Z[:, 3] = 1.0
     Z = check_linkage(Z, "the tree from children/distances")
