@@ -226,7 +226,7 @@ class SegmentationSummary:
     >>> X = np.random.default_rng(0).normal(size=(40, 2))
     >>> summary = segmentation_summary(linkage(X, "ward"), X, n_clusters=3, ks=[2, 3, 4])
     >>> summary.ks, summary.cuts[3].sizes
-    ([2, 3, 4], [11, 19, 10])
+    ([2, 3, 4], [20, 15, 5])
     >>> summary.heatmap_columns, summary.cuts[3].heatmap.shape
     (['x0', 'x1'], (3, 2))
     >>> type(summary).from_dict(summary.to_dict()).to_dict() == summary.to_dict()  # exact JSON

@@ -1242,7 +1242,12 @@ class SegmentationModel:
         self._check_fitted()
         target = Path(path)
         # what the report shows, saved so that a loaded model reports without its table
-        summary = self._summary if self._summary is not None or self._training is None else self.segmentation_summary()
+        summary = self._summary
+        if summary is None and self._training is not None:
+            try:
+                summary = self.segmentation_summary()
+            except (ValueError, TypeError):  # nothing a report can show (e.g. no profilable column):
+                summary = None  # the model is saved all the same; its report says why, when asked for
         arrays = {
             "linkage": self.linkage_matrix_,
             "labels": self.labels_,
