@@ -924,7 +924,6 @@ def agglomerative_coefficient(Z: Any) -> float:
     0.625
     """
     Z = check_linkage(Z)
-    n = Z.shape[0] + 1
     top = float(Z[:, 2].max())
     if top <= 0:
         raise ValueError("All merge heights are 0, so the agglomerative coefficient is undefined.")

@@ -166,12 +166,13 @@ def write_report(
     Returns
     -------
     pathlib.Path
-        ``path``.
+        The report file written (``path`` as a ``Path``).
 
     Raises
     ------
     ValueError
-        ``path`` is an existing directory, or as :func:`build_report_html`.
+        ``path`` is an existing directory; with the deprecated keywords, the errors of
+        :func:`hclust.segmentation_summary`.
 
     Examples
     --------
