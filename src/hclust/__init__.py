@@ -14,7 +14,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"  # before anything else: submodules read it
+from ._version import __version__
 
 #: Public name -> the submodule that defines it.
 _LAZY: dict[str, str] = {
@@ -49,9 +49,11 @@ _LAZY: dict[str, str] = {
     "Schema": ".segment",
     "SegmentationModel": ".segment",
     "SegmentProfile": ".segment",
+    "SegmentationSummary": ".segment",
     "infer_schema": ".segment",
     "profile": ".segment",
     "rfm": ".segment",
+    "segmentation_summary": ".segment",
     "Summary": ".summary",
     "SummaryQuality": ".summary",
     "merge_moments": ".summary",
@@ -128,10 +130,12 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
         RFMReport,
         Schema,
         SegmentationModel,
+        SegmentationSummary,
         SegmentProfile,
         infer_schema,
         profile,
         rfm,
+        segmentation_summary,
     )
     from .select import Evaluation, evaluate, stability
     from .summary import Summary, SummaryQuality, merge_moments, summarize

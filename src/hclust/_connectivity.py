@@ -68,7 +68,12 @@ def constrained_linkage(
     The merges are in the order they are made (heights of ward and average
     may decrease: a merge can bring two clusters closer to a neighbour).
     """
-    from .linkage import _check_distance_scale, _check_observation_scale, _check_weights, _prepare_input
+    from ._inputs import (
+        check_distance_scale as _check_distance_scale,
+        check_method_weights as _check_weights,
+        check_observation_scale as _check_observation_scale,
+        prepare_input as _prepare_input,
+    )
 
     if method not in CONNECTIVITY_METHODS:
         raise ValueError(

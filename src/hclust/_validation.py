@@ -8,6 +8,7 @@ and where, and the caller's data is never modified.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from typing import Any, Sequence
 
@@ -526,3 +527,12 @@ def check_option(value: Any, name: str, valid: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in valid:
         raise ValueError(f"Unknown {name} {value!r}; valid values are: {', '.join(valid)}.")
     return value
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is a whole number (Python or NumPy integer), booleans excluded.
+
+    The one integer test of the package: ``True`` is an ``int`` to Python, but never a
+    count, a number of clusters or a depth here.
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from . import __version__
+from ._version import __version__
 
 if TYPE_CHECKING:
     import numpy as np

@@ -20,24 +20,16 @@ from ._kernels import lance_williams as _lw
 from ._kernels import mst as _mst
 from ._kernels import nnchain as _nnchain
 from ._kernels.unionfind import merges_to_linkage
+from ._inputs import (
+    EUCLIDEAN_ONLY,
+    check_distance_scale,
+    check_method_weights,
+    check_observation_scale,
+    prepare_input,
+)
 from ._threads import ParallelChooser, numba_threads
 from ._typing import FloatArray, ProgressCallback
-from ._validation import (
-    as_condensed,
-    as_float_array,
-    as_observations,
-    check_memory,
-    check_option,
-    check_weights,
-    column_spans,
-    format_bytes,
-    log10_norm,
-    no_progress,
-    refuse_scale,
-    scan_distances,
-    square_to_condensed,
-    SAFE_MAGNITUDE,
-)
+from ._validation import check_memory, check_option, format_bytes, no_progress, scan_distances
 
 METHODS: tuple[str, ...] = (
     "average",
@@ -61,11 +53,7 @@ _METHOD_CODES = {
     "flexible": _lw.METHOD_FLEXIBLE,
 }
 
-#: Methods defined through Euclidean geometry (centroids, variances).
-_EUCLIDEAN_ONLY = ("ward", "centroid", "median")
-
-#: Methods for which observation weights change the tree.
-_WEIGHT_AWARE = ("average", "ward", "centroid")
+_EUCLIDEAN_ONLY = EUCLIDEAN_ONLY
 
 #: Metrics for which single linkage runs on the vectors without a matrix.
 _VECTOR_METRICS = {
@@ -296,15 +284,15 @@ def linkage(
         )[0]
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
-    data, n, kind, columns = _prepare_input(y, metric, method)
-    w = _check_weights(weights, n, method)
+    data, n, kind, columns = prepare_input(y, metric, method)
+    w = check_method_weights(weights, n, method)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
     engine = _choose_engine(algorithm, method, metric, kind, data.shape)
     if kind == "vectors":
-        _check_observation_scale(data, columns, method, metric, engine, w)
+        check_observation_scale(data, columns, method, metric, engine, w)
     else:
-        _check_distance_scale(float(data.max()), method, w, n, "The distances")
+        check_distance_scale(float(data.max()), method, w, n, "The distances")
     if engine != "matrix":
         _check_vector_memory(engine, method, metric, data.shape)
 
@@ -456,161 +444,6 @@ def _check_beta(method: str, beta: Any) -> float:
     return value
 
 
-def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, str, list[Any] | None]:
-    """Classify and validate the input: (data, n, 'vectors' | 'condensed', column names)."""
-    if isinstance(metric, str) and metric == "precomputed":
-        y, n = square_to_condensed(X)
-        return y, n, "condensed", None
-    if isinstance(metric, str) and metric == "gower":
-        return (*_gower_distances(X, method), None)
-    array, columns = as_float_array(X)
-    if array.ndim == 1:
-        y, n = as_condensed(array)
-        return y, n, "condensed", None
-    if array.ndim != 2:
-        raise ValueError(
-            f"X must be a condensed distance vector (1-D) or an observation matrix (2-D); "
-            f"got {array.ndim} dimensions with shape {array.shape}."
-        )
-    if isinstance(metric, str):
-        from .metrics import METRICS
-
-        valid = tuple(sorted(METRICS + ("gower", "precomputed")))
-        check_option(metric, "metric", valid)
-        if method in _EUCLIDEAN_ONLY and metric != "euclidean":
-            raise ValueError(
-                f"method={method!r} needs metric='euclidean', not {metric!r}: its heights are "
-                "distances between cluster centroids (or increases of within-cluster variance), "
-                "which only Euclidean geometry defines. Use 'average' or 'complete' with "
-                f"metric={metric!r}, or pass your own distances as a condensed vector."
-            )
-    elif method in _EUCLIDEAN_ONLY:
-        raise ValueError(f"method={method!r} needs metric='euclidean', not a callable.")
-    X_checked = as_observations(X)
-    n = X_checked.shape[0]
-    _warn_if_distance_matrix(X_checked)
-    return X_checked, n, "vectors", columns
-
-
-def _gower_distances(X: Any, method: str) -> tuple[FloatArray, int, str]:
-    """Condensed Gower distances of a (mixed-type) table, fitted on the table itself."""
-    from .gower import Gower
-
-    if method in _EUCLIDEAN_ONLY:
-        raise ValueError(
-            f"method={method!r} needs Euclidean distances; Gower distances of mixed data are "
-            "not Euclidean. Use 'average' (the usual choice with Gower), 'complete' or 'single', "
-            "or encode and scale the data (hclust.segment.Preparer) for ward."
-        )
-    y = Gower().fit(X).condensed()
-    n = int(round((1 + math.sqrt(1 + 8 * y.shape[0])) / 2))
-    if n < 2:
-        raise ValueError(f"X has {n} observation(s); at least 2 are needed.")
-    missing = np.isnan(y)
-    if missing.any():
-        from ._validation import condensed_to_pair
-
-        i, j = condensed_to_pair(int(np.flatnonzero(missing)[0]), n)
-        raise ValueError(
-            f"Gower distance undefined for {int(missing.sum())} pair(s), first rows {i} and {j}: "
-            "they share no variable observed in both. Drop or impute those rows first."
-        )
-    return y, n, "condensed"
-
-
-def _warn_if_distance_matrix(X: FloatArray) -> None:
-    """scipy's ClusterWarning for observations that look like a square distance matrix
-    (scipy's test: square, diagonal close to 0, non-negative, close to symmetric; 2 x 2 too)."""
-    n, d = X.shape
-    if (
-        n == d
-        and np.isclose(np.diagonal(X), 0).all()
-        and (X >= 0).all()
-        and np.isclose(X, X.T).all()
-    ):
-        from scipy.cluster.hierarchy import ClusterWarning
-
-        warnings.warn(
-            "X is square, symmetric, non-negative and zero on the diagonal: it looks like a "
-            "distance matrix but is treated as observations. Pass metric='precomputed' if it "
-            "holds distances.",
-            ClusterWarning,
-            stacklevel=4,
-        )
-
-
-def _check_weights(weights: Any, n: int, method: str) -> FloatArray | None:
-    if weights is None:
-        return None
-    if method == "flexible":
-        raise ValueError(
-            "weights have no meaning for method='flexible': its update does not reduce to "
-            "duplicated observations. Use 'average', 'ward' or 'centroid' for weighted data."
-        )
-    return check_weights(weights, n)
-
-
-#: log10 of the largest distance each metric can give for the column spans
-#: of the data (the spans to the power, summed), so that observations whose
-#: distances would overflow are refused before any work. Metrics not listed
-#: are checked on the computed distances instead.
-_SPAN_POWER = {"euclidean": 2.0, "sqeuclidean": 2.0, "cityblock": 1.0, "chebyshev": 0.0}
-
-
-def _weight_total(w: FloatArray | None, n: int) -> float:
-    return float(n) if w is None else float(np.sum(w))
-
-
-def _log_factor(method: str, w: FloatArray | None, n: int) -> float:
-    """log10 of the factor by which a method's update can multiply a distance."""
-    if method in _WEIGHT_AWARE:
-        return math.log10(2.0 * _weight_total(w, n))  # (n_i + n_k) d_ki + ...
-    return math.log10(2.0)  # sums of two distances (weighted, median, flexible)
-
-
-def _check_observation_scale(
-    X: FloatArray, columns: list[Any] | None, method: str, metric: Any, engine: str, w: FloatArray | None
-) -> None:
-    """Refuse observations whose distances, or the engine's sums of them, would overflow."""
-    n = X.shape[0]
-    if not isinstance(metric, str) or metric not in _SPAN_POWER:
-        return
-    power = _SPAN_POWER[metric]
-    half, _ = column_spans(X)
-    log_metric = log10_norm(half, power)
-    refuse_scale(X, log_metric, f"the {metric} distances' sums over the features", columns=columns)
-    # the entries the engine updates: squared Euclidean for ward/centroid/median
-    log_entry = log_metric / 2.0 if metric == "euclidean" and method not in _EUCLIDEAN_ONLY else log_metric
-    if engine in ("ward-vector", "centroid-vector"):
-        log_entry = log_metric  # squared distances between centroids
-        # weighted centroid sums on the raw values
-        top = float(column_spans(X, absolute=True)[0].max())
-        log_sum = math.log10(2.0 * _weight_total(w, n)) + (math.log10(top) if top > 0 else -math.inf)
-        refuse_scale(X, log_sum, f"linkage(method={method!r})'s weighted centroid sums", columns=columns,
-                     absolute=True)
-    refuse_scale(
-        X,
-        _log_factor(method, w, n) + log_entry,
-        f"linkage(method={method!r})'s weighted sums of {'squared ' if method in _EUCLIDEAN_ONLY else ''}distances",
-        columns=columns,
-    )
-
-
-def _check_distance_scale(largest: float, method: str, w: FloatArray | None, n: int, what: str) -> None:
-    """Refuse distances whose squares (ward, centroid, median) or weighted sums would overflow."""
-    if largest <= 0.0:
-        return
-    log_entry = math.log10(largest) * (2.0 if method in _EUCLIDEAN_ONLY else 1.0)
-    log_value = _log_factor(method, w, n) + log_entry
-    if log_value > math.log10(SAFE_MAGNITUDE):
-        squares = "squares and " if method in _EUCLIDEAN_ONLY else ""
-        raise ValueError(
-            f"{what} reach {largest:.3g}: linkage(method={method!r}) forms their {squares}weighted "
-            f"sums, about 1e{int(log_value)}, beyond float64's range. Divide the distances by a "
-            "common factor (the tree is the same; heights scale alike), or scale the data."
-        )
-
-
 def _matrix_bytes(n: int) -> int:
     return 8 * (n * (n - 1) // 2)
 
@@ -681,7 +514,7 @@ def _distances(
     y = pdist(X, metric, n_jobs=n_jobs)
     largest = scan_distances(y, "distances", n, metric, X)
     name = metric if isinstance(metric, str) else "metric function"
-    _check_distance_scale(largest, method, w, n, f"The {name} distances")
+    check_distance_scale(largest, method, w, n, f"The {name} distances")
     return y
 
 
