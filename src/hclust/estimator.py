@@ -66,15 +66,15 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     n_features_in_ : int
         Number of features seen in ``fit`` (for ``"precomputed"``, the number
         of training observations).
-    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, shape (``n_features_in_``,)
         Column names, when ``X`` was a DataFrame with string column names.
-    X_ : ndarray of shape (n_samples, n_features_in_)
+    X_ : ndarray of shape (n_samples, ``n_features_in_``)
         The training data (or distance matrix), kept for :meth:`predict`.
-    segment_sizes_ : ndarray of int64, shape (n_clusters_,)
+    segment_sizes_ : ndarray of int64, shape (``n_clusters_``,)
         Number of training observations in each segment.
-    segment_weights_ : ndarray of float64, shape (n_clusters_,)
+    segment_weights_ : ndarray of float64, shape (``n_clusters_``,)
         Sum of the sample weights in each segment (the sizes without weights).
-    centroids_ : ndarray of shape (n_clusters_, n_features_in_) or None
+    centroids_ : ndarray of shape (``n_clusters_``, ``n_features_in_``) or None
         Weighted mean of each segment; None for ``"precomputed"``.
 
     See Also
@@ -377,7 +377,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_new, n_features_in_)
+        X : array-like or DataFrame of shape (n_new, ``n_features_in_``)
             New observations with the training features; for
             ``metric="precomputed"``, their distances to the ``n_samples``
             training observations.
@@ -420,12 +420,12 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_new, n_features_in_)
+        X : array-like or DataFrame of shape (n_new, ``n_features_in_``)
             As for :meth:`predict`.
 
         Returns
         -------
-        heights : ndarray of shape (n_new, n_clusters_)
+        heights : ndarray of shape (n_new, ``n_clusters_``)
             The linkage distance between ``{x}`` and each segment, in the units
             of the tree's heights (``linkage_matrix_[:, 2]``): ward
             ``sqrt(2 W_S / (W_S + 1)) ||x - c_S||``, centroid ``||x - c_S||``,
