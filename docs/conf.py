@@ -39,7 +39,7 @@ extensions = [
     "hclust_docs",  # docs/_ext: the benchmarks page, the report copied into the site
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "gallery/README.rst", "gallery/*/README.rst"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "gallery"]
 templates_path = ["_templates"]
 root_doc = "index"
 default_role = "code"
