@@ -36,12 +36,16 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",
     "hclust_docs",  # docs/_ext: the benchmarks page, the report copied into the site
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "gallery"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "gallery", "benchmarks/generated", "benchmarks/results", "tools"]
 templates_path = ["_templates"]
 root_doc = "index"
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_enable_extensions = ["colon_fence"]
+myst_heading_anchors = 3
 default_role = "code"
 pygments_style = "sphinx"
 
