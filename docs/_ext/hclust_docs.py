@@ -240,8 +240,12 @@ def _meta_lines(meta: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_benchmark_pages(results: Path = RESULTS, out: Path = GENERATED) -> list[Path]:
-    """One ``.rst`` (and a plot where n varies) per result file; returns the pages written."""
+def write_benchmark_pages(results: Path = RESULTS, out: Path = GENERATED, index: Path | None = None) -> list[Path]:
+    """One ``.rst`` (and a plot where n varies) per result file; returns the pages written.
+
+    ``others.rst`` includes the pages that ``index`` (default: the benchmarks page,
+    ``out/../index.rst``) does not include itself.
+    """
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.iterdir():
         stale.unlink()
@@ -267,8 +271,9 @@ def write_benchmark_pages(results: Path = RESULTS, out: Path = GENERATED) -> lis
         page.write_text("\n".join(lines) + "\n", encoding="utf-8")
         pages.append(page)
     # the result files that the hand-written page does not place itself go to "others.rst"
-    index = (out.parent / "index.rst").read_text(encoding="utf-8")
-    others = [p for p in pages if f"/benchmarks/generated/{p.name}" not in index]
+    index = index or out.parent / "index.rst"
+    placed = index.read_text(encoding="utf-8") if index.is_file() else ""
+    others = [p for p in pages if f"/benchmarks/generated/{p.name}" not in placed]
     (out / "others.rst").write_text(
         "".join(f".. include:: /benchmarks/generated/{p.name}\n\n" for p in others) or "(none)\n",
         encoding="utf-8",

@@ -22,6 +22,10 @@ DEFAULT_PAGES = [
     "auto_examples/index.html",
     "benchmarks/index.html",
     "user_guide/engines.html",
+    "user_guide/report.html",
+    "auto_examples/tutorials/plot_02_seven_linkages.html",
+    "auto_examples/workflows/plot_10_html_report.html",
+    "auto_examples/workflows/wholesale_report.html",
 ]
 
 
@@ -70,9 +74,14 @@ def main(argv: list[str] | None = None) -> int:
                     page.wait_for_selector("mjx-container", timeout=10_000)
                 except Exception:  # noqa: BLE001 - reported below
                     problems.append(f"{page_name}: MathJax did not typeset the math")
-            article = page.locator("article.bd-article")
-            if article.count() == 0 or len(article.first.inner_text().strip()) < 20:
-                problems.append(f"{page_name}: no content rendered")
+            if page.evaluate("typeof window.hclustReport") != "undefined":  # a report hclust wrote
+                page.evaluate("window.hclustReport.ready")
+                if page.evaluate("window.hclustReport.errors.length"):
+                    problems.append(f"{page_name}: the report recorded errors")
+            else:
+                article = page.locator("article.bd-article")
+                if article.count() == 0 or len(article.first.inner_text().strip()) < 20:
+                    problems.append(f"{page_name}: no content rendered")
             for url in blocked:
                 problems.append(f"{page_name}: asked the network for {url}")
             for url in failed:

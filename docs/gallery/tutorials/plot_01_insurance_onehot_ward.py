@@ -13,6 +13,8 @@ that rise with age and jump for smokers). The code runs unchanged on the
 real file: ``pd.read_csv("insurance.csv")``.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # An insurance-like table
 # -----------------------

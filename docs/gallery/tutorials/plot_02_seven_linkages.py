@@ -10,6 +10,8 @@ Eight customers with a yearly income (thousands) and a spending score
 (0-100) are small enough to follow every merge by eye.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # The table and its distance matrix
 # ---------------------------------

@@ -14,6 +14,8 @@ customers and the summary on the full million; the figures measured on a
 million rows are quoted at the end.
 """
 
+# sphinx_gallery_thumbnail_number = 2
+
 # %%
 # Customers with eight features
 # -----------------------------
