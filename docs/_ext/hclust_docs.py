@@ -179,7 +179,9 @@ def _table(rows: list[dict[str, Any]], spec: Spec) -> list[str]:
 def _plot(rows: list[dict[str, Any]], spec: Spec, target: Path) -> bool:
     """Time against n, log-log, one colour per series and one marker style per group."""
     usable = [r for r in rows if isinstance(r.get(spec.x), (int, float))]
-    groups = sorted({r.get(spec.group) for r in usable}, key=str) if spec.group else [None]
+    values = {r.get(spec.group) for r in usable} if spec.group else {None}
+    numeric = all(isinstance(v, (int, float)) for v in values)
+    groups = sorted(values, key=lambda v: (v if numeric else str(v)))
     if len({r[spec.x] for r in usable}) < 2:
         return False
     import matplotlib
