@@ -100,6 +100,7 @@ def main() -> None:
     print(f"max |hclust - gower| over {complete.sum()} complete rows: {diff.max():.2e} (package is float32)")
     del y
     if args.json:
+        import importlib.metadata
         import sys
         from pathlib import Path
 
@@ -107,7 +108,7 @@ def main() -> None:
         from _measure import write_json
 
         rows = [{"library": "hclust.Gower", "n": args.n, "wall_s": ours, "cpu_s": ours_cpu, "peak_gb": ours_peak / 1e9},
-                {"library": "gower " + getattr(gower, "__version__", "?"), "n": peer_n, "wall_s": theirs,
+                {"library": "gower " + importlib.metadata.version("gower"), "n": peer_n, "wall_s": theirs,
                  "cpu_s": theirs_cpu, "peak_gb": theirs_peak / 1e9},
                 {"library": "gower (extrapolated O(n^2))", "n": args.n, "wall_s": theirs_full,
                  "ratio": theirs_full / ours}]
