@@ -103,30 +103,30 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     n_features_in_ : int
         Number of features seen in ``fit`` (for ``"precomputed"``, the number
         of training observations).
-    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+    feature_names_in_ : ndarray of str, shape (``n_features_in_``,)
         Column names, when ``X`` was a DataFrame with string column names.
-    children_ : ndarray of shape (n_leaves_ - 1, 2)
+    children_ : ndarray of shape (``n_leaves_`` - 1, 2)
         The two nodes merged at each step (leaves ``0 .. n_leaves_ - 1``,
         merge ``i`` creates node ``n_leaves_ + i``), smaller node first, as
         scikit-learn's ``children_``.
-    distances_ : ndarray of shape (n_leaves_ - 1,)
+    distances_ : ndarray of shape (``n_leaves_`` - 1,)
         Height of each merge (scikit-learn's ``distances_``; ward heights are
         ``sqrt(2 * increase of the within-cluster sum of squares)``, as in
         scipy and scikit-learn).
-    linkage_matrix_ : ndarray of shape (n_leaves_ - 1, 4) or None
+    linkage_matrix_ : ndarray of shape (``n_leaves_`` - 1, 4) or None
         scipy's linkage matrix of the tree (None when
         ``compute_full_tree=False`` stopped early).
-    leaf_rows_ : ndarray of int64, shape (n_leaves_,)
+    leaf_rows_ : ndarray of int64, shape (``n_leaves_``,)
         The training row of each leaf of the tree (all rows unless some
         sample weights were 0).
-    X_ : ndarray of shape (n_leaves_, n_features_in_)
+    X_ : ndarray of shape (``n_leaves_``, ``n_features_in_``)
         The training data of the leaves (or their distances), kept for
         :meth:`predict`.
-    segment_sizes_ : ndarray of int64, shape (n_clusters_,)
+    segment_sizes_ : ndarray of int64, shape (``n_clusters_``,)
         Number of leaves in each segment.
-    segment_weights_ : ndarray of float64, shape (n_clusters_,)
+    segment_weights_ : ndarray of float64, shape (``n_clusters_``,)
         Sum of the sample weights in each segment (the sizes without weights).
-    centroids_ : ndarray of shape (n_clusters_, n_features_in_) or None
+    centroids_ : ndarray of shape (``n_clusters_``, ``n_features_in_``) or None
         Weighted mean of each segment; None for ``"precomputed"``.
 
     See Also
@@ -577,7 +577,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_new, n_features_in_)
+        X : array-like or DataFrame of shape (n_new, ``n_features_in_``)
             New observations with the training features; for
             ``metric="precomputed"``, their distances to the ``n_samples``
             training observations.
@@ -627,12 +627,12 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_new, n_features_in_)
+        X : array-like or DataFrame of shape (n_new, ``n_features_in_``)
             As for :meth:`predict`.
 
         Returns
         -------
-        heights : ndarray of shape (n_new, n_clusters_)
+        heights : ndarray of shape (n_new, ``n_clusters_``)
             The linkage distance between ``{x}`` and each segment, in the units
             of the tree's heights (``linkage_matrix_[:, 2]``): ward
             ``sqrt(2 W_S / (W_S + 1)) ||x - c_S||``, centroid ``||x - c_S||``,

@@ -277,7 +277,7 @@ class Gower:
 
         Returns
         -------
-        ndarray of shape (n_rows, len(columns_)), float64
+        ndarray of shape ``(n_rows, len(columns_))``, float64
             Numeric/ordinal columns scaled to ``(v - min) / range``; category
             codes for nominal columns (unseen values get new codes above the
             fitted ones); 0/1 for binary columns; NaN where missing.

@@ -234,7 +234,7 @@ class SegmentationModel:
     weights_ : ndarray or None
     linkage_matrix_ : ndarray of shape (n_rows - 1, 4)
     labels_ : ndarray of int64
-        Segment of each segmented row, 0 .. n_clusters_ - 1.
+        Segment of each segmented row, ``0 .. n_clusters_ - 1``.
     n_clusters_ : int
     names_ : dict
         Segment label -> name.
