@@ -17,12 +17,13 @@ from scipy.sparse.csgraph import connected_components
 from ._kernels import connectivity as _kc
 from ._kernels import mst as _mst
 from ._kernels.unionfind import merges_to_linkage
+from ._methods import methods_where
 from ._threads import numba_threads
 from ._typing import FloatArray, IntArray, ProgressCallback
 from ._validation import check_memory
 
-#: Linkages that accept a connectivity graph (scikit-learn's structured ones).
-CONNECTIVITY_METHODS: tuple[str, ...] = ("average", "complete", "single", "ward")
+#: Linkages that accept a connectivity graph (scikit-learn's structured ones; the table: hclust._methods).
+CONNECTIVITY_METHODS: tuple[str, ...] = methods_where(connectivity=True)
 
 _METHOD_CODES = {
     "single": _kc.CONN_SINGLE,

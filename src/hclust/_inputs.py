@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._methods import method_info, methods_where
 from ._typing import FloatArray
 from ._validation import (
     SAFE_MAGNITUDE,
@@ -29,10 +30,10 @@ from ._validation import (
 )
 
 #: Methods defined through Euclidean geometry (centroids, variances).
-EUCLIDEAN_ONLY = ("ward", "centroid", "median")
+EUCLIDEAN_ONLY = methods_where(squared=True)
 
 #: Methods for which observation weights change the tree.
-WEIGHT_AWARE = ("average", "ward", "centroid")
+WEIGHT_AWARE = methods_where(weights="change")
 
 
 def prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, str, list[Any] | None]:
@@ -121,7 +122,7 @@ def _warn_if_distance_matrix(X: FloatArray) -> None:
 def check_method_weights(weights: Any, n: int, method: str) -> FloatArray | None:
     if weights is None:
         return None
-    if method == "flexible":
+    if method_info(method).weights == "refused":
         raise ValueError(
             "weights have no meaning for method='flexible': its update does not reduce to "
             "duplicated observations. Use 'average', 'ward' or 'centroid' for weighted data."

@@ -11,12 +11,13 @@ from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from ._typing import FloatArray, IntArray
+from ._methods import method_info, methods_where
 from .linkage import METHODS
 from .linkage import linkage as _linkage
 from .metrics import METRICS, _default_inverse_covariance, _default_variances, cdist
 
 #: Methods defined through Euclidean geometry (centroids, variances).
-_EUCLIDEAN_ONLY = ("ward", "centroid", "median")
+_EUCLIDEAN_ONLY = methods_where(squared=True)
 
 #: Upper bound on the entries of one block of new-to-training distances.
 _BLOCK_ENTRIES = 1 << 22
@@ -435,10 +436,11 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self._order = np.argsort(labels, kind="stable")
         self._starts = np.searchsorted(labels[self._order], np.arange(k))
         self._X_sorted: FloatArray | None = None
-        if not precomputed and self.linkage not in ("ward", "centroid", "median"):
+        join = method_info(self.linkage).join
+        if not precomputed and join in ("min", "max", "linear"):
             # training rows grouped by segment, so that distance blocks need no gather
             self._X_sorted = np.ascontiguousarray(X[self._order])
-        if self.linkage == "median":
+        if join == "median":
             assert Z is not None
             self._medians = _node_midpoints(Z, X)[_segment_roots(Z, labels, k)]
         elif self.linkage == "average":
@@ -644,9 +646,10 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         heights = np.empty((X.shape[0], self.n_clusters_))
         for start, scores in self._blocks_of_scores(X):
             heights[start : start + scores.shape[0]] = scores
-        if self.linkage == "ward":
+        join = method_info(self.linkage).join
+        if join == "ward":
             np.sqrt(2.0 * heights, out=heights)
-        elif self.linkage in ("centroid", "median"):
+        elif join in ("centroid", "median"):
             np.sqrt(heights, out=heights)
         return heights
 
@@ -659,20 +662,20 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     def _scores(self, rows: FloatArray) -> FloatArray:
         """Linkage distance between each row and each segment, shape (len(rows), k)."""
-        method = self.linkage
-        if method in ("ward", "centroid"):
+        join = method_info(self.linkage).join  # the table: hclust._methods
+        if join in ("ward", "centroid"):
             assert self.centroids_ is not None
             sq = cdist(rows, self.centroids_, "sqeuclidean", n_jobs=self.n_jobs)
-            if method == "centroid":
+            if join == "centroid":
                 return sq
             size = self.segment_weights_
             return sq * (size / (size + 1.0))
-        if method == "median":
+        if join == "median":
             return cdist(rows, self._medians, "sqeuclidean", n_jobs=self.n_jobs)
         D = self._sorted_distances(rows)
-        if method == "single":
+        if join == "min":
             return np.minimum.reduceat(D, self._starts, axis=1)
-        if method == "complete":
+        if join == "max":
             return np.maximum.reduceat(D, self._starts, axis=1)
         # average, weighted, flexible: a fixed linear combination of the distances
         D *= self._coefficients

@@ -21,39 +21,19 @@ from ._kernels import mst as _mst
 from ._kernels import nnchain as _nnchain
 from ._kernels.unionfind import merges_to_linkage
 from ._inputs import (
-    EUCLIDEAN_ONLY,
     check_distance_scale,
     check_method_weights,
     check_observation_scale,
     prepare_input,
 )
+from ._methods import METHODS as _METHODS
+from ._methods import method_info
 from ._threads import ParallelChooser, numba_threads
 from ._typing import FloatArray, ProgressCallback
 from ._validation import check_memory, check_option, format_bytes, no_progress, scan_distances
 
-METHODS: tuple[str, ...] = (
-    "average",
-    "centroid",
-    "complete",
-    "flexible",
-    "median",
-    "single",
-    "ward",
-    "weighted",
-)
-
-_METHOD_CODES = {
-    "single": _lw.METHOD_SINGLE,
-    "complete": _lw.METHOD_COMPLETE,
-    "average": _lw.METHOD_AVERAGE,
-    "weighted": _lw.METHOD_WEIGHTED,
-    "ward": _lw.METHOD_WARD,
-    "centroid": _lw.METHOD_CENTROID,
-    "median": _lw.METHOD_MEDIAN,
-    "flexible": _lw.METHOD_FLEXIBLE,
-}
-
-_EUCLIDEAN_ONLY = EUCLIDEAN_ONLY
+#: Names of the linkage methods (the table: hclust._methods).
+METHODS: tuple[str, ...] = _METHODS
 
 #: Metrics for which single linkage runs on the vectors without a matrix.
 _VECTOR_METRICS = {
@@ -359,9 +339,11 @@ _VECTOR_CENTROID_MAX_DIM = 16
 def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: tuple[int, ...]) -> str:
     """'single-vector', 'ward-vector', 'centroid-vector' or 'matrix', or a clear refusal."""
     n = shape[0]
-    vector_single = method == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
-    vector_ward = method == "ward" and metric == "euclidean"
-    vector_centroid = (method in ("centroid", "median") and metric == "euclidean") or (
+    engine = method_info(method).vector_engine
+    vector_single = engine == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
+    vector_ward = engine == "ward" and metric == "euclidean"
+    # average on squared Euclidean distances runs on the centroid engine too (sizes, means, deviations)
+    vector_centroid = (engine == "centroid" and metric == "euclidean") or (
         method == "average" and metric == "sqeuclidean"
     )
     if algorithm == "vector":
@@ -614,8 +596,8 @@ def _run_matrix(
             report()
         return _sorted_merges(a, b, h)
 
-    code = _METHOD_CODES[method]
-    squared = method in _EUCLIDEAN_ONLY
+    code = method_info(method).code
+    squared = method_info(method).squared
     if squared:
         _lw.square_in_place(D)
         if method == "ward" and w is not None:
@@ -631,7 +613,7 @@ def _run_matrix(
     # two reciprocal-nearest pairs in the other order changes their distance
     # by (1 - beta) * beta * (d_ij - d_kl) / 2, so only the closest-pair-first
     # order gives its defined tree and it never hands over.
-    reducible = method in ("complete", "average", "weighted", "ward")
+    reducible = method_info(method).reducible
     total_left = int(_GENERIC_BUDGET * n * n) if reducible else None
     neighbour = np.full(n, -1, dtype=np.int64)
     mindist = np.full(n, np.inf)

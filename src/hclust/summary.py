@@ -19,12 +19,13 @@ import numpy as np
 
 from ._kernels import cftree as _cf
 from ._typing import FloatArray, IntArray, ProgressCallback
+from ._methods import methods_where
 from ._validation import as_observations, check_option, check_squares, check_weights
 
 __all__ = ["SUMMARY_METHODS", "Summary", "SummaryQuality", "merge_moments", "summarize"]
 
 #: Linkages run on the micro-clusters.
-SUMMARY_METHODS: tuple[str, ...] = ("average", "centroid", "complete", "single", "ward")
+SUMMARY_METHODS: tuple[str, ...] = methods_where(summary=True)
 
 ALGORITHMS: tuple[str, ...] = ("birch", "kmeans")
 

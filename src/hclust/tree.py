@@ -435,7 +435,8 @@ def fclusterdata(
     array([1, 1, 2, 2, 3], dtype=int32)
     """
     from ._metrics import normalize
-    from .linkage import _EUCLIDEAN_ONLY, linkage
+    from ._inputs import EUCLIDEAN_ONLY as _EUCLIDEAN_ONLY
+    from .linkage import linkage
     from .metrics import pdist
 
     data = as_observations(X, "X")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
+from .._methods import methods_where
 from .._typing import FloatArray, IntArray, ProgressCallback
 from .._validation import check_memory, check_option
 from ..io import fsync_dir, locked_dir, write_atomic
@@ -51,7 +52,7 @@ _JSON_NAME = "model.json"
 _ARRAYS_NAME = "arrays.npz"
 
 #: Linkages that may be used with the Gower metric (the others need Euclidean geometry).
-_GOWER_METHODS = ("single", "complete", "average", "weighted", "flexible")
+_GOWER_METHODS = methods_where(gower=True)
 
 #: ``fit`` measures the held-out agreement of the assignment rules for tables of this many rows.
 _HOLDOUT_MIN_ROWS = 10
