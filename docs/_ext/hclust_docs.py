@@ -108,6 +108,13 @@ SPECS: dict[str, Spec] = {
          ("training agreement", "training rows re-scored"), ("held-out ARI mean", "held-out ARI (mean)"),
          ("held-out ARI min", "held-out ARI (min)"), ("fits agree (ARI)", "the two fits agree (ARI)")],
     ),
+    "bench_connectivity.py": Spec(
+        "Connectivity-constrained clustering: hclust against scikit-learn",
+        [("method", "linkage"), ("n", "n"), ("d", "d"), ("edges", "graph edges"), ("hclust_s", "hclust"),
+         ("sklearn_s", "scikit-learn"), ("hclust_gb", "hclust peak memory"), ("bytes_per_edge", "bytes per edge"),
+         ("sklearn_gb", "scikit-learn peak memory"), ("same_tree", "same tree"), ("note", "note")],
+        ratios=[("sklearn_s", "scikit-learn / hclust")],
+    ),
     "bench_contention.py": Spec(
         "With one core busy: parallel kernels against their serial twins",
         [("engine", "engine"), ("n", "n"), ("d", "d"), ("idle", "idle"), ("idle_serial", "idle, 1 thread"),
@@ -135,7 +142,7 @@ def _format(key: str, value: Any) -> str:
         if key == "max_rel_diff":
             return f"{value:.1e}"
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int) and key in ("n", "n_micro"):
+    if isinstance(value, int) and key in ("n", "n_micro", "edges"):
         return f"{value:,}"
     return str(value).replace("|", "/")
 
@@ -231,7 +238,7 @@ def _meta_lines(meta: dict[str, Any]) -> list[str]:
     ]
     if versions:
         lines += [f"Versions: {versions}.", ""]
-    for key, label in (("data", "Data"), ("peers", "Peers"), ("command", "Command"), ("note", "Note"),
+    for key, label in (("data", "Data"), ("graph", "Graph"), ("peers", "Peers"), ("command", "Command"), ("note", "Note"),
                        ("memory", "Memory"), ("statistic", "Statistic"), ("source", "Source")):
         value = meta.get(key)
         if value:

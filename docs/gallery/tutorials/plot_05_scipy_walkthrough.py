@@ -20,7 +20,6 @@ from scipy.cluster import hierarchy as sch
 from scipy.cluster.vq import whiten
 
 import hclust
-import hclust.plot
 
 rng = np.random.default_rng(2)
 data = np.vstack([
@@ -59,22 +58,31 @@ ax.set(title="Three segments from Ward's tree", xlabel="x (whitened)", ylabel="y
 plt.show()
 
 # %%
-# ``dendrogram``: the same drawing
-# --------------------------------
-# :func:`hclust.dendrogram_layout` computes the coordinates that scipy's
-# ``dendrogram(no_plot=True)`` returns, exactly, without recursion (a
-# million leaves are fine), with colours that are the segments of
-# ``cut(Z, n_clusters=k)``. :func:`hclust.plot.dendrogram` draws them.
-layout = hclust.dendrogram_layout(Z, truncate_mode="lastp", p=20, n_clusters=3)
+# ``dendrogram``: the same call, the same dictionary
+# --------------------------------------------------
+# :func:`hclust.dendrogram` takes every argument of scipy's ``dendrogram``
+# and returns its dictionary (``icoord``, ``dcoord``, ``ivl``, ``leaves``,
+# ``color_list``, ``leaves_color_list``), computed without recursion (a
+# million leaves are fine). :func:`hclust.dendrogram_layout` gives the same
+# coordinates as plain data, with colours that are the segments of
+# ``cut(Z, n_clusters=k)``.
+ours = hclust.dendrogram(Z, truncate_mode="lastp", p=20, no_plot=True)
 reference = sch.dendrogram(Z, truncate_mode="lastp", p=20, no_plot=True)
-print("same coordinates as scipy:",
+print("same dictionary as scipy:", all(ours[key] == reference[key] for key in reference))
+layout = hclust.dendrogram_layout(Z, truncate_mode="lastp", p=20, n_clusters=3)
+print("same coordinates in the layout:",
       np.allclose(layout.icoord, reference["icoord"]) and np.allclose(layout.dcoord, reference["dcoord"]))
 
+# %%
+# Drawn, the dictionary's ``ax`` is the Axes it drew on. With
+# ``n_clusters=k`` the links are coloured by the segments of ``cut`` (the
+# report's colours) instead of scipy's ``color_threshold``.
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 sch.dendrogram(Z_scipy, truncate_mode="lastp", p=20, ax=left)
 left.set_title("scipy.cluster.hierarchy.dendrogram")
-hclust.plot.dendrogram(Z, ax=right, truncate_mode="lastp", p=20, n_clusters=3,
-                       title="hclust.plot.dendrogram, 3 segments")
+drawn = hclust.dendrogram(Z, truncate_mode="lastp", p=20, ax=right, n_clusters=3,
+                          title="hclust.dendrogram, 3 segments")
+print("drawn on the right-hand Axes:", drawn.ax is right)
 fig.tight_layout()
 plt.show()
 

@@ -115,3 +115,18 @@ else:
 #
 #     hclust segment customers.csv --k 4 --report report.html
 #     hclust report model/ customers.csv --out report.html
+
+# %%
+# The numbers behind the page
+# ---------------------------
+# Every number the report shows is computed once, into a
+# :class:`hclust.SegmentationSummary`; the report only renders it. The
+# model keeps its summary and saves it with itself, so a loaded model
+# reports without its table. :func:`hclust.write_report` renders any
+# summary, also one that :func:`hclust.segmentation_summary` made from a
+# tree built elsewhere: ``hclust.write_report("report.html", summary)``.
+import pandas as pd
+
+summary = model.segmentation_summary()
+print("k offered in the report:", summary.ks)
+pd.DataFrame(summary.chosen.heatmap, index=summary.chosen.names, columns=summary.heatmap_columns).round(2)
