@@ -527,7 +527,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.parametrize("module", ["pandas", "numba", "sklearn", "hclust.linkage"])
+@pytest.mark.parametrize("module", ["pandas", "numba", "sklearn", "hclust._linkage"])
 def test_ctrl_c_during_start_up_exits_130(tmp_path, customers_csv, module):
     done = _run_cli(module, "segment", str(customers_csv), "--k", "2", "--out", str(tmp_path / "o.csv"),
                     code=_INTERRUPT)

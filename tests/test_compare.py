@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hclust.compare import DEFAULT_METHODS, Comparison, compare
+from hclust import Comparison, compare
+from hclust._compare import DEFAULT_METHODS
 
 
 def _segments(n_per: int = 60, seed: int = 0, spread: float = 1.0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -215,9 +216,9 @@ def test_memory_failure_is_reported(segments, monkeypatch):
 
 
 def test_failing_method_is_reported(segments, monkeypatch):
-    import sys
+    import importlib
 
-    module = sys.modules["hclust.compare"]  # the package attribute is the function
+    module = importlib.import_module("hclust._compare")
 
     def broken(*args, **kwargs):
         raise ValueError("the engine broke\non two lines")

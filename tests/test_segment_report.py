@@ -119,7 +119,7 @@ def test_gh19_wholesale_report_features(tmp_path):
 
 @pytest.mark.parametrize(
     "module",
-    ["hclust.segment.profile", "hclust.segment.prepare", "hclust.segment.model", "hclust.select", "hclust.gower"],
+    ["hclust.segment._profile", "hclust.segment.prepare", "hclust.segment.model", "hclust.select", "hclust.gower"],
 )
 def test_gh19_docstring_examples_run(module):
     import doctest

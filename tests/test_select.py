@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.spatial.distance import squareform
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from hclust.linkage import linkage
+from hclust import linkage
 from hclust.metrics import pdist
 from hclust.select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from hclust.tree import cut

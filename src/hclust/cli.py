@@ -67,7 +67,7 @@ class _Choices(Sequence[str]):
         return value in self._values()
 
 
-_METHODS = _Choices(".linkage", "METHODS")
+_METHODS = _Choices("._methods", "METHODS")
 _ASSIGN_RULES = _Choices(".segment._assign", "ASSIGN_RULES")
 
 
@@ -758,7 +758,7 @@ def _run_assign(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .linkage import linkage
+    from ._linkage import linkage
     from .select import evaluate
 
     _check_outputs_before_work(args)
@@ -793,7 +793,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from .compare import compare
+    from ._compare import compare
 
     _check_outputs_before_work(args)
     frame = _read(args)
@@ -816,7 +816,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 def _run_linkage(args: argparse.Namespace) -> int:
     from .io import save_npy
-    from .linkage import linkage
+    from ._linkage import linkage
 
     _check_paths([("--out", Path(args.out), "file")], [("input", args.input)])
     frame = _read(args)

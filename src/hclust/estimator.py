@@ -12,8 +12,8 @@ from sklearn.utils.validation import check_is_fitted, check_memory, validate_dat
 
 from ._typing import FloatArray, IntArray
 from ._methods import method_info, methods_where
-from .linkage import METHODS
-from .linkage import linkage as _linkage
+from ._linkage import METHODS
+from ._linkage import linkage as _linkage
 from .metrics import METRICS, _default_inverse_covariance, _default_variances, cdist
 
 #: Methods defined through Euclidean geometry (centroids, variances).

@@ -22,7 +22,7 @@ from scipy.spatial.distance import cdist, squareform
 
 from ._typing import FloatArray, IntArray
 from ._validation import as_observations, check_memory, check_option, check_squares, check_weights, is_integer
-from .linkage import METHODS, linkage
+from ._linkage import METHODS, linkage
 from .tree import _cut_order, check_linkage, cut, cut_tree
 
 __all__ = ["Evaluation", "METRICS", "MIN_SEGMENT_SIZE", "evaluate", "min_segment_count", "stability"]

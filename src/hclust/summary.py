@@ -463,7 +463,7 @@ def summarize(
     counts, means, ssd = _cf.group_stats(data, w, labels, m)
     quality = _quality(data, w, counts, means, ssd, used_threshold)
     if m >= 2:
-        from .linkage import linkage
+        from ._linkage import linkage
 
         Z = linkage(means, method, weights=counts)
     else:

@@ -436,7 +436,7 @@ def fclusterdata(
     """
     from ._metrics import normalize
     from ._inputs import EUCLIDEAN_ONLY as _EUCLIDEAN_ONLY
-    from .linkage import linkage
+    from ._linkage import linkage
     from .metrics import pdist
 
     data = as_observations(X, "X")

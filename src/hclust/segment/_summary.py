@@ -24,7 +24,7 @@ from .._typing import FloatArray, IntArray
 from .._validation import as_observations, is_integer
 from ..select import Evaluation, evaluate
 from ..tree import _cut_order, check_linkage, cut
-from .profile import SegmentProfile, category_differences, profile, standardized_difference
+from ._profile import SegmentProfile, category_differences, profile, standardized_difference
 from .schema import infer_schema
 
 __all__ = [
@@ -91,7 +91,7 @@ class CutSummary:
         Per segment, the strongest distinguishing features (at most three).
     heatmap : ndarray of shape (n_clusters, n_heatmap_columns)
         Standardised differences (segment against the rest, see
-        :func:`hclust.segment.profile.standardized_difference`) of each heatmap column;
+        :func:`hclust.segment.standardized_difference`) of each heatmap column;
         NaN where undefined.
     """
 

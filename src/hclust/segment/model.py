@@ -35,14 +35,14 @@ from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
 from .._metrics import normalize as normalize_metric
-from ..linkage import METHODS, linkage
+from .._linkage import METHODS, linkage
 from ..select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from ..tree import cut
 from . import _assign
 from ._assign import ASSIGN_RULES, DEFAULT_NEIGHBORS, DEFAULT_RULE
 from ._summary import CHEAP_CRITERIA, SILHOUETTE_SAMPLE, SegmentationSummary, segmentation_summary
 from .prepare import PreparationRecord, Preparer
-from .profile import SegmentProfile, profile
+from ._profile import SegmentProfile, profile
 from .schema import Schema, infer_schema
 
 #: Name and version of the saved format (see :meth:`SegmentationModel.save`).

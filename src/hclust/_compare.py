@@ -22,7 +22,7 @@ import pandas as pd
 
 from ._typing import FloatArray, IntArray, ProgressCallback
 from ._validation import as_observations, check_squares
-from .linkage import METHODS, linkage
+from ._linkage import METHODS, linkage
 from .tree import cut
 
 __all__ = ["Comparison", "DEFAULT_METHODS", "SKLEARN_METHODS", "compare"]
@@ -269,7 +269,7 @@ def compare(
     Examples
     --------
     >>> import numpy as np
-    >>> from hclust.compare import compare
+    >>> from hclust import compare
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(c, 0.3, size=(50, 2)) for c in (0.0, 5.0, 10.0)])
     >>> truth = np.repeat([0, 1, 2], 50)

@@ -95,7 +95,7 @@ class SegmentProfile:
     Examples
     --------
     >>> import pandas as pd
-    >>> from hclust.segment.profile import profile
+    >>> from hclust.segment import profile
     >>> df = pd.DataFrame({"spend": [1.0, 2.0, 3.0, 10.0, 11.0, 12.0],
     ...                    "plan": ["a", "a", "b", "b", "b", "b"]})
     >>> p = profile(df, [0, 0, 0, 1, 1, 1])
@@ -140,7 +140,7 @@ class SegmentProfile:
         Examples
         --------
         >>> import pandas as pd
-        >>> from hclust.segment.profile import profile
+        >>> from hclust.segment import profile
         >>> p = profile(pd.DataFrame({"x": [1.0, 2.0, 8.0, 9.0]}), [0, 0, 1, 1])
         >>> p.rename({0: "Small"}).names
         {0: 'Small', 1: 'High x'}
@@ -163,7 +163,7 @@ class SegmentProfile:
         Examples
         --------
         >>> import pandas as pd
-        >>> from hclust.segment.profile import profile
+        >>> from hclust.segment import profile
         >>> p = profile(pd.DataFrame({"x": [1.0, 2.0, 8.0, 9.0]}), [0, 0, 1, 1])
         >>> p.summary()[["name", "size", "top_features"]].to_dict("records")[0]
         {'name': 'Low x', 'size': 2, 'top_features': 'Low x (-1.98)'}
@@ -338,7 +338,7 @@ def standardized_difference(
 
     Examples
     --------
-    >>> from hclust.segment.profile import standardized_difference
+    >>> from hclust.segment import standardized_difference
     >>> standardized_difference([3.0, 1.0], [2, 2], [1.0, 3.0], [2, 2], 1.0)
     array([ 2., -2.])
     >>> standardized_difference(5.0, 0, 1.0, 4, 2.0)  # an empty group
@@ -585,7 +585,7 @@ def profile(
     Examples
     --------
     >>> import pandas as pd
-    >>> from hclust.segment.profile import profile
+    >>> from hclust.segment import profile
     >>> df = pd.DataFrame({"spend": [10.0, 12.0, 11.0, 50.0, 55.0, 60.0],
     ...                    "channel": ["web", "web", "shop", "shop", "shop", "shop"]})
     >>> p = profile(df, [0, 0, 0, 1, 1, -1], names={1: "Big spenders"})
