@@ -170,6 +170,18 @@ def test_segment_refuses_before_working(tmp_path, customers_csv, capsys):
     assert main(["segment", str(customers_csv), "--k", "3", "--height", "2", "--out", "x.csv"]) == 2
 
 
+def test_n_clusters_and_its_alias_k_are_one_option(tmp_path, customers_csv, capsys):
+    """--n-clusters is the name (one vocabulary with the API); --k, the old spelling, is the same option."""
+    common = ["--exclude", "Channel", "Region", "--quiet"]
+    assert main(["segment", str(customers_csv), "--n-clusters", "3", "--out", str(tmp_path / "a.csv"), *common]) == 0
+    assert main(["segment", str(customers_csv), "--k", "3", "--out", str(tmp_path / "b.csv"), *common]) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert main(["segment", str(customers_csv), "--k", "3", "--n-clusters", "3", "--height", "2", "--out", "x.csv"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["segment", str(customers_csv), "--n-clusters", "0", "--out", str(tmp_path / "c.csv"), *common]) == 1
+    assert "--n-clusters" in capsys.readouterr().err
+
+
 def test_segment_gower(tmp_path, capsys):
     rng = np.random.default_rng(1)
     table = pd.DataFrame({"age": rng.integers(18, 80, 60), "plan": rng.choice(["a", "b", "c"], 60)})

@@ -259,10 +259,10 @@ def test_deterministic(segments):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"k": 0}, ValueError, "k=0 is out of range"),
-        ({"k": 241}, ValueError, "between 1 and 240"),
-        ({"k": 2.5}, TypeError, "k must be an integer"),
-        ({"k": True}, TypeError, "k must be an integer"),
+        ({"n_clusters": 0}, ValueError, "n_clusters=0 is out of range"),
+        ({"n_clusters": 241}, ValueError, "between 1 and 240"),
+        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
+        ({"n_clusters": True}, TypeError, "n_clusters must be an integer"),
         ({"methods": ["kmedoids"]}, ValueError, "Unknown method 'kmedoids'; valid methods are: kmeans"),
         ({"methods": []}, ValueError, "methods is empty"),
         ({"methods": ["ward", "ward"]}, ValueError, "more than once"),
@@ -276,9 +276,19 @@ def test_deterministic(segments):
 )
 def test_bad_arguments(segments, kwargs, error, match):
     X, _ = segments
-    arguments = {"k": 4, **kwargs}
+    arguments = {"n_clusters": 4, **kwargs}
     with pytest.raises(error, match=match):
         compare(X, **arguments)
+
+
+def test_k_is_the_deprecated_name_of_n_clusters(segments):
+    X, _ = segments
+    with pytest.warns(FutureWarning, match=r"compare\(k=\.\.\.\) is deprecated .* use n_clusters=\.\.\. instead"):
+        old = compare(X, k=4, methods=["ward"])
+    assert old.n_clusters == 4
+    np.testing.assert_array_equal(old.labels["ward"], compare(X, n_clusters=4, methods=["ward"]).labels["ward"])
+    with pytest.raises(TypeError, match="got both k= and n_clusters="):
+        compare(X, k=4, n_clusters=4)
 
 
 def test_bad_data():

@@ -130,7 +130,7 @@ print(*comparison.notes, sep="\n")
 # * **Dynamic tree cut.** :func:`hclust.cutree_dynamic` cuts branches at
 #   different heights (R's ``dynamicTreeCut``), for segments of uneven
 #   density that no single height separates.
-stability = hclust.stability(X, "ward", k=4, n_boot=20)
+stability = hclust.stability(X, "ward", n_clusters=4, n_boot=20)
 stability.round(3)
 
 # %%

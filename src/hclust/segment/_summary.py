@@ -724,7 +724,7 @@ def _summarize(
         if kk == k:
             profiled = [str(c) for c in prof.kinds]
     if evaluation is None:
-        evaluation = evaluate(Z, X, ks=ks_list, metrics=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE))
+        evaluation = evaluate(Z, X, ks=ks_list, criteria=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE))
     return SegmentationSummary(
         Z=Z,
         n_clusters=k,

@@ -34,9 +34,10 @@ from .._validation import check_memory, check_option
 from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
+from .._deprecation import renamed_keywords
 from .._metrics import normalize as normalize_metric
 from .._linkage import METHODS, linkage
-from ..select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
+from ..select import CRITERIA, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from ..tree import cut
 from . import _assign
 from ._assign import ASSIGN_RULES, DEFAULT_NEIGHBORS, DEFAULT_RULE
@@ -533,11 +534,12 @@ class SegmentationModel:
         return df[chosen], weights, left_out
 
     # ------------------------------------------------------------------ criteria
+    @renamed_keywords(metrics="criteria")
     def evaluate(
         self,
         ks: Sequence[int] | None = None,
         *,
-        metrics: Sequence[str] | None = None,
+        criteria: Sequence[str] | None = None,
         sample_size: int | None = None,
     ) -> Evaluation:
         """Score the cuts of this model's tree on the distances the tree was built on.
@@ -546,8 +548,10 @@ class SegmentationModel:
         ----------
         ks : sequence of int, optional
             Numbers of segments (default: the model's ``ks``).
-        metrics : sequence of str, optional
-            Criteria (default: all that apply; the gap statistic only for Euclidean features).
+        criteria : sequence of str, optional
+            Validity indices, of :data:`hclust.select.CRITERIA` (default: all that apply; the
+            gap statistic only for Euclidean features). ``metrics=``, the old name, works
+            until hclust 0.3 with a FutureWarning.
         sample_size : int, optional
             Rows for the silhouette (and, for other distances, every criterion); see
             :func:`hclust.evaluate`.
@@ -558,14 +562,14 @@ class SegmentationModel:
             With the model's ``min_segment_size`` and weights, and the distances named.
         """
         self._check_fitted()
-        return self._evaluate(self.ks if ks is None else ks, metrics=metrics, sample_size=sample_size)
+        return self._evaluate(self.ks if ks is None else ks, criteria=criteria, sample_size=sample_size)
 
     def _evaluate(
         self,
         ks: Sequence[int],
         *,
         distances: FloatArray | None = None,
-        metrics: Sequence[str] | None = None,
+        criteria: Sequence[str] | None = None,
         sample_size: int | None = None,
     ) -> Evaluation:
         n = self.features_.shape[0]
@@ -579,16 +583,16 @@ class SegmentationModel:
             "sample_size": sample_size,
             "distance_name": preparation.distance if preparation is not None else None,
         }
-        without_gap = tuple(m for m in (metrics or METRICS) if m != "gap")
+        without_gap = tuple(m for m in (criteria or CRITERIA) if m != "gap")
         if self.gower_ is not None:
             D = self.gower_.pairwise() if distances is None else distances
-            return evaluate(self.linkage_matrix_, D, candidates, metric="precomputed", metrics=without_gap, **common)
+            return evaluate(self.linkage_matrix_, D, candidates, metric="precomputed", criteria=without_gap, **common)
         if self.metric != "euclidean":
             return evaluate(self.linkage_matrix_, self.features_, candidates, metric=self.metric,
-                            metrics=without_gap, **common)
+                            criteria=without_gap, **common)
         method = self.method if self.method in ("ward", "average", "complete", "single") else "ward"
         return evaluate(
-            self.linkage_matrix_, self.features_, candidates, method=method, metrics=tuple(metrics or METRICS),
+            self.linkage_matrix_, self.features_, candidates, method=method, criteria=tuple(criteria or CRITERIA),
             gap_sample_size=min(n, 2000), **common,
         )
 
@@ -600,7 +604,7 @@ class SegmentationModel:
         table = stability(
             data,
             method,
-            k=self.n_clusters_,
+            n_clusters=self.n_clusters_,
             n_boot=int(self.n_boot),
             labels=self.labels_,
             metric="precomputed" if distances is not None else self.metric,
