@@ -23,7 +23,7 @@ PACKAGE = SRC / "hclust"
 
 #: Bottom to top. An entry covers the module of that name and, for a package, its modules.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("hclust._version", "hclust._config", "hclust._typing", "hclust._column_kinds", "hclust.io",
+    ("base", ("hclust._version", "hclust._deprecation", "hclust._config", "hclust._typing", "hclust._column_kinds", "hclust.io",
               "hclust.datasets", "hclust.data")),
     ("kernels", ("hclust._kernels",)),
     ("validation", ("hclust._validation", "hclust._threads")),

@@ -22,6 +22,11 @@ REMOVED_IN = "0.3"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _display_name(function: Callable[..., Any]) -> str:
+    """How a message names the function: ``evaluate``, ``SegmentationModel.evaluate``, ``Preparer``."""
+    return function.__qualname__.rsplit("<locals>.", 1)[-1].replace(".__init__", "")
+
+
 def renamed_keywords(**renames: str) -> Callable[[F], F]:
     """Accept each old keyword (``old="new"``) for one release, with a FutureWarning.
 
@@ -42,7 +47,7 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
     """
 
     def decorate(function: F) -> F:
-        name = function.__qualname__.replace(".__init__", "")
+        name = _display_name(function)
         parameters = inspect.signature(function).parameters
         for old, new in renames.items():
             if new not in parameters or old in parameters:
@@ -93,7 +98,7 @@ def keyword_only(n_positional: int) -> Callable[[F], F]:
     """
 
     def decorate(function: F) -> F:
-        name = function.__qualname__.replace(".__init__", "")
+        name = _display_name(function)
         keywords = [
             p.name for p in inspect.signature(function).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
         ]
@@ -111,7 +116,7 @@ def keyword_only(n_positional: int) -> Callable[[F], F]:
                 raise TypeError(f"{name}() got multiple values for argument(s) {', '.join(map(repr, twice))}")
             shown = ", ".join(f"{key}={value!r}" for key, value in moved.items())
             warnings.warn(
-                f"Pass {shown} as a keyword argument{'s' if len(moved) > 1 else ''} to {name}(); by position it is "
+                f"Pass {shown} as {'keyword arguments' if len(moved) > 1 else 'a keyword argument'} to {name}(); by position it is "
                 f"deprecated and will stop working in hclust {REMOVED_IN}.",
                 FutureWarning,
                 stacklevel=2,

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._deprecation import keyword_only
 from .._validation import check_option
 from .schema import Schema, _plain, infer_schema
 
@@ -288,9 +289,11 @@ class Preparer:
     0   25.0
     """
 
+    @keyword_only(2)  # self and schema
     def __init__(
         self,
         schema: Schema | Mapping[str, Any] | None = None,
+        *,
         impute: str | None = "median",
         log1p: str | Sequence[Any] | None = "auto",
         scale: str | None = "standard",
