@@ -415,7 +415,7 @@ def test_gh19_every_voting_criterion_gives_a_reason():
     assert text[0] == "Criteria on Euclidean distances: silhouette, height jump."
     assert text[1].startswith("Minimum segment size 5 customers (2% of 90, and at least 5)")
     assert [r.split(" ")[0] for r in text[2:7]] == ["silhouette", "Calinski-Harabasz:", "Davies-Bouldin:", "gap", "the"]
-    assert "not computed (not among the metrics requested)" in text[3]
+    assert "not computed (not among the criteria requested)" in text[3]
     assert text[-1].startswith("Recommended k=3")
     assert result.criteria == ["silhouette", "height_jump"]
 

@@ -17,7 +17,15 @@ import numpy as np
 from ._kernels import divisive as _k
 from ._kernels.unionfind import merges_to_linkage
 from ._typing import FloatArray
-from ._validation import as_observations, check_memory, check_option, check_squares, format_bytes, scan_distances
+from ._validation import (
+    as_observations,
+    check_memory,
+    check_option,
+    check_squares,
+    format_bytes,
+    is_integer,
+    scan_distances,
+)
 
 __all__ = ["bisecting_kmeans", "diana", "divisive_coefficient"]
 
@@ -203,7 +211,7 @@ def divisive_coefficient(Z: Any) -> float:
 def _check_positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_integer(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}.")
     return int(value)
 

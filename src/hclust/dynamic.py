@@ -16,7 +16,7 @@ from scipy.spatial.distance import squareform
 
 from ._deprecation import renamed_keywords
 from ._typing import FloatArray, IntArray
-from ._validation import as_condensed, check_memory, check_option, square_to_condensed
+from ._validation import as_condensed, check_memory, check_option, is_integer, square_to_condensed
 from .tree import _children, _first_merge_heights, check_linkage, leaves_list
 
 __all__ = ["cutree_dynamic"]
@@ -804,7 +804,7 @@ def cutree_dynamic(
     Z = check_linkage(Z)
     n = Z.shape[0] + 1
     method = check_option(method, "method", ("hybrid", "tree"))
-    if isinstance(min_cluster_size, (bool, np.bool_)) or not isinstance(min_cluster_size, (int, np.integer)):
+    if not is_integer(min_cluster_size):
         raise TypeError(f"min_cluster_size must be an integer; got {min_cluster_size!r}.")
     if min_cluster_size < 1:
         raise ValueError(f"min_cluster_size must be at least 1; got {min_cluster_size}.")

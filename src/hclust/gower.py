@@ -534,14 +534,14 @@ class Gower:
         if isinstance(dtype, pd.CategoricalDtype):
             series = series.astype(object)
         try:
-            values = pd.to_numeric(series, errors="raise")
+            numeric = pd.to_numeric(series, errors="raise")
         except (TypeError, ValueError):
             bad = series[pd.to_numeric(series, errors="coerce").isna() & series.notna()]
             raise ValueError(
                 f"column {col!r} is numeric for Gower but holds values that are not numbers "
                 f"(e.g. {list(bad.unique()[:3])}); set types={{{col!r}: 'nominal'}} or clean the column."
             ) from None
-        result = np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+        result = np.asarray(numeric.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
         if np.isinf(result).any():
             raise ValueError(f"column {col!r} holds infinite values; replace them (e.g. by NaN = missing).")
         return result

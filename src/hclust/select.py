@@ -115,7 +115,7 @@ class Evaluation:
         '{"recommended_k": 2,'
         """
         rows = []
-        for k, row in self.table.iterrows():
+        for k, row in zip(self.table.index.tolist(), self.table.to_dict("records")):
             entry: dict[str, Any] = {"k": int(k)}
             for column, value in row.items():
                 number = float(value)
@@ -223,7 +223,7 @@ def min_segment_count(spec: Any, total: float) -> tuple[int, str]:
     count: int | None = None
     if isinstance(spec, tuple) and len(spec) == 2:
         share_part, count_part = spec
-        if not (isinstance(share_part, numbers.Real) and not isinstance(share_part, bool) and 0 <= share_part < 1):
+        if not (isinstance(share_part, numbers.Real) and not isinstance(share_part, bool) and 0 <= float(share_part) < 1):
             raise ValueError(f"min_segment_size's share must be a number in [0, 1); got {share_part!r}.")
         if not (is_integer(count_part) and int(count_part) >= 0):
             raise ValueError(f"min_segment_size's count must be an integer >= 0; got {count_part!r}.")
@@ -461,21 +461,23 @@ def _gap_pick(table: pd.DataFrame, eligible: np.ndarray) -> int | None:
     return None
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+def _fmt(value: Any) -> str:
+    return f"{float(value):.4g}"
 
 
 def _k_list(ks: Sequence[int]) -> str:
     """``2, 3, 5..9``: runs of consecutive ks shortened."""
     parts: list[str] = []
-    start = prev = None
-    for k in list(ks) + [None]:
+    start: int | None = None
+    prev = 0
+    for k in [*ks, None]:
         if start is not None and (k is None or k != prev + 1):
             parts.append(str(start) if start == prev else f"{start}, {prev}" if prev == start + 1 else f"{start}..{prev}")
             start = None
-        if k is not None and start is None:
-            start = k
-        prev = k
+        if k is not None:
+            if start is None:
+                start = k
+            prev = k
     return ", ".join(parts)
 
 

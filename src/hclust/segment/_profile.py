@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from .._validation import is_integer
 from .schema import Schema, infer_schema
 
 __all__ = ["SegmentProfile", "profile", "standardized_difference", "UNASSIGNED"]
@@ -173,7 +173,7 @@ class SegmentProfile:
         'All smoker=yes (100% vs 0%); High x (+1.89)'
 
         """
-        if not isinstance(n_features, numbers.Integral) or isinstance(n_features, bool) or n_features < 1:
+        if not is_integer(n_features) or n_features < 1:
             raise ValueError(f"n_features must be a positive integer; got {n_features!r}.")
         sizes = self.sizes[self.sizes["segment"] >= 0].set_index("segment")
         rows = []
@@ -268,7 +268,7 @@ def _check_names(names: Mapping[Any, Any] | None, segments: list[int]) -> dict[i
     out: dict[int, str] = {}
     unknown = []
     for key, value in names.items():
-        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or int(key) not in segments:
+        if not is_integer(key) or int(key) not in segments:
             unknown.append(key)
             continue
         if not isinstance(value, str) or not value.strip():
@@ -597,7 +597,7 @@ def profile(
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"profile needs a pandas DataFrame; got {type(df).__name__}.")
     for arg, value in (("top_categories", top_categories), ("top_features", top_features)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        if not is_integer(value) or value < 1:
             raise ValueError(f"{arg} must be a positive integer; got {value!r}.")
     lab = _check_labels(labels, len(df))
     if schema is None:

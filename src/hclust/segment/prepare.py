@@ -12,7 +12,8 @@ import pandas as pd
 
 from .._deprecation import keyword_only
 from .._validation import check_option
-from .schema import Schema, _plain, infer_schema
+from .._column_kinds import _plain
+from .schema import Schema, infer_schema
 
 __all__ = ["PreparationRecord", "Preparer", "PreparerWarning"]
 
@@ -402,7 +403,7 @@ class Preparer:
         self.specs_ = specs
         self.missing_counts_ = {k: v for k, v in missing_counts.items()}
         self.dropped_rows_ = [_plain(v) for v in frame.index[~keep]]
-        self.n_rows_in_ = int(len(frame))
+        self.n_rows_in_: int | None = int(len(frame))  # None in Preparers saved before issue 19
         self.n_rows_used_ = int(keep.sum())
         self.feature_names_out_ = self._feature_names(specs)
         self._set_weights()
@@ -685,7 +686,9 @@ class Preparer:
             raise ValueError(f"column {col!r} holds infinite values; replace them (e.g. by NaN = missing).")
         return values, []
 
-    def _learn_column(self, series: pd.Series, col: Any, kind: str, schema: Schema) -> tuple[np.ndarray, dict]:
+    def _learn_column(
+        self, series: pd.Series, col: Any, kind: str, schema: Schema
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Raw values (float, NaN = missing; codes for binary/categorical, -1 = missing) and the spec."""
         if kind == "numeric":
             values, bad = self._numeric(series, col)
