@@ -7,7 +7,6 @@ The reference labels in tests/data/dynamic were computed by R's dynamicTreeCut
 from __future__ import annotations
 
 import csv
-import doctest
 import gzip
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +18,6 @@ from hypothesis import strategies as st
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import pdist, squareform
 
-import hclust.dynamic
 from hclust._validation import InsufficientMemoryError
 from hclust.dynamic import cutree_dynamic
 from hclust.tree import leaves_list as hclust_leaves_list
@@ -184,12 +182,6 @@ def test_two_observations():
     Z = linkage(np.array([1.0]), "average")
     assert cutree_dynamic(Z, np.array([1.0]), min_cluster_size=1).tolist() in ([0, 0], [1, 1])
     assert cutree_dynamic(Z, method="tree", min_cluster_size=1).shape == (2,)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(hclust.dynamic, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # ---------------------------------------------------------------------------
