@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Sequence, TypeGuard
+from typing import Any, Iterable, Sequence, TypeGuard
 
 import numpy as np
 
@@ -368,6 +368,24 @@ def check_squares(X: FloatArray, what: str, name: str = "X", total_weight: float
     half, _ = column_spans(X, absolute=True)
     weight = float(X.shape[0]) if total_weight is None else float(total_weight)
     refuse_scale(X, log10_norm(half, 2.0) + math.log10(max(weight, 1.0)), what, name=name, absolute=True)
+
+
+def check_feature_weights(weights: Iterable[tuple[Any, Any]], name: str) -> list[float]:
+    """Feature (column) weights as (name, weight) pairs: finite and non-negative (0 drops a
+    feature); the error names every bad one. Observation weights are :func:`check_weights`'s."""
+    values: list[float] = []
+    bad: list[tuple[Any, Any]] = []
+    for key, value in weights:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            bad.append((key, value))
+        values.append(number)
+    if bad:
+        raise ValueError(f"{name} must be finite and non-negative; got {dict(bad)}.")
+    return values
 
 
 def check_weights(weights: Any, n: int, name: str = "weights") -> FloatArray:

@@ -28,7 +28,7 @@ _BLOCK_ENTRIES = 1 << 22
 _SKLEARN_METRICS = {"l1": "cityblock", "manhattan": "cityblock", "l2": "euclidean"}
 
 
-class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types: Any bases
     """Agglomerative hierarchical clustering that can assign new observations.
 
     A drop-in for :class:`sklearn.cluster.AgglomerativeClustering`: the same
@@ -354,7 +354,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
             connectivity = as_graph(connectivity, n)[keep][:, keep]
         full = self._full_tree(n_clusters, n_leaves, connectivity is not None)
-        n_merges = n_leaves - 1 if full else n_leaves - int(n_clusters)  # type: ignore[arg-type]
+        n_merges = n_leaves - 1 if full or n_clusters is None else n_leaves - int(n_clusters)
         build = check_memory(self.memory).cache(_build_tree)
         Z, n_components = build(
             X_tree, self.linkage, metric, connectivity, w_tree, self.beta, n_merges, self.n_jobs

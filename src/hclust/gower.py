@@ -26,7 +26,7 @@ from ._kernels.gower import (
 )
 from ._threads import numba_threads
 from ._typing import FloatArray
-from ._validation import check_memory, check_n_jobs, condensed_to_pair
+from ._validation import check_feature_weights, check_memory, check_n_jobs, condensed_to_pair
 
 __all__ = ["Gower", "GowerWarning", "GOWER_TYPES"]
 
@@ -500,10 +500,7 @@ class Gower:
                     f"weights has {len(values)} entries but df has {len(names)} columns; give one weight "
                     "per column or a dict {column: weight}."
                 )
-        bad = [(c, w) for c, w in zip(names, values) if not np.isfinite(w) or w < 0]
-        if bad:
-            raise ValueError(f"weights must be finite and non-negative; got {bad}.")
-        return values
+        return check_feature_weights(zip(names, values), "weights")
 
     @staticmethod
     def _infer_type(series: pd.Series) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._deprecation import keyword_only
-from .._validation import check_option
+from .._validation import check_feature_weights, check_option
 from .._column_kinds import _plain
 from .schema import Schema, infer_schema
 
@@ -842,9 +842,7 @@ class Preparer:
                 f"feature_weights names {unknown}, which are neither used columns ({list(by_column)}) nor "
                 f"features ({self.feature_names_out_})."
             )
-        bad = {k: v for k, v in weights.items() if not (math.isfinite(float(v)) and float(v) >= 0)}
-        if bad:
-            raise ValueError(f"feature_weights must be finite and non-negative; got {bad}.")
+        weights = dict(zip(weights, check_feature_weights(weights.items(), "feature_weights")))
         for spec in self.specs_:
             base = float(weights.get(spec["name"], 1.0))
             spec["weights"] = [float(weights.get(f, base)) for f in spec["features"]]
