@@ -52,6 +52,7 @@ def test_keyword_only_accepts_positions_for_one_release():
     [
         (lambda Z: hclust.cut(Z, 2, None, 2), lambda Z: hclust.cut(Z, 2, min_cluster_size=2)),
         (lambda Z: hclust.cut_tree(Z, heights=[1.0, 2.0]), lambda Z: hclust.cut_tree(Z, height=[1.0, 2.0])),
+        (lambda Z: hclust.summarize(Z[:, 2:], 2, 0.5).labels(2), lambda Z: hclust.summarize(Z[:, 2:], 2, threshold=0.5).labels(2)),
         (lambda Z: hclust.dendrogram_layout(Z, None, "lastp", 4).to_dict(),
          lambda Z: hclust.dendrogram_layout(Z, truncate_mode="lastp", p=4).to_dict()),
     ],

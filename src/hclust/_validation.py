@@ -547,6 +547,13 @@ def check_option(value: Any, name: str, valid: Sequence[str]) -> str:
     return value
 
 
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (a count: of rows, of repetitions, of clusters), as an int."""
+    if not is_integer(value) or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
 def is_integer(value: Any) -> TypeGuard[int]:
     """Whether ``value`` is a whole number (Python or NumPy integer), booleans excluded.
 

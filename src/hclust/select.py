@@ -22,7 +22,15 @@ from scipy.spatial.distance import cdist, squareform
 
 from ._deprecation import renamed_keywords
 from ._typing import FloatArray, IntArray
-from ._validation import as_observations, check_memory, check_option, check_squares, check_weights, is_integer
+from ._validation import (
+    as_observations,
+    check_count,
+    check_memory,
+    check_option,
+    check_squares,
+    check_weights,
+    is_integer,
+)
 from ._linkage import METHODS, linkage
 from .tree import _cut_order, check_linkage, cut, cut_tree
 
@@ -169,12 +177,6 @@ def _check_ks(ks: Any, n: int) -> list[int]:
                 f"1 to {n} clusters. Pass e.g. ks=range(2, {min(16, n + 1)})."
             )
     return sorted({int(value) for value in values})
-
-
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if not is_integer(value) or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def _check_criteria(criteria: Any) -> list[str]:
@@ -818,10 +820,10 @@ def evaluate(
     k_list = _check_ks(ks, n)
     chosen = _check_criteria(criteria)
     check_option(method, "method", METHODS)
-    limit = SILHOUETTE_EXACT_MAX if sample_size is None else _check_positive_int(sample_size, "sample_size", 2)
-    n_refs = _check_positive_int(n_refs, "n_refs")
+    limit = SILHOUETTE_EXACT_MAX if sample_size is None else check_count(sample_size, "sample_size", 2)
+    n_refs = check_count(n_refs, "n_refs")
     if gap_sample_size is not None:
-        gap_sample_size = _check_positive_int(gap_sample_size, "gap_sample_size", 2)
+        gap_sample_size = check_count(gap_sample_size, "gap_sample_size", 2)
     w = None if weights is None else check_weights(weights, n)
     min_count, min_text = min_segment_count(min_segment_size, float(n if w is None else w.sum()))
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
@@ -1168,7 +1170,7 @@ def stability(
     n = X.shape[0]
     check_option(method, "method", METHODS)
     w = None if weights is None else check_weights(weights, n)
-    n_boot = _check_positive_int(n_boot, "n_boot")
+    n_boot = check_count(n_boot, "n_boot")
     if isinstance(sample_fraction, bool) or not isinstance(sample_fraction, numbers.Real) or not (
         0.0 < float(sample_fraction) <= 1.0
     ):

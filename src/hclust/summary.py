@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._deprecation import keyword_only
 from ._kernels import cftree as _cf
 from ._typing import FloatArray, IntArray, ProgressCallback
 from ._methods import methods_where
@@ -324,11 +325,12 @@ def _kmeans(X: FloatArray, w: FloatArray, n_micro: int, random_state: Any) -> tu
     return labels.astype(np.int64), int(used.shape[0])
 
 
+@keyword_only(2)
 def summarize(
     X: Any,
     n_micro: int | None = None,
-    threshold: float | None = None,
     *,
+    threshold: float | None = None,
     weights: Any = None,
     method: str = "ward",
     algorithm: str = "birch",
