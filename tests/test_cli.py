@@ -526,6 +526,7 @@ def test_an_internal_error_is_one_line_and_debug_shows_it(monkeypatch, capsys, t
 
 _INTERRUPT = """
 import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job starts with SIGINT ignored
 target = sys.argv.pop(1)
 class Interrupt:
     def find_spec(self, name, path=None, target_=None):

@@ -1280,8 +1280,11 @@ class SegmentationModel:
         }
         if self.weights_ is not None:
             arrays["weights"] = self.weights_
+        for name, array in arrays.items():  # np.savez pickles object arrays (and numpy < 2.1
+            if np.asarray(array).dtype.hasobject:  # has no allow_pickle argument): refuse them here
+                raise TypeError(f"cannot save the model: its {name!r} array holds Python objects")
         buffer = _io.BytesIO()
-        np.savez(buffer, allow_pickle=False, **arrays)
+        np.savez(buffer, **arrays)
         blob = buffer.getvalue()
         digest = hashlib.sha256(blob).hexdigest()
         arrays_name = f"arrays-{digest[:16]}.npz"
