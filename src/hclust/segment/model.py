@@ -1273,7 +1273,8 @@ class SegmentationModel:
                 summary = self.segmentation_summary()
             except (ValueError, TypeError):  # nothing a report can show (e.g. no profilable column):
                 summary = None  # the model is saved all the same; its report says why, when asked for
-        arrays = {
+        # Any values: mypy would match a dict of arrays against savez's allow_pickle: bool too
+        arrays: dict[str, Any] = {
             "linkage": self.linkage_matrix_,
             "labels": self.labels_,
             "features": self.features_,
