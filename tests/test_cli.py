@@ -477,7 +477,7 @@ def test_errors_speak_in_options(tmp_path, capsys):
     cases = [
         (["segment", str(db), "--k", "2", "--out", out], "--table"),
         (["segment", str(tiny), "--table", "t", "--k", "2", "--out", out], "--table applies to SQL databases"),
-        (["segment", str(tiny), "--k", "9", "--out", out], "--k 9 is out of range"),
+        (["segment", str(tiny), "--k", "9", "--out", out], "--n-clusters 9 is out of range"),
         (["evaluate", str(tiny), "--ks", "7-9"], "--ks"),
         (["segment", str(tiny), "--k", "2", "--columns", "b", "--out", out], "--columns or --exclude"),
     ]
