@@ -1,0 +1,411 @@
+"""Exact single linkage on a Dask cluster: Borůvka rounds over per-partition kd-trees.
+
+Every partition's rows live on a worker with a kd-tree of them (a task of
+the input's graph, so a lost worker's trees are recomputed). The client
+holds the state between rounds: each observation's component label and the
+tree edges found so far. A round sends the labels (one int64 per row) and
+asks, in two waves of tasks, for every component's lightest edge to another
+component:
+
+1. each partition against itself, which gives every component that has
+   another component in one of its partitions an upper bound (a real edge);
+2. each partition's points against every other partition's tree, pruned by
+   those bounds (a pair of partitions whose boxes are farther apart than all
+   bounds of the querying partition is skipped).
+
+Only labels, bounds and candidate edges (component, squared length, two
+observation indices) travel, besides the query partition's points when the
+two trees of a task live on different workers. The client keeps each
+component's lightest candidate under the in-process engine's strict order
+(squared length, smaller index, larger index) and joins them all (Borůvka):
+the tree is the unique minimum spanning tree under that order, hence
+hclust.linkage's tree, and Z comes from the same edge -> Z conversion.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .._kernels import partitioned as _part
+from .._typing import FloatArray, IntArray, ProgressCallback
+from ._common import (
+    CONNECT_TIMEOUT,
+    block_offsets,
+    check_block,
+    check_scale,
+    raise_on_bad_blocks,
+    resolve_client,
+    as_row_blocks,
+)
+
+#: Times a round is retried after a failure of the cluster (lost workers, lost data).
+ROUND_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    """What one distributed round cost.
+
+    Attributes
+    ----------
+    round : int
+        Round number, from 1.
+    seconds : float
+        Wall time of the round on the client (both waves, merge included).
+    bytes_sent : int
+        Labels and bounds sent to the workers.
+    bytes_returned : int
+        Candidate edges returned to the client.
+    bytes_points : int
+        Estimated bytes of partitions read by a task on another worker (the
+        query side of a pair whose trees lived on different workers).
+    tasks : int
+        Tasks run (both waves).
+    active_before, active_after : int
+        Components (clusters) before and after the round.
+    """
+
+    round: int
+    seconds: float
+    bytes_sent: int
+    bytes_returned: int
+    bytes_points: int
+    tasks: int
+    active_before: int
+    active_after: int
+
+
+def linkage(
+    X: Any,
+    method: str = "single",
+    *,
+    client: Any = None,
+    progress: ProgressCallback | None = None,
+    on_round: Callable[[RoundStats], None] | None = None,
+    timeout: float = CONNECT_TIMEOUT,
+) -> FloatArray:
+    """The linkage matrix of :func:`hclust.linkage`, computed on a Dask cluster.
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame, shape (n, d)
+        Numeric observations, rows partitioned across the workers (any
+        partition sizes, empty ones included). Euclidean geometry.
+    method : {"single"}
+        Linkage method. Single linkage is computed exactly (distributed
+        Borůvka); other methods are not available on Dask yet.
+    client : distributed.Client or str, optional
+        The cluster: a Client, or a scheduler address (``"tcp://host:8786"``,
+        connected for this call and closed after). Default: the current
+        default Client.
+    progress : callable, optional
+        ``progress(done, total)`` after every round: tree edges found out of
+        ``n - 1``.
+    on_round : callable, optional
+        ``on_round(stats)`` after every round, with a :class:`RoundStats`
+        (time, bytes moved, active clusters).
+    timeout : float, default=10
+        Seconds to wait for a scheduler given by its address.
+
+    Returns
+    -------
+    Z : ndarray of shape (n - 1, 4)
+        Equal, bit for bit, to ``hclust.linkage(X.compute(), method)``,
+        ties included.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinite values (naming the partition and row, before any
+        clustering work), fewer than 2 rows, values whose squared distances
+        overflow, an unknown or unsupported method, no cluster.
+    TypeError
+        ``X`` not a dask collection, non-numeric columns.
+    ConnectionError
+        No scheduler answered at the given address within ``timeout``.
+
+    Notes
+    -----
+    Borůvka's algorithm: every round, each component is joined to its
+    nearest other component, so about log2(n) rounds. The state between
+    rounds (labels, edges found) lives on the client; the workers keep their
+    partitions' kd-trees, tasks of the input's graph that Dask recomputes
+    when a worker is lost, and a round that fails is run again (up to
+    ``ROUND_RETRIES`` times). A round's memory on a worker is its
+    partitions, their trees and the query partition of the running task.
+
+    Ties: edges are ordered by squared length, then the smaller observation
+    index, then the larger one, as in :func:`hclust.linkage`; the minimum
+    spanning tree is unique under this order, whatever the partitioning.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> from distributed import Client, LocalCluster
+    >>> import hclust, hclust.dask
+    >>> X = np.random.default_rng(0).normal(size=(500, 3))
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \\
+    ...         Client(cluster) as client:
+    ...     Z = hclust.dask.linkage(da.from_array(X, chunks=(120, 3)), "single", client=client)
+    >>> bool((Z == hclust.linkage(X, "single")).all())
+    True
+    """
+    from .._validation import check_option
+
+    method = check_option(method, "method", ("single", "ward"))
+    if method != "single":
+        raise ValueError(
+            f"hclust.dask.linkage computes method='single' exactly; {method!r} is not available on "
+            "Dask yet. For ward on data of any size use hclust.dask.summarize(X, n_micro=...)."
+        )
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be a callable progress(done, total) or None.")
+    if on_round is not None and not callable(on_round):
+        raise TypeError("on_round must be a callable on_round(stats) or None.")
+    array, columns = as_row_blocks(X)
+    client, owned = resolve_client(client, timeout)
+    try:
+        return _single(client, array, columns, progress, on_round)
+    finally:
+        if owned:
+            client.close()
+
+
+def _single(
+    client: Any,
+    array: Any,
+    columns: list[Any] | None,
+    progress: ProgressCallback | None,
+    on_round: Callable[[RoundStats], None] | None,
+) -> FloatArray:
+    from dask import delayed
+
+    chunks = tuple(int(c) for c in array.chunks[0])
+    n = sum(chunks)
+    if n < 2:
+        raise ValueError(f"X has {n} observation{'s' if n != 1 else ''}; at least 2 are needed.")
+    offsets = block_offsets(chunks)
+    persisted = client.persist(array)
+    blocks = persisted.to_delayed().ravel().tolist()
+    # every block is checked before any clustering work
+    infos = client.gather(client.compute([delayed(check_block)(b) for b in blocks]))
+    raise_on_bad_blocks(infos, offsets, columns)
+    check_scale(infos, columns)
+    parts = [p for p in range(len(chunks)) if chunks[p] > 0]
+    trees = dict(zip(parts, client.compute([delayed(_build)(blocks[p], offsets[p]) for p in parts])))
+    client.gather(list(trees.values()))  # built: the persisted blocks may go (recomputable)
+    del persisted, blocks
+    tree_bytes = _nbytes(client, trees)
+    low = {p: infos[p].low for p in parts}
+    high = {p: infos[p].high for p in parts}
+    gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
+
+    parent = np.arange(n, dtype=np.int64)
+    comp = np.arange(n, dtype=np.int64)
+    a = np.empty(n - 1, dtype=np.int64)
+    b = np.empty(n - 1, dtype=np.int64)
+    d2 = np.empty(n - 1)
+    done = 0
+    active = n
+    round_no = 0
+    while done < n - 1:
+        round_no += 1
+        start = time.perf_counter()
+        for attempt in range(ROUND_RETRIES + 1):
+            try:
+                cand, stats = _round(client, trees, tree_bytes, gap, comp, chunks, offsets, parts)
+                break
+            except Exception as error:  # a lost worker, lost data: the state is here, run it again
+                if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
+                    raise
+        new_done = _part.add_edges(parent, cand[1], cand[2], cand[0], a, b, d2, done)
+        if new_done == done:  # cannot happen on finite input; never loop forever
+            raise RuntimeError("hclust.dask.linkage made no progress in a round.")
+        _part.flatten(parent, comp)
+        before = active
+        active = n - new_done
+        done = new_done
+        if on_round is not None:
+            on_round(RoundStats(round_no, time.perf_counter() - start, stats[0], stats[1], stats[2],
+                                stats[3], before, active))
+        if progress is not None:
+            progress(done, n - 1)
+    return _edges_to_linkage(a, b, d2, n)
+
+
+def _edges_to_linkage(a: IntArray, b: IntArray, d2: FloatArray, n: int) -> FloatArray:
+    """Z from minimum spanning tree edges, exactly as hclust.linkage builds it."""
+    from .._kernels import sorting as _sorting
+    from .._kernels.unionfind import merges_to_linkage
+    from ..linkage import _sorted_merges
+
+    order = _sorting.edge_order(d2, a, b)  # (squared length, a, b), as euclidean_mst returns them
+    a, b, h = _sorted_merges(a[order], b[order], np.sqrt(d2[order]))
+    return merges_to_linkage(a, b, h, np.ones(n))
+
+
+def _is_cluster_failure(error: BaseException) -> bool:
+    from distributed import KilledWorker
+    from distributed.comm.core import CommClosedError
+
+    try:
+        from distributed.client import FutureCancelledError  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - older distributed
+        FutureCancelledError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    from concurrent.futures import CancelledError
+
+    return isinstance(error, (KilledWorker, CommClosedError, CancelledError, OSError, FutureCancelledError))
+
+
+def _round(
+    client: Any,
+    trees: dict[int, Any],
+    tree_bytes: dict[int, int],
+    gap: dict[tuple[int, int], float],
+    comp: IntArray,
+    chunks: tuple[int, ...],
+    offsets: list[int],
+    parts: list[int],
+) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int]]:
+    """One Borůvka round: ((d2, lo, hi) of each component's lightest edge, (sent, returned, points, tasks))."""
+    sent = 0
+    labels = {}
+    for p in parts:
+        piece = comp[offsets[p]:offsets[p] + chunks[p]]
+        labels[p] = client.submit(_identity, piece, pure=False)
+        sent += piece.nbytes
+    wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
+    found = client.gather(wave)
+    returned = sum(sum(x.nbytes for x in r) for r in found)
+    best = _lightest(found)
+    tasks = len(wave)
+    if len(parts) > 1:
+        bound_of = np.full(comp.shape[0], np.inf)
+        bound_of[best[0]] = best[1]
+        bounds = bound_of[comp]
+        del bound_of
+        holders = _holders(client, trees)
+        futures = {}
+        points = 0
+        wave = []
+        for i in parts:
+            piece = bounds[offsets[i]:offsets[i] + chunks[i]]
+            reach = float(piece.max())
+            targets = [j for j in parts if j != i and gap[i, j] <= reach]
+            if not targets:
+                continue
+            futures[i] = client.submit(_identity, piece, pure=False)
+            sent += piece.nbytes
+            for j in targets:
+                wave.append(client.submit(_cross, trees[i], labels[i], futures[i], trees[j], labels[j],
+                                          pure=False))
+                if not holders[i] & holders[j]:
+                    points += tree_bytes[i]
+        more = client.gather(wave)
+        returned += sum(sum(x.nbytes for x in r) for r in more)
+        tasks += len(wave)
+        best = _lightest(found + more)
+    else:
+        points = 0
+    _, d2, lo, hi = best
+    return (d2, lo, hi), (sent, returned, points, tasks)
+
+
+def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    """Each component's lightest candidate under (d2, lo, hi): (components, d2, lo, hi)."""
+    comps = np.concatenate([f[0] for f in found])
+    d2 = np.concatenate([f[1] for f in found])
+    lo = np.concatenate([f[2] for f in found])
+    hi = np.concatenate([f[3] for f in found])
+    order = np.lexsort((hi, lo, d2, comps))
+    comps = comps[order]
+    first = np.ones(comps.shape[0], dtype=bool)
+    first[1:] = comps[1:] != comps[:-1]
+    keep = order[first]
+    return comps[first], d2[keep], lo[keep], hi[keep]
+
+
+def _holders(client: Any, trees: dict[int, Any]) -> dict[int, set[str]]:
+    who = client.who_has(list(trees.values()))
+    return {p: set(who.get(f.key, ())) for p, f in trees.items()}
+
+
+def _nbytes(client: Any, trees: dict[int, Any]) -> dict[int, int]:
+    sizes = client.nbytes(keys=[f.key for f in trees.values()], summary=False)
+    return {p: int(sizes.get(f.key, 0)) for p, f in trees.items()}
+
+
+def _box_gap(low_a: FloatArray, high_a: FloatArray, low_b: FloatArray, high_b: FloatArray) -> float:
+    """Squared gap between two bounding boxes, never above a squared distance between their points."""
+    diff = np.maximum(low_b - high_a, 0.0) + np.maximum(low_a - high_b, 0.0)
+    acc = 0.0
+    for v in diff.tolist():  # in dimension order, rounded like a distance
+        acc += v * v
+    return acc
+
+
+# ----------------------------------------------------------------------------- worker tasks
+
+
+def _identity(x: Any) -> Any:
+    """Worker task holding a round's labels or bounds (its data lives in the task: recomputable)."""
+    return x
+
+
+def _kd_tree(X: FloatArray) -> tuple[Any, ...]:
+    """The one place this module reads the kd-tree's internals: build_tree's arrays.
+
+    Returns (Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min)
+    with rows in tree order (Xt = X[perm]) and node_min the smallest row
+    index of each node.
+    """
+    from .._kernels.boruvka import LEAF_SIZE, build_tree
+
+    return tuple(build_tree(X, LEAF_SIZE))
+
+
+def _build(block: Any, offset: int) -> tuple[Any, ...]:
+    """Worker task: a partition's kd-tree, observation indices global (offset added)."""
+    X = np.ascontiguousarray(block, dtype=np.float64)
+    Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min = _kd_tree(X)
+    return Xt, perm, perm + offset, node_lo, node_hi, node_left, box_lo, box_hi, node_min + offset
+
+
+def _query(
+    Q: FloatArray, q_obs: IntArray, q_comp: IntArray, shared_of_point: FloatArray | None, tree: tuple[Any, ...],
+    t_comp: IntArray,
+) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    Xt, _, obs, node_lo, node_hi, node_left, box_lo, box_hi, node_min = tree
+    comps, slot = np.unique(q_comp, return_inverse=True)
+    slot = slot.ravel().astype(np.int64)
+    shared = np.full(comps.shape[0], np.inf)
+    if shared_of_point is not None:
+        shared[slot] = shared_of_point
+    node_comp = _part.node_components(t_comp, node_lo, node_hi, node_left)
+    best_d2 = np.full(comps.shape[0], np.inf)
+    best_lo = np.full(comps.shape[0], -1, dtype=np.int64)
+    best_hi = np.full(comps.shape[0], -1, dtype=np.int64)
+    _part.lightest_foreign_edges(Q, q_obs, q_comp, slot, shared, Xt, obs, t_comp, node_lo, node_hi, node_left,
+                                 box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi)
+    keep = best_lo >= 0
+    return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep]
+
+
+def _diagonal(tree: tuple[Any, ...], comp: IntArray) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    """Worker task: each component's lightest edge inside one partition."""
+    Xt, perm, obs = tree[0], tree[1], tree[2]
+    t_comp = np.ascontiguousarray(comp[perm])
+    return _query(Xt, obs, t_comp, None, tree, t_comp)
+
+
+def _cross(
+    q_tree: tuple[Any, ...], q_labels: IntArray, q_bounds: FloatArray, tree: tuple[Any, ...], labels: IntArray
+) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    """Worker task: the query partition's components' lightest edges into another partition."""
+    Q, q_perm, q_obs = q_tree[0], q_tree[1], q_tree[2]
+    t_comp = np.ascontiguousarray(labels[tree[1]])
+    return _query(Q, q_obs, np.ascontiguousarray(q_labels[q_perm]), q_bounds[q_perm], tree, t_comp)
