@@ -55,7 +55,9 @@ def as_row_blocks(X: Any) -> tuple[Any, list[Any] | None]:
 
     columns = None
     if _is_dask_dataframe(X):
-        bad = [str(c) for c, t in X.dtypes.items() if not (np.issubdtype(t, np.number) or t == bool)]
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        bad = [str(c) for c, t in X.dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t))]
         if bad:
             raise TypeError(
                 f"X has non-numeric columns: {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; "
