@@ -71,9 +71,9 @@ def _before(d2, lo, hi, best_d2, best_lo, best_hi):
 
 
 @njit(cache=NUMBA_CACHE)
-def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, Xt, t_obs, t_comp, node_lo, node_hi,
-                           node_left, box_lo, box_hi, node_min, node_comp, best_d2, best_lo,
-                           best_hi):
+def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, lower, Xt, t_obs, t_comp, node_lo,
+                           node_hi, node_left, box_lo, box_hi, node_min, node_comp, best_d2,
+                           best_lo, best_hi, low_out):
     """Lightest edge from each query component to a tree point of another component.
 
     Q : float64[m, d] query points, q_obs their observation indices, q_comp
@@ -86,6 +86,13 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, Xt, t_obs, t_comp, 
     node_comp from :func:`node_components`. best_d2/best_lo/best_hi [s]:
     in/out, each slot's lightest edge under (d2, lo, hi), lo < hi
     observation indices, best_lo = -1 while none is known.
+
+    lower : float64[m], a lower bound on each query's squared distance to
+    any point of another component (0 when unknown): a query whose bound
+    exceeds its component's shared bound is skipped. low_out : float64[m],
+    out: a lower bound on the query's squared distance to the tree's points
+    of other components, never below ``lower`` (components only grow, so
+    the bound holds in later rounds too).
     """
     d = Q.shape[1]
     stack_node = np.empty(STACK_SIZE, dtype=np.int64)
@@ -94,6 +101,10 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, Xt, t_obs, t_comp, 
         c = q_comp[i]
         s = q_slot[i]
         qo = q_obs[i]
+        if lower[i] > shared[s]:
+            low_out[i] = lower[i]
+            continue
+        cut = np.inf  # smallest bound of a node pruned by the shared bound only
         best = np.inf
         best_obs = np.iinfo(np.int64).max  # no candidate yet
         best_t = -1
@@ -106,7 +117,11 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, Xt, t_obs, t_comp, 
             top -= 1
             k = stack_node[top]
             bound = stack_bound[top]
-            if bound > best or bound > shared[s]:
+            if bound > best:
+                continue
+            if bound > shared[s]:
+                if bound < cut:
+                    cut = bound
                 continue
             if bound == best and node_min[k] > best_obs:
                 continue
@@ -148,6 +163,7 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, Xt, t_obs, t_comp, 
                 stack_node[top] = near
                 stack_bound[top] = bound_near
                 top += 1
+        low_out[i] = max(lower[i], min(best, cut))
         if best_t < 0:
             continue
         lo = min(qo, best_obs)

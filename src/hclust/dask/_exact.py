@@ -13,8 +13,11 @@ component:
    those bounds (a pair of partitions whose boxes are farther apart than all
    bounds of the querying partition is skipped).
 
-Only labels, bounds and candidate edges (component, squared length, two
-observation indices) travel, besides the query partition's points when the
+Every row also carries a lower bound on its squared distance to other
+components (the foreign set only shrinks, so a bound found in one round
+holds in the next): a row whose bound exceeds its component's best edge so
+far is not searched. Only labels, bounds and candidate edges (component,
+squared length, two observation indices) travel, besides the query partition's points when the
 two trees of a task live on different workers. The client keeps each
 component's lightest candidate under the in-process engine's strict order
 (squared length, smaller index, larger index) and joins them all (Borůvka):
@@ -206,6 +209,7 @@ def _single(
 
     parent = np.arange(n, dtype=np.int64)
     comp = np.arange(n, dtype=np.int64)
+    lower = np.zeros(n)  # per row: below its squared distance to any other component
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     d2 = np.empty(n - 1)
@@ -217,11 +221,12 @@ def _single(
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                cand, stats = _round(client, trees, tree_bytes, gap, comp, chunks, offsets, parts)
+                cand, stats, new_lower = _round(client, trees, tree_bytes, gap, comp, lower, chunks, offsets, parts)
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
                     raise
+        lower = new_lower
         new_done = _part.add_edges(parent, cand[1], cand[2], cand[0], a, b, d2, done)
         if new_done == done:  # cannot happen on finite input; never loop forever
             raise RuntimeError("hclust.dask.linkage made no progress in a round.")
@@ -267,22 +272,28 @@ def _round(
     tree_bytes: dict[int, int],
     gap: dict[tuple[int, int], float],
     comp: IntArray,
+    lower: FloatArray,
     chunks: tuple[int, ...],
     offsets: list[int],
     parts: list[int],
-) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int]]:
-    """One Borůvka round: ((d2, lo, hi) of each component's lightest edge, (sent, returned, points, tasks))."""
+) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray]:
+    """One Borůvka round.
+
+    Returns ((d2, lo, hi) of each component's lightest edge, (bytes sent,
+    returned, points moved, tasks), the rows' new lower bounds).
+    """
     sent = 0
     labels = {}
     for p in parts:
-        piece = comp[offsets[p]:offsets[p] + chunks[p]]
-        labels[p] = client.submit(_identity, piece, pure=False)
-        sent += piece.nbytes
+        rows = slice(offsets[p], offsets[p] + chunks[p])
+        labels[p] = client.submit(_identity, (comp[rows], lower[rows]), pure=False)
+        sent += comp[rows].nbytes + lower[rows].nbytes
     wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
     found = client.gather(wave)
     returned = sum(sum(x.nbytes for x in r) for r in found)
     best = _lightest(found)
     tasks = len(wave)
+    low = {p: found[k][4] for k, p in enumerate(parts)}  # min over the partitions queried
     if len(parts) > 1:
         bound_of = np.full(comp.shape[0], np.inf)
         bound_of[best[0]] = best[1]
@@ -292,27 +303,38 @@ def _round(
         futures = {}
         points = 0
         wave = []
+        sources = []
         for i in parts:
             piece = bounds[offsets[i]:offsets[i] + chunks[i]]
             reach = float(piece.max())
             targets = [j for j in parts if j != i and gap[i, j] <= reach]
+            for j in parts:
+                if j != i and j not in targets:  # not queried: the boxes' gap bounds the distances
+                    np.minimum(low[i], gap[i, j], out=low[i])
             if not targets:
                 continue
             futures[i] = client.submit(_identity, piece, pure=False)
             sent += piece.nbytes
             for j in targets:
+                sources.append(i)
                 wave.append(client.submit(_cross, trees[i], labels[i], futures[i], trees[j], labels[j],
                                           pure=False))
                 if not holders[i] & holders[j]:
                     points += tree_bytes[i]
         more = client.gather(wave)
+        for i, r in zip(sources, more):
+            np.minimum(low[i], r[4], out=low[i])
         returned += sum(sum(x.nbytes for x in r) for r in more)
         tasks += len(wave)
         best = _lightest(found + more)
     else:
         points = 0
     _, d2, lo, hi = best
-    return (d2, lo, hi), (sent, returned, points, tasks)
+    new_lower = lower.copy()
+    for p in parts:
+        rows = slice(offsets[p], offsets[p] + chunks[p])
+        np.maximum(new_lower[rows], low[p], out=new_lower[rows])
+    return (d2, lo, hi), (sent, returned, points, tasks), new_lower
 
 
 def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
@@ -376,9 +398,9 @@ def _build(block: Any, offset: int) -> tuple[Any, ...]:
 
 
 def _query(
-    Q: FloatArray, q_obs: IntArray, q_comp: IntArray, shared_of_point: FloatArray | None, tree: tuple[Any, ...],
-    t_comp: IntArray,
-) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    Q: FloatArray, q_obs: IntArray, q_comp: IntArray, q_lower: FloatArray, shared_of_point: FloatArray | None,
+    tree: tuple[Any, ...], t_comp: IntArray,
+) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray]:
     Xt, _, obs, node_lo, node_hi, node_left, box_lo, box_hi, node_min = tree
     comps, slot = np.unique(q_comp, return_inverse=True)
     slot = slot.ravel().astype(np.int64)
@@ -389,23 +411,37 @@ def _query(
     best_d2 = np.full(comps.shape[0], np.inf)
     best_lo = np.full(comps.shape[0], -1, dtype=np.int64)
     best_hi = np.full(comps.shape[0], -1, dtype=np.int64)
-    _part.lightest_foreign_edges(Q, q_obs, q_comp, slot, shared, Xt, obs, t_comp, node_lo, node_hi, node_left,
-                                 box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi)
+    low = np.empty(Q.shape[0])
+    _part.lightest_foreign_edges(Q, q_obs, q_comp, slot, shared, q_lower, Xt, obs, t_comp, node_lo, node_hi,
+                                 node_left, box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi, low)
     keep = best_lo >= 0
-    return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep]
+    return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low
 
 
-def _diagonal(tree: tuple[Any, ...], comp: IntArray) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
-    """Worker task: each component's lightest edge inside one partition."""
+def _in_rows(values: FloatArray, perm: IntArray) -> FloatArray:
+    """Values given in tree order, put back in the partition's row order."""
+    out = np.empty_like(values)
+    out[perm] = values
+    return out
+
+
+def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
+    """Worker task: each component's lightest edge inside one partition (+ the rows' lower bounds)."""
     Xt, perm, obs = tree[0], tree[1], tree[2]
+    comp, lower = state
     t_comp = np.ascontiguousarray(comp[perm])
-    return _query(Xt, obs, t_comp, None, tree, t_comp)
+    *edges, low = _query(Xt, obs, t_comp, np.ascontiguousarray(lower[perm]), None, tree, t_comp)
+    return (*edges, _in_rows(low, perm))
 
 
 def _cross(
-    q_tree: tuple[Any, ...], q_labels: IntArray, q_bounds: FloatArray, tree: tuple[Any, ...], labels: IntArray
-) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
+    q_tree: tuple[Any, ...], q_state: tuple[IntArray, FloatArray], q_bounds: FloatArray, tree: tuple[Any, ...],
+    state: tuple[IntArray, FloatArray],
+) -> tuple[Any, ...]:
     """Worker task: the query partition's components' lightest edges into another partition."""
     Q, q_perm, q_obs = q_tree[0], q_tree[1], q_tree[2]
-    t_comp = np.ascontiguousarray(labels[tree[1]])
-    return _query(Q, q_obs, np.ascontiguousarray(q_labels[q_perm]), q_bounds[q_perm], tree, t_comp)
+    q_labels, q_lower = q_state
+    t_comp = np.ascontiguousarray(state[0][tree[1]])
+    *edges, low = _query(Q, q_obs, np.ascontiguousarray(q_labels[q_perm]), np.ascontiguousarray(q_lower[q_perm]),
+                         q_bounds[q_perm], tree, t_comp)
+    return (*edges, _in_rows(low, q_perm))
