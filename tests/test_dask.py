@@ -181,3 +181,96 @@ def test_missing_extra_says_how_to_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert 'refused: hclust.dask needs Dask' in done.stdout and 'pip install "hclust[dask]"' in done.stdout, (
         done.stdout + done.stderr)
+
+
+# ----------------------------------------------------------------------------- summary tier
+
+
+def _shuffled_blobs(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(0, 1, (n // 2, 3)), rng.normal(20, 1, (n - n // 2, 3))])
+    return X[rng.permutation(n)]
+
+
+def _check_summary(s, X: np.ndarray, client) -> None:
+    """Statistics exact for the assignment; the tree is hclust.linkage's on them."""
+    micro = client.compute(s.labels_).result()
+    assert micro.shape == (X.shape[0],) and micro.min() >= 0 and micro.max() == s.n_micro - 1
+    counts = np.bincount(micro, minlength=s.n_micro)
+    assert np.array_equal(counts, s.counts)
+    means = np.stack([np.bincount(micro, weights=X[:, f]) for f in range(X.shape[1])], axis=1) / counts[:, None]
+    np.testing.assert_allclose(s.means, means, rtol=1e-12, atol=1e-12)
+    ssd = np.bincount(micro, weights=((X - means[micro]) ** 2).sum(axis=1), minlength=s.n_micro)
+    np.testing.assert_allclose(s.ssd, ssd, rtol=1e-9, atol=1e-9)
+    total = ((X - X.mean(axis=0)) ** 2).sum()
+    assert s.quality.within_share == pytest.approx(ssd.sum() / total, rel=1e-9)
+    assert s.quality.n_micro == s.n_micro
+    assert np.array_equal(s.Z, hclust.linkage(s.means, s.method, weights=s.counts))
+
+
+def test_summary_of_one_partition_equals_in_process(client):
+    X = _shuffled_blobs(3_000, seed=1)
+    s = hd.summarize(da.from_array(X, chunks=(3_000, 3)), n_micro=150, client=client)
+    ref = hclust.summarize(X, n_micro=150)
+    assert isinstance(s, hclust.Summary)
+    assert np.array_equal(s.Z, ref.Z) and np.array_equal(s.means, ref.means)
+    assert np.array_equal(s.counts, ref.counts) and np.array_equal(s.ssd, ref.ssd)
+    assert s.quality == ref.quality
+    assert np.array_equal(client.compute(s.labels(4)).result(), ref.labels(4))
+
+
+@pytest.mark.parametrize("chunks", [(500,) * 8, (0, 3_999, 0, 1), (7, 1_000, 2_993)])
+def test_summary_labels_every_row(client, chunks):
+    X = _shuffled_blobs(4_000, seed=2)
+    s = hd.summarize(da.from_array(X, chunks=(chunks, 3)), n_micro=120, client=client)
+    assert s.n_micro <= 120 and s.counts.sum() == 4_000
+    _check_summary(s, X, client)
+    labels = s.labels(2)
+    assert labels.chunks == (chunks,)  # aligned with the input's partitions
+    got = client.compute(labels).result()
+    truth = (X[:, 0] > 10).astype(int)  # two far-apart blobs: every row in its blob's cluster
+    assert abs(np.corrcoef(got, truth)[0, 1]) == pytest.approx(1.0)
+
+
+def test_summary_bad_input(client):
+    X = _shuffled_blobs(300, seed=3)
+    X[250, 2] = np.nan
+    with pytest.raises(ValueError, match=r"partition 2, row 50 of the partition \(row 250 overall\)"):
+        hd.summarize(da.from_array(X, chunks=(100, 3)), n_micro=10, client=client)
+    Y = da.from_array(_shuffled_blobs(300, seed=3), chunks=(100, 3))
+    with pytest.raises(ValueError, match="n_micro"):
+        hd.summarize(Y, n_micro=301, client=client)
+    with pytest.raises(ValueError, match="method"):
+        hd.summarize(Y, n_micro=10, method="median", client=client)
+    with pytest.raises(ValueError, match="n_clusters must be between 1"):
+        hd.summarize(Y, n_micro=10, client=client).labels(11)
+
+
+def test_summary_survives_a_killed_worker(client):
+    X = _shuffled_blobs(4_000, seed=4)
+    Xd = da.from_array(X, chunks=(500, 3))
+    ref = hd.summarize(Xd, n_micro=100, client=client)
+    workers = sorted(client.scheduler_info()["workers"])
+
+    def die_soon():  # defined here: pickled by value for the worker
+        import os
+        import threading
+
+        threading.Timer(0.05, os._exit, (1,)).start()
+
+    def kill_after_first_partition(done, total):
+        if done == 1:
+            client.run(die_soon, workers=[workers[0]])
+
+    try:
+        s = hd.summarize(Xd, n_micro=100, client=client, progress=kill_after_first_partition)
+        assert np.array_equal(s.Z, ref.Z) and s.quality == ref.quality
+        # the assignments lived on the workers: kill one again, the labels are recomputed
+        client.wait_for_workers(2, timeout=60)
+        workers = sorted(client.scheduler_info()["workers"])
+        client.run(die_soon, workers=[workers[1]])
+        labels = client.compute(s.labels(2)).result()
+    finally:
+        client.wait_for_workers(2, timeout=60)
+    assert np.array_equal(labels, client.compute(ref.labels(2)).result())
+    _check_summary(s, X, client)

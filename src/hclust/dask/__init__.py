@@ -20,6 +20,6 @@ except ImportError as error:  # pragma: no cover - exercised by simulating the m
     ) from error
 
 from ._exact import RoundStats, linkage
+from ._summary import DaskSummary, summarize
 
-
-__all__ = ["RoundStats", "linkage"]
+__all__ = ["DaskSummary", "RoundStats", "linkage", "summarize"]
