@@ -274,3 +274,12 @@ def test_summary_survives_a_killed_worker(client):
         client.wait_for_workers(2, timeout=60)
     assert np.array_equal(labels, client.compute(ref.labels(2)).result())
     _check_summary(s, X, client)
+
+
+@pytest.mark.parametrize("module", ["hclust.dask._exact", "hclust.dask._summary"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failed, attempted = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert attempted > 0 and failed == 0
