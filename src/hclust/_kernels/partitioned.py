@@ -73,7 +73,7 @@ def _before(d2, lo, hi, best_d2, best_lo, best_hi):
 @njit(cache=NUMBA_CACHE)
 def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, lower, Xt, t_obs, t_comp, node_lo,
                            node_hi, node_left, box_lo, box_hi, node_min, node_comp, best_d2,
-                           best_lo, best_hi, low_out):
+                           best_lo, best_hi, low_out, near_obs, near_d2):
     """Lightest edge from each query component to a tree point of another component.
 
     Q : float64[m, d] query points, q_obs their observation indices, q_comp
@@ -92,7 +92,9 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, lower, Xt, t_obs, t
     exceeds its component's shared bound is skipped. low_out : float64[m],
     out: a lower bound on the query's squared distance to the tree's points
     of other components, never below ``lower`` (components only grow, so
-    the bound holds in later rounds too).
+    the bound holds in later rounds too). near_obs/near_d2 : int64/float64[m],
+    out: the nearest other-component point each query found in the tree
+    (-1 when none or skipped), an upper bound for its component later on.
     """
     d = Q.shape[1]
     stack_node = np.empty(STACK_SIZE, dtype=np.int64)
@@ -101,6 +103,8 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, lower, Xt, t_obs, t
         c = q_comp[i]
         s = q_slot[i]
         qo = q_obs[i]
+        near_obs[i] = -1
+        near_d2[i] = np.inf
         if lower[i] > shared[s]:
             low_out[i] = lower[i]
             continue
@@ -166,6 +170,8 @@ def lightest_foreign_edges(Q, q_obs, q_comp, q_slot, shared, lower, Xt, t_obs, t
         low_out[i] = max(lower[i], min(best, cut))
         if best_t < 0:
             continue
+        near_obs[i] = best_obs
+        near_d2[i] = best
         lo = min(qo, best_obs)
         hi = max(qo, best_obs)
         if best_lo[s] < 0 or _before(best, lo, hi, best_d2[s], best_lo[s], best_hi[s]):

@@ -151,7 +151,8 @@ def linkage(
     >>> from distributed import Client, LocalCluster
     >>> import hclust, hclust.dask
     >>> X = np.random.default_rng(0).normal(size=(500, 3))
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \\
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None,
+    ...                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \\
     ...         Client(cluster) as client:
     ...     Z = hclust.dask.linkage(da.from_array(X, chunks=(120, 3)), "single", client=client)
     >>> bool((Z == hclust.linkage(X, "single")).all())
@@ -210,6 +211,7 @@ def _single(
     parent = np.arange(n, dtype=np.int64)
     comp = np.arange(n, dtype=np.int64)
     lower = np.zeros(n)  # per row: below its squared distance to any other component
+    near = (np.full(n, -1, dtype=np.int64), np.full(n, np.inf))  # per row: a point once in another component
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     d2 = np.empty(n - 1)
@@ -221,7 +223,7 @@ def _single(
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                cand, stats, new_lower = _round(client, trees, tree_bytes, gap, comp, lower, chunks, offsets, parts)
+                cand, stats, new_lower, near = _round(client, trees, tree_bytes, gap, comp, lower, near, chunks, offsets, parts)
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
@@ -273,6 +275,7 @@ def _round(
     gap: dict[tuple[int, int], float],
     comp: IntArray,
     lower: FloatArray,
+    near: tuple[IntArray, FloatArray],
     chunks: tuple[int, ...],
     offsets: list[int],
     parts: list[int],
@@ -280,23 +283,43 @@ def _round(
     """One Borůvka round.
 
     Returns ((d2, lo, hi) of each component's lightest edge, (bytes sent,
-    returned, points moved, tasks), the rows' new lower bounds).
+    returned, points moved, tasks), the rows' new lower bounds, the rows'
+    nearest other-component points found).
     """
+    # A point that was in another component and still is gives its row's
+    # component a real edge: an upper bound that prunes from the first wave on.
+    near_obs, near_d2 = near
+    valid = near_obs >= 0
+    valid[valid] = comp[near_obs[valid]] != comp[valid]
+    known = np.full(comp.shape[0], np.inf)
+    np.minimum.at(known, comp[valid], near_d2[valid])
+    seed = known[comp]
     sent = 0
     labels = {}
     for p in parts:
         rows = slice(offsets[p], offsets[p] + chunks[p])
-        labels[p] = client.submit(_identity, (comp[rows], lower[rows]), pure=False)
-        sent += comp[rows].nbytes + lower[rows].nbytes
+        labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
+        sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
     wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
     found = client.gather(wave)
     returned = sum(sum(x.nbytes for x in r) for r in found)
     best = _lightest(found)
     tasks = len(wave)
     low = {p: found[k][4] for k, p in enumerate(parts)}  # min over the partitions queried
+    near_obs = np.where(valid, near_obs, -1)
+    near_d2 = np.where(valid, near_d2, np.inf)
+
+    def keep_nearer(p: int, r: tuple[Any, ...]) -> None:
+        rows = slice(offsets[p], offsets[p] + chunks[p])
+        better = r[6] < near_d2[rows]
+        near_obs[rows][better] = r[5][better]
+        near_d2[rows][better] = r[6][better]
+
+    for k, p in enumerate(parts):
+        keep_nearer(p, found[k])
     if len(parts) > 1:
-        bound_of = np.full(comp.shape[0], np.inf)
-        bound_of[best[0]] = best[1]
+        bound_of = known  # the upper bounds known before the round, lowered by the first wave
+        bound_of[best[0]] = np.minimum(bound_of[best[0]], best[1])
         bounds = bound_of[comp]
         del bound_of
         holders = _holders(client, trees)
@@ -324,6 +347,7 @@ def _round(
         more = client.gather(wave)
         for i, r in zip(sources, more):
             np.minimum(low[i], r[4], out=low[i])
+            keep_nearer(i, r)
         returned += sum(sum(x.nbytes for x in r) for r in more)
         tasks += len(wave)
         best = _lightest(found + more)
@@ -334,7 +358,7 @@ def _round(
     for p in parts:
         rows = slice(offsets[p], offsets[p] + chunks[p])
         np.maximum(new_lower[rows], low[p], out=new_lower[rows])
-    return (d2, lo, hi), (sent, returned, points, tasks), new_lower
+    return (d2, lo, hi), (sent, returned, points, tasks), new_lower, (near_obs, near_d2)
 
 
 def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
@@ -400,7 +424,7 @@ def _build(block: Any, offset: int) -> tuple[Any, ...]:
 def _query(
     Q: FloatArray, q_obs: IntArray, q_comp: IntArray, q_lower: FloatArray, shared_of_point: FloatArray | None,
     tree: tuple[Any, ...], t_comp: IntArray,
-) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray]:
+) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray, IntArray, FloatArray]:
     Xt, _, obs, node_lo, node_hi, node_left, box_lo, box_hi, node_min = tree
     comps, slot = np.unique(q_comp, return_inverse=True)
     slot = slot.ravel().astype(np.int64)
@@ -412,10 +436,13 @@ def _query(
     best_lo = np.full(comps.shape[0], -1, dtype=np.int64)
     best_hi = np.full(comps.shape[0], -1, dtype=np.int64)
     low = np.empty(Q.shape[0])
+    near_obs = np.empty(Q.shape[0], dtype=np.int64)
+    near_d2 = np.empty(Q.shape[0])
     _part.lightest_foreign_edges(Q, q_obs, q_comp, slot, shared, q_lower, Xt, obs, t_comp, node_lo, node_hi,
-                                 node_left, box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi, low)
+                                 node_left, box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi, low,
+                                 near_obs, near_d2)
     keep = best_lo >= 0
-    return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low
+    return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low, near_obs, near_d2
 
 
 def _in_rows(values: FloatArray, perm: IntArray) -> FloatArray:
@@ -425,23 +452,24 @@ def _in_rows(values: FloatArray, perm: IntArray) -> FloatArray:
     return out
 
 
-def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
-    """Worker task: each component's lightest edge inside one partition (+ the rows' lower bounds)."""
+def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]) -> tuple[Any, ...]:
+    """Worker task: each component's lightest edge inside one partition (+ the rows' bounds)."""
     Xt, perm, obs = tree[0], tree[1], tree[2]
-    comp, lower = state
+    comp, lower, seed = state
     t_comp = np.ascontiguousarray(comp[perm])
-    *edges, low = _query(Xt, obs, t_comp, np.ascontiguousarray(lower[perm]), None, tree, t_comp)
-    return (*edges, _in_rows(low, perm))
+    *edges, low, near_obs, near_d2 = _query(Xt, obs, t_comp, np.ascontiguousarray(lower[perm]), seed[perm], tree,
+                                            t_comp)
+    return (*edges, _in_rows(low, perm), _in_rows(near_obs, perm), _in_rows(near_d2, perm))
 
 
 def _cross(
-    q_tree: tuple[Any, ...], q_state: tuple[IntArray, FloatArray], q_bounds: FloatArray, tree: tuple[Any, ...],
-    state: tuple[IntArray, FloatArray],
+    q_tree: tuple[Any, ...], q_state: tuple[IntArray, FloatArray, FloatArray], q_bounds: FloatArray,
+    tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray],
 ) -> tuple[Any, ...]:
     """Worker task: the query partition's components' lightest edges into another partition."""
     Q, q_perm, q_obs = q_tree[0], q_tree[1], q_tree[2]
-    q_labels, q_lower = q_state
+    q_labels, q_lower, _ = q_state
     t_comp = np.ascontiguousarray(state[0][tree[1]])
-    *edges, low = _query(Q, q_obs, np.ascontiguousarray(q_labels[q_perm]), np.ascontiguousarray(q_lower[q_perm]),
-                         q_bounds[q_perm], tree, t_comp)
-    return (*edges, _in_rows(low, q_perm))
+    *edges, low, near_obs, near_d2 = _query(Q, q_obs, np.ascontiguousarray(q_labels[q_perm]),
+                                            np.ascontiguousarray(q_lower[q_perm]), q_bounds[q_perm], tree, t_comp)
+    return (*edges, _in_rows(low, q_perm), _in_rows(near_obs, q_perm), _in_rows(near_d2, q_perm))

@@ -133,7 +133,8 @@ def summarize(
     >>> import hclust.dask
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(0, 1, (500, 2)), rng.normal(20, 1, (500, 2))])
-    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \\
+    >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None,
+    ...                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \\
     ...         Client(cluster) as client:
     ...     s = hclust.dask.summarize(da.from_array(X, chunks=(300, 2)), n_micro=40, client=client)
     ...     counts = np.bincount(s.labels(2).compute())
