@@ -2,23 +2,23 @@
 
 Every partition's rows live on a worker with a kd-tree of them (a task of
 the input's graph, so a lost worker's trees are recomputed). The client
-holds the state between rounds: each observation's component label and the
-tree edges found so far. A round sends the labels (one int64 per row) and
+holds the state between rounds: for every row its component label, a lower
+bound on its squared distance to other components (the foreign set only
+shrinks, so a bound found in one round holds in the next) and a point once
+found in another component (while it still is, a real edge: an upper bound
+for the row's component). A round sends that state (24 bytes a row) and
 asks, in two waves of tasks, for every component's lightest edge to another
 component:
 
-1. each partition against itself, which gives every component that has
-   another component in one of its partitions an upper bound (a real edge);
-2. each partition's points against every other partition's tree, pruned by
-   those bounds (a pair of partitions whose boxes are farther apart than all
-   bounds of the querying partition is skipped).
+1. each partition against itself, pruned by the known upper bounds, which
+   lowers them for every component with another component nearby;
+2. each partition's rows that may still improve their component's edge
+   (lower bound not above its upper bound) against every other partition's
+   tree; a pair of partitions whose boxes are farther apart than all bounds
+   of the querying rows is skipped.
 
-Every row also carries a lower bound on its squared distance to other
-components (the foreign set only shrinks, so a bound found in one round
-holds in the next): a row whose bound exceeds its component's best edge so
-far is not searched. Only labels, bounds and candidate edges (component,
-squared length, two observation indices) travel, besides the query partition's points when the
-two trees of a task live on different workers. The client keeps each
+Only the state, candidate edges (component, squared length, two observation
+indices), per-row bounds and those query rows travel. The client keeps each
 component's lightest candidate under the in-process engine's strict order
 (squared length, smaller index, larger index) and joins them all (Borůvka):
 the tree is the unique minimum spanning tree under that order, hence
@@ -28,6 +28,7 @@ hclust.linkage's tree, and Z comes from the same edge -> Z conversion.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -64,8 +65,9 @@ class RoundStats:
     bytes_returned : int
         Candidate edges returned to the client.
     bytes_points : int
-        Estimated bytes of partitions read by a task on another worker (the
-        query side of a pair whose trees lived on different workers).
+        Estimated bytes of query rows sent to other workers (the rows of a
+        partition that may still improve their component's edge, to each
+        worker holding a partition they are searched against).
     tasks : int
         Tasks run (both waves).
     active_before, active_after : int
@@ -203,7 +205,6 @@ def _single(
     trees = dict(zip(parts, client.compute([delayed(_build)(blocks[p], offsets[p]) for p in parts])))
     client.gather(list(trees.values()))  # built: the persisted blocks may go (recomputable)
     del persisted, blocks
-    tree_bytes = _nbytes(client, trees)
     low = {p: infos[p].low for p in parts}
     high = {p: infos[p].high for p in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
@@ -223,7 +224,8 @@ def _single(
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                cand, stats, new_lower, near = _round(client, trees, tree_bytes, gap, comp, lower, near, chunks, offsets, parts)
+                cand, stats, new_lower, near = _round(client, trees, gap, array.shape[1], comp, lower, near,
+                                                      chunks, offsets, parts)
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
@@ -271,8 +273,8 @@ def _is_cluster_failure(error: BaseException) -> bool:
 def _round(
     client: Any,
     trees: dict[int, Any],
-    tree_bytes: dict[int, int],
     gap: dict[tuple[int, int], float],
+    gap_dim: int,
     comp: IntArray,
     lower: FloatArray,
     near: tuple[IntArray, FloatArray],
@@ -296,10 +298,13 @@ def _round(
     seed = known[comp]
     sent = 0
     labels = {}
-    for p in parts:
-        rows = slice(offsets[p], offsets[p] + chunks[p])
-        labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
-        sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
+    with warnings.catch_warnings():
+        # the state travels in the tasks (so Dask can recompute them), and is large on purpose
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        for p in parts:
+            rows = slice(offsets[p], offsets[p] + chunks[p])
+            labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
+            sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
     wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
     found = client.gather(wave)
     returned = sum(sum(x.nbytes for x in r) for r in found)
@@ -309,11 +314,11 @@ def _round(
     near_obs = np.where(valid, near_obs, -1)
     near_d2 = np.where(valid, near_d2, np.inf)
 
-    def keep_nearer(p: int, r: tuple[Any, ...]) -> None:
-        rows = slice(offsets[p], offsets[p] + chunks[p])
+    def keep_nearer(p: int, r: tuple[Any, ...], q_rows: IntArray | None = None) -> None:
+        rows = np.arange(offsets[p], offsets[p] + chunks[p]) if q_rows is None else offsets[p] + q_rows
         better = r[6] < near_d2[rows]
-        near_obs[rows][better] = r[5][better]
-        near_d2[rows][better] = r[6][better]
+        near_obs[rows[better]] = r[5][better]
+        near_d2[rows[better]] = r[6][better]
 
     for k, p in enumerate(parts):
         keep_nearer(p, found[k])
@@ -323,31 +328,39 @@ def _round(
         bounds = bound_of[comp]
         del bound_of
         holders = _holders(client, trees)
-        futures = {}
         points = 0
         wave = []
         sources = []
         for i in parts:
-            piece = bounds[offsets[i]:offsets[i] + chunks[i]]
-            reach = float(piece.max())
+            rows = slice(offsets[i], offsets[i] + chunks[i])
+            piece = bounds[rows]
+            # rows whose lower bound exceeds their component's bound cannot improve it
+            searched = lower[rows] <= piece
+            n_searched = int(np.count_nonzero(searched))
+            reach = float(piece[searched].max()) if n_searched else -1.0
             targets = [j for j in parts if j != i and gap[i, j] <= reach]
             for j in parts:
                 if j != i and j not in targets:  # not queried: the boxes' gap bounds the distances
                     np.minimum(low[i], gap[i, j], out=low[i])
+            # rows not searched keep their bound for the other partitions
+            low[i][~searched] = np.minimum(low[i][~searched], lower[rows][~searched])
             if not targets:
                 continue
-            futures[i] = client.submit(_identity, piece, pure=False)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+                queries = client.submit(_select_queries, trees[i], labels[i], piece, pure=False)
             sent += piece.nbytes
+            row_bytes = 8 * (gap_dim + 5)  # a point, its index, label, bounds and row
             for j in targets:
                 sources.append(i)
-                wave.append(client.submit(_cross, trees[i], labels[i], futures[i], trees[j], labels[j],
-                                          pure=False))
-                if not holders[i] & holders[j]:
-                    points += tree_bytes[i]
+                wave.append(client.submit(_cross, queries, trees[j], labels[j], pure=False))
+            elsewhere = set().union(*(holders[j] for j in targets)) - holders[i]
+            points += n_searched * row_bytes * len(elsewhere)
         more = client.gather(wave)
         for i, r in zip(sources, more):
-            np.minimum(low[i], r[4], out=low[i])
-            keep_nearer(i, r)
+            q_rows = r[7]
+            low[i][q_rows] = np.minimum(low[i][q_rows], r[4])
+            keep_nearer(i, r, q_rows)
         returned += sum(sum(x.nbytes for x in r) for r in more)
         tasks += len(wave)
         best = _lightest(found + more)
@@ -378,11 +391,6 @@ def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> t
 def _holders(client: Any, trees: dict[int, Any]) -> dict[int, set[str]]:
     who = client.who_has(list(trees.values()))
     return {p: set(who.get(f.key, ())) for p, f in trees.items()}
-
-
-def _nbytes(client: Any, trees: dict[int, Any]) -> dict[int, int]:
-    sizes = client.nbytes(keys=[f.key for f in trees.values()], summary=False)
-    return {p: int(sizes.get(f.key, 0)) for p, f in trees.items()}
 
 
 def _box_gap(low_a: FloatArray, high_a: FloatArray, low_b: FloatArray, high_b: FloatArray) -> float:
@@ -462,14 +470,28 @@ def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArr
     return (*edges, _in_rows(low, perm), _in_rows(near_obs, perm), _in_rows(near_d2, perm))
 
 
-def _cross(
-    q_tree: tuple[Any, ...], q_state: tuple[IntArray, FloatArray, FloatArray], q_bounds: FloatArray,
-    tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray],
-) -> tuple[Any, ...]:
-    """Worker task: the query partition's components' lightest edges into another partition."""
-    Q, q_perm, q_obs = q_tree[0], q_tree[1], q_tree[2]
-    q_labels, q_lower, _ = q_state
+def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray],
+                    bounds: FloatArray) -> tuple[Any, ...]:
+    """Worker task: the partition's rows that may improve their component's edge, in tree order.
+
+    Returns (points, observation indices, labels, lower bounds, component
+    bounds, rows in the partition): what travels to the other partitions.
+    """
+    Xt, perm, obs = tree[0], tree[1], tree[2]
+    comp, lower, _ = state
+    at = np.flatnonzero(lower[perm] <= bounds[perm])
+    rows = perm[at]
+    return (np.ascontiguousarray(Xt[at]), obs[at], comp[rows], lower[rows], bounds[rows], rows)
+
+
+def _cross(queries: tuple[Any, ...], tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]
+           ) -> tuple[Any, ...]:
+    """Worker task: the selected rows' components' lightest edges into another partition.
+
+    Per-row results (lower bounds, nearest points) come for the selected
+    rows, with their rows in the partition last.
+    """
+    Q, q_obs, q_comp, q_lower, q_bounds, q_rows = queries
     t_comp = np.ascontiguousarray(state[0][tree[1]])
-    *edges, low, near_obs, near_d2 = _query(Q, q_obs, np.ascontiguousarray(q_labels[q_perm]),
-                                            np.ascontiguousarray(q_lower[q_perm]), q_bounds[q_perm], tree, t_comp)
-    return (*edges, _in_rows(low, q_perm), _in_rows(near_obs, q_perm), _in_rows(near_d2, q_perm))
+    result = _query(Q, q_obs, q_comp, q_lower, q_bounds, tree, t_comp)
+    return (*result, q_rows)
