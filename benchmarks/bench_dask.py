@@ -158,7 +158,12 @@ def main() -> None:
     rows.append({"tier": "projection 100M", "n": n_big, "d": args.d, "workers": workers, "rounds": rounds,
                  "seconds": projected, "bytes_sent": sent})
     if args.json:
-        write_json(args.json, "bench_dask.py", rows, data="blobs", workers=2)
+        import dask
+        import distributed
+
+        write_json(args.json, "bench_dask.py", rows, data="blobs", workers=2, dask=dask.__version__,
+                   distributed=distributed.__version__,
+                   note="timings on a 2-core machine shared with other engineers: compare the ratios")
 
 
 if __name__ == "__main__":

@@ -91,6 +91,10 @@ def test_dask_dataframe_input(client):
     X = _blobs(700, 3, seed=3)
     frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=4)
     assert np.array_equal(hd.linkage(frame, "single", client=client), hclust.linkage(X, "single"))
+    bad = pd.DataFrame(X, columns=["a", "b", "c"])
+    bad.loc[650, "c"] = np.nan
+    with pytest.raises(ValueError, match=r"partition 3, row \d+ of the partition \(row 650 overall\), column 'c'"):
+        hd.linkage(dd.from_pandas(bad, npartitions=4), "single", client=client)
     frame["name"] = "x"
     with pytest.raises(TypeError, match="non-numeric columns: name"):
         hd.linkage(frame, "single", client=client)
@@ -112,7 +116,7 @@ def test_rounds_are_reported(client):
 def test_non_finite_value_names_partition_and_row(client, bad):
     X = _blobs(400, 2, seed=2)
     X[100 + 37, 1] = bad  # partition 1 (rows 100..199), its row 37
-    with pytest.raises(ValueError, match=r"partition 1, row 37 of the partition \(row 137 overall\)"):
+    with pytest.raises(ValueError, match=r"partition 1, row 37 of the partition \(row 137 overall\), column 1\."):
         hd.linkage(da.from_array(X, chunks=(100, 2)), "single", client=client)
 
 
@@ -289,3 +293,63 @@ def test_docstring_examples_run(module):
 
     failed, attempted = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert attempted > 0 and failed == 0
+
+
+# ----------------------------------------------------------------------------- fuzz and retries
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _partitioned_rows(draw):
+    n = draw(st.integers(2, 60))
+    d = draw(st.integers(1, 4))
+    # a coarse grid: equal distances and equal rows are common
+    values = draw(st.lists(st.integers(-3, 3), min_size=n * d, max_size=n * d))
+    X = np.array(values, dtype=np.float64).reshape(n, d) * draw(st.sampled_from([1.0, 0.5, 1e-3]))
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=5)))
+    chunks = tuple(np.diff([0, *cuts, n]).tolist())
+    return X, chunks
+
+
+@settings(max_examples=25)
+@given(data=_partitioned_rows())
+def test_single_equals_in_process_fuzzed(client, data):
+    X, chunks = data
+    _same(X, chunks, client)
+
+
+def test_a_failed_round_is_run_again(client, monkeypatch):
+    from distributed.comm.core import CommClosedError
+
+    from hclust.dask import _exact
+
+    real = _exact._round
+    failures = []
+
+    def flaky(*args, **kwargs):
+        if len(failures) < 2:  # the first two tries of round 1 lose their connection
+            failures.append(1)
+            raise CommClosedError("worker lost (simulated)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_exact, "_round", flaky)
+    X = _blobs(500, 3, seed=5)
+    _same(X, 100, client)
+    assert len(failures) == 2
+
+    def broken(*args, **kwargs):
+        raise CommClosedError("worker lost (simulated)")
+
+    monkeypatch.setattr(_exact, "_round", broken)
+    with pytest.raises(CommClosedError):
+        hd.linkage(da.from_array(X, chunks=(100, 3)), "single", client=client)
+
+    def wrong(*args, **kwargs):
+        raise ZeroDivisionError("a bug, not the cluster")
+
+    monkeypatch.setattr(_exact, "_round", wrong)
+    with pytest.raises(ZeroDivisionError):  # not retried
+        hd.linkage(da.from_array(X, chunks=(100, 3)), "single", client=client)

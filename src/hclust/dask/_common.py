@@ -92,12 +92,13 @@ def _is_dask_dataframe(X: Any) -> bool:
 
 @dataclass(frozen=True)
 class BlockInfo:
-    """Rows, first non-finite row (-1: none) and bounding box of one block."""
+    """Rows, first non-finite row (-1: none) and its column, and bounding box of one block."""
 
     rows: int
     bad_row: int
     low: FloatArray
     high: FloatArray
+    bad_column: int = -1
 
 
 def check_block(block: Any) -> BlockInfo:
@@ -109,7 +110,8 @@ def check_block(block: Any) -> BlockInfo:
         return BlockInfo(0, -1, np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf))
     bad = int(first_non_finite(X))
     if bad >= 0:
-        return BlockInfo(X.shape[0], bad, np.zeros(0), np.zeros(0))
+        column = int(np.flatnonzero(~np.isfinite(X[bad]))[0])
+        return BlockInfo(X.shape[0], bad, np.zeros(0), np.zeros(0), column)
     return BlockInfo(X.shape[0], -1, X.min(axis=0), X.max(axis=0))
 
 
@@ -117,9 +119,11 @@ def raise_on_bad_blocks(infos: list[BlockInfo], offsets: list[int], columns: lis
     """A clear error naming the first partition and row with a NaN or an infinity."""
     for p, info in enumerate(infos):
         if info.bad_row >= 0:
+            column = repr(columns[info.bad_column]) if columns is not None else info.bad_column
             raise ValueError(
                 f"X has NaN or infinite values: partition {p}, row {info.bad_row} of the partition "
-                f"(row {offsets[p] + info.bad_row} overall). Drop or impute them before clustering."
+                f"(row {offsets[p] + info.bad_row} overall), column {column}. Drop or impute them "
+                "before clustering."
             )
 
 
