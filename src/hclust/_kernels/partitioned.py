@@ -49,6 +49,24 @@ def node_components(comp, node_lo, node_hi, node_left):
     return out
 
 
+@njit(cache=NUMBA_CACHE)
+def node_min_obs(obs, node_lo, node_hi, node_left):
+    """Smallest observation index of each node (obs : int64[n], of each tree position)."""
+    n_nodes = node_lo.shape[0]
+    out = np.empty(n_nodes, dtype=np.int64)
+    for k in range(n_nodes - 1, -1, -1):
+        left = node_left[k]
+        if left < 0:
+            m = obs[node_lo[k]]
+            for t in range(node_lo[k] + 1, node_hi[k]):
+                if obs[t] < m:
+                    m = obs[t]
+            out[k] = m
+        else:
+            out[k] = min(out[left], out[left + 1])
+    return out
+
+
 @njit(cache=NUMBA_CACHE, inline="always")
 def _box_bound(Q, i, box_lo, box_hi, k):
     """Squared distance from query i to box k, rounded like a point distance."""

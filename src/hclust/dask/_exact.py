@@ -202,11 +202,22 @@ def _single(
     raise_on_bad_blocks(infos, offsets, columns)
     check_scale(infos, columns)
     parts = [p for p in range(len(chunks)) if chunks[p] > 0]
-    trees = dict(zip(parts, client.compute([delayed(_build)(blocks[p], offsets[p]) for p in parts])))
-    client.gather(list(trees.values()))  # built: the persisted blocks may go (recomputable)
-    del persisted, blocks
-    low = {p: infos[p].low for p in parts}
-    high = {p: infos[p].high for p in parts}
+    if len(parts) > 1:
+        # Rows are regrouped into as many slabs of space as there are partitions,
+        # so that most pairs of partitions are far apart and their searches stop
+        # at the root; every row keeps its observation index.
+        cells = _spatial_cells(client, blocks, parts, offsets, infos)
+    else:
+        p = parts[0]
+        cells = [client.compute(delayed(_one_cell)(blocks[p], offsets[p]))]
+    trees = client.compute([delayed(_build)(c) for c in cells])
+    shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
+    del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
+    parts = [k for k, info in enumerate(shapes) if info[0].shape[0] > 0]
+    trees = {k: trees[k] for k in parts}
+    rows_of = {k: shapes[k][0] for k in parts}
+    low = {k: shapes[k][1] for k in parts}
+    high = {k: shapes[k][2] for k in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
 
     parent = np.arange(n, dtype=np.int64)
@@ -225,7 +236,7 @@ def _single(
         for attempt in range(ROUND_RETRIES + 1):
             try:
                 cand, stats, new_lower, near = _round(client, trees, gap, array.shape[1], comp, lower, near,
-                                                      chunks, offsets, parts)
+                                                      rows_of, parts)
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
@@ -278,8 +289,7 @@ def _round(
     comp: IntArray,
     lower: FloatArray,
     near: tuple[IntArray, FloatArray],
-    chunks: tuple[int, ...],
-    offsets: list[int],
+    rows_of: dict[int, IntArray],
     parts: list[int],
 ) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray]:
     """One Borůvka round.
@@ -302,7 +312,7 @@ def _round(
         # the state travels in the tasks (so Dask can recompute them), and is large on purpose
         warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
         for p in parts:
-            rows = slice(offsets[p], offsets[p] + chunks[p])
+            rows = rows_of[p]
             labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
             sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
     wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
@@ -315,7 +325,7 @@ def _round(
     near_d2 = np.where(valid, near_d2, np.inf)
 
     def keep_nearer(p: int, r: tuple[Any, ...], q_rows: IntArray | None = None) -> None:
-        rows = np.arange(offsets[p], offsets[p] + chunks[p]) if q_rows is None else offsets[p] + q_rows
+        rows = rows_of[p] if q_rows is None else rows_of[p][q_rows]
         better = r[6] < near_d2[rows]
         near_obs[rows[better]] = r[5][better]
         near_d2[rows[better]] = r[6][better]
@@ -332,7 +342,7 @@ def _round(
         wave = []
         sources = []
         for i in parts:
-            rows = slice(offsets[i], offsets[i] + chunks[i])
+            rows = rows_of[i]
             piece = bounds[rows]
             # rows whose lower bound exceeds their component's bound cannot improve it
             searched = lower[rows] <= piece
@@ -369,8 +379,8 @@ def _round(
     _, d2, lo, hi = best
     new_lower = lower.copy()
     for p in parts:
-        rows = slice(offsets[p], offsets[p] + chunks[p])
-        np.maximum(new_lower[rows], low[p], out=new_lower[rows])
+        rows = rows_of[p]
+        new_lower[rows] = np.maximum(new_lower[rows], low[p])
     return (d2, lo, hi), (sent, returned, points, tasks), new_lower, (near_obs, near_d2)
 
 
@@ -422,11 +432,74 @@ def _kd_tree(X: FloatArray) -> tuple[Any, ...]:
     return tuple(build_tree(X, LEAF_SIZE))
 
 
-def _build(block: Any, offset: int) -> tuple[Any, ...]:
-    """Worker task: a partition's kd-tree, observation indices global (offset added)."""
+def _one_cell(block: Any, offset: int) -> tuple[FloatArray, IntArray]:
+    """Worker task: a partition as a cell (its rows, their observation indices)."""
     X = np.ascontiguousarray(block, dtype=np.float64)
-    Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min = _kd_tree(X)
-    return Xt, perm, perm + offset, node_lo, node_hi, node_left, box_lo, box_hi, node_min + offset
+    return X, np.arange(offset, offset + X.shape[0], dtype=np.int64)
+
+
+def _cut_sample(block: Any, feature: int, size: int) -> FloatArray:
+    """Worker task: an evenly spaced sample of one feature's sorted values in a block."""
+    values = np.sort(np.asarray(block[:, feature], dtype=np.float64))
+    if values.shape[0] <= size:
+        return values
+    return values[np.linspace(0, values.shape[0] - 1, size).astype(np.int64)]
+
+
+def _split_block(block: Any, offset: int, feature: int, cuts: FloatArray) -> list[tuple[FloatArray, IntArray]]:
+    """Worker task: a block's rows (and observation indices) by slab: feature value between cuts."""
+    X = np.ascontiguousarray(block, dtype=np.float64)
+    slab = np.searchsorted(cuts, X[:, feature], side="right")
+    obs = np.arange(offset, offset + X.shape[0], dtype=np.int64)
+    return [(X[slab == k], obs[slab == k]) for k in range(cuts.shape[0] + 1)]
+
+
+def _gather_cell(k: int, *pieces: list[tuple[FloatArray, IntArray]]) -> tuple[FloatArray, IntArray]:
+    """Worker task: slab k's rows from every block, in observation order."""
+    X = np.concatenate([p[k][0] for p in pieces])
+    obs = np.concatenate([p[k][1] for p in pieces])
+    return np.ascontiguousarray(X), obs
+
+
+def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: list[int], infos: list[Any]) -> list[Any]:
+    """Futures of len(parts) cells: slabs of the widest feature with about equal row counts."""
+    from dask import delayed
+
+    span = np.max([infos[p].high for p in parts], axis=0) - np.min([infos[p].low for p in parts], axis=0)
+    feature = int(np.argmax(span))
+    k = len(parts)
+    samples = client.gather(client.compute([delayed(_cut_sample)(blocks[p], feature, 64 * k) for p in parts]))
+    weights = np.concatenate([np.full(s.shape[0], infos[p].rows / max(1, s.shape[0])) for s, p in zip(samples, parts)])
+    values = np.concatenate(samples)
+    order = np.argsort(values, kind="stable")
+    share = np.cumsum(weights[order]) / weights.sum()
+    cuts = np.unique(values[order][np.searchsorted(share, np.arange(1, k) / k)])
+    split = [delayed(_split_block)(blocks[p], offsets[p], feature, cuts) for p in parts]
+    return client.compute([delayed(_gather_cell)(c, *split) for c in range(cuts.shape[0] + 1)])
+
+
+def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Worker task: a cell's observation indices and bounding box (what the client keeps)."""
+    X, obs = cell
+    if X.shape[0] == 0:
+        return obs, np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
+    return obs, X.min(axis=0), X.max(axis=0)
+
+
+def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, ...]:
+    """Worker task: a cell's kd-tree, with the observation index of every tree position and node.
+
+    Returns (Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi,
+    node_min): perm maps tree positions to the cell's rows, obs to
+    observation indices, node_min is each node's smallest observation index.
+    """
+    X, rows_obs = cell
+    if X.shape[0] == 0:
+        return None
+    Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, _ = _kd_tree(X)
+    obs = rows_obs[perm]
+    return Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi, _part.node_min_obs(obs, node_lo, node_hi,
+                                                                                           node_left)
 
 
 def _query(
