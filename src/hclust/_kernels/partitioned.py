@@ -242,6 +242,18 @@ def flatten(parent, comp):
 
 
 @njit(cache=NUMBA_CACHE)
+def box_distances(X, box_lo, box_hi, out):
+    """out[i] = squared distance from row i of X to the box, rounded like a point distance."""
+    for i in range(X.shape[0]):
+        acc = 0.0
+        for f in range(X.shape[1]):
+            x = X[i, f]
+            diff = max(box_lo[f] - x, 0.0) + max(x - box_hi[f], 0.0)
+            acc += diff * diff
+        out[i] = acc
+
+
+@njit(cache=NUMBA_CACHE)
 def first_non_finite(X):
     """Index of the first row of X holding a NaN or an infinity, -1 if none."""
     for i in range(X.shape[0]):

@@ -219,6 +219,7 @@ def _single(
     low = {k: shapes[k][1] for k in parts}
     high = {k: shapes[k][2] for k in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
+    boxes = {k: (low[k], high[k]) for k in parts}
 
     parent = np.arange(n, dtype=np.int64)
     comp = np.arange(n, dtype=np.int64)
@@ -236,7 +237,7 @@ def _single(
         for attempt in range(ROUND_RETRIES + 1):
             try:
                 cand, stats, new_lower, near = _round(client, trees, gap, array.shape[1], comp, lower, near,
-                                                      rows_of, parts)
+                                                      rows_of, boxes, parts)
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
@@ -290,6 +291,7 @@ def _round(
     lower: FloatArray,
     near: tuple[IntArray, FloatArray],
     rows_of: dict[int, IntArray],
+    boxes: dict[int, tuple[FloatArray, FloatArray]],
     parts: list[int],
 ) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray]:
     """One Borůvka round.
@@ -341,34 +343,41 @@ def _round(
         points = 0
         wave = []
         sources = []
+        crossing = []
+        box_lows = []
         for i in parts:
             rows = rows_of[i]
             piece = bounds[rows]
             # rows whose lower bound exceeds their component's bound cannot improve it
             searched = lower[rows] <= piece
-            n_searched = int(np.count_nonzero(searched))
-            reach = float(piece[searched].max()) if n_searched else -1.0
+            reach = float(piece[searched].max()) if searched.any() else -1.0
             targets = [j for j in parts if j != i and gap[i, j] <= reach]
             for j in parts:
                 if j != i and j not in targets:  # not queried: the boxes' gap bounds the distances
                     np.minimum(low[i], gap[i, j], out=low[i])
-            # rows not searched keep their bound for the other partitions
-            low[i][~searched] = np.minimum(low[i][~searched], lower[rows][~searched])
             if not targets:
                 continue
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-                queries = client.submit(_select_queries, trees[i], labels[i], piece, pure=False)
+                bounds_i = client.submit(_identity, piece, pure=False)
             sent += piece.nbytes
-            row_bytes = 8 * (gap_dim + 5)  # a point, its index, label, bounds and row
             for j in targets:
+                # the rows near partition j's box go there (selected where partition i lives)
+                selected = client.submit(_select_queries, trees[i], labels[i], bounds_i, *boxes[j], pure=False)
                 sources.append(i)
-                wave.append(client.submit(_cross, queries, trees[j], labels[j], pure=False))
-            elsewhere = set().union(*(holders[j] for j in targets)) - holders[i]
-            points += n_searched * row_bytes * len(elsewhere)
+                crossing.append(not holders[i] & holders[j])
+                wave.append(client.submit(_cross, client.submit(_first, selected, pure=False), trees[j], labels[j],
+                                          pure=False))
+                box_lows.append(client.submit(_second, selected, pure=False))
         more = client.gather(wave)
-        for i, r in zip(sources, more):
+        for i, box_low in zip(sources, client.gather(box_lows)):
+            np.minimum(low[i], np.maximum(box_low, lower[rows_of[i]]), out=low[i])
+            returned += box_low.nbytes
+        row_bytes = 8 * (gap_dim + 5)  # a point, its index, label, bounds and row
+        for i, r, far in zip(sources, more, crossing):
             q_rows = r[7]
+            if far:
+                points += q_rows.shape[0] * row_bytes
             low[i][q_rows] = np.minimum(low[i][q_rows], r[4])
             keep_nearer(i, r, q_rows)
         returned += sum(sum(x.nbytes for x in r) for r in more)
@@ -543,18 +552,36 @@ def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArr
     return (*edges, _in_rows(low, perm), _in_rows(near_obs, perm), _in_rows(near_d2, perm))
 
 
-def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray],
-                    bounds: FloatArray) -> tuple[Any, ...]:
-    """Worker task: the partition's rows that may improve their component's edge, in tree order.
+def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray], bounds: FloatArray,
+                    box_lo: FloatArray, box_hi: FloatArray) -> tuple[tuple[Any, ...], FloatArray]:
+    """Worker task: the partition's rows that may improve their component's edge in a box.
 
-    Returns (points, observation indices, labels, lower bounds, component
-    bounds, rows in the partition): what travels to the other partitions.
+    Returns ((points, observation indices, labels, lower bounds, component
+    bounds, rows in the partition) of the rows whose lower bound and
+    distance to the box are not above their component's bound, in tree
+    order: what travels to the partition of that box; and, per row, a lower
+    bound on its squared distance to the box's points (the box distance for
+    the rows left out, inf for the others).
     """
-    Xt, perm, obs = tree[0], tree[1], tree[2]
+    Xt, perm = tree[0], tree[1]
     comp, lower, _ = state
-    at = np.flatnonzero(lower[perm] <= bounds[perm])
+    to_box = np.empty(Xt.shape[0])
+    _part.box_distances(Xt, box_lo, box_hi, to_box)
+    bound_t = bounds[perm]
+    at = np.flatnonzero((lower[perm] <= bound_t) & (to_box <= bound_t))
     rows = perm[at]
-    return (np.ascontiguousarray(Xt[at]), obs[at], comp[rows], lower[rows], bounds[rows], rows)
+    box_low = _in_rows(to_box, perm)
+    box_low[rows] = np.inf  # searched: the search gives their bound
+    queries = (np.ascontiguousarray(Xt[at]), tree[2][at], comp[rows], lower[rows], bounds[rows], rows)
+    return queries, box_low
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _second(pair: tuple[Any, Any]) -> Any:
+    return pair[1]
 
 
 def _cross(queries: tuple[Any, ...], tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]
