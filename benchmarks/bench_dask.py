@@ -77,6 +77,31 @@ class WorkerMemory:
         self._thread.join()
 
 
+def projection(rounds: list[tuple[float, int]], n: int, d: int, n_big: int = 100_000_000,
+               workers: int = 32) -> dict:
+    """Exact tier at n_big rows on ``workers`` workers, from the measured rounds (seconds, bytes sent).
+
+    Assumptions (printed): one partition per worker, regrouped into slabs as
+    here, so a row costs what it cost here (worker-seconds a row over all
+    rounds: the rounds' wall time times the 2 busy workers, over n), times
+    the ratio of round counts (log2 n more rounds, each no dearer a row);
+    the state sent grows with the rows and the rounds; the client's own
+    per-round work (O(rows) NumPy) and the network are left out.
+    """
+    per_row = sum(seconds for seconds, _ in rounds) * 2 / n
+    big_rounds = len(rounds) + math.ceil(math.log2(n_big / n))
+    seconds = per_row * n_big / workers * big_rounds / len(rounds)
+    sent_per_row_round = sum(sent for _, sent in rounds) / len(rounds) / n
+    sent = sent_per_row_round * n_big * big_rounds
+    print(f"projection, {n_big:,} x {d} on {workers} workers: about {seconds / 60:.0f} min of worker compute "
+          f"({per_row * 1e6:.0f} us a row measured over {len(rounds)} rounds, x {big_rounds} / {len(rounds)} "
+          f"rounds), {sent / 1e9:.0f} GB of state sent by the client in all ({sent_per_row_round:.0f} bytes a "
+          f"row a round), {24 * n_big / 1e9:.1f} GB of state on the client. Assumes one partition a worker, "
+          "regrouped into slabs as here, and leaves out the client's O(rows) NumPy work a round and the network.")
+    return {"tier": "projection", "n": n_big, "d": d, "workers": workers, "rounds": big_rounds,
+            "seconds": seconds, "bytes_sent": sent}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -141,22 +166,8 @@ def main() -> None:
                      "hclust_within_share": s_in.quality.within_share,
                      "dask_within_share": s_d.quality.within_share})
 
-    # Projection of the exact tier. Per round every row is queried against the
-    # partitions its component may reach (at most all of them), so the compute
-    # scales with rows x partitions / workers; labels and bounds (measured
-    # bytes a row a round) scale with the rows; the client's merge is O(rows) a round.
-    n_big, workers = 100_000_000, 32
-    compute_per_row_part = sum(s.seconds for s in stats) * 2 / (args.n * args.parts)  # 2 workers busy
-    rounds = len(stats) + math.ceil(math.log2(n_big / args.n))
-    projected = compute_per_row_part * n_big * workers / workers  # rows x partitions (= workers) / workers
-    sent = sum(s.bytes_sent for s in stats) / len(stats) / args.n * n_big * rounds
-    print(f"projection, 100M x {args.d} on {workers} workers (one partition each, same per-row cost): "
-          f"about {projected / 60:.0f} min of rounds, {rounds} rounds, {sent / 1e9:.0f} GB of labels/bounds "
-          "sent in all; the client holds 24 bytes a row (2.4 GB). Assumes the measured seconds per row "
-          "and partition queried, a network at least as fast per worker as loopback, and partitions "
-          "spread like these (each one over all blobs: the worst case for pruning pairs).")
-    rows.append({"tier": "projection 100M", "n": n_big, "d": args.d, "workers": workers, "rounds": rounds,
-                 "seconds": projected, "bytes_sent": sent})
+    rows.append(projection([(r["seconds"], r["bytes_sent"]) for r in rows if r["tier"] == "exact single round"],
+                           args.n, args.d))
     if args.json:
         import dask
         import distributed

@@ -1,8 +1,11 @@
 """Exact single linkage on a Dask cluster: Borůvka rounds over per-partition kd-trees.
 
-Every partition's rows live on a worker with a kd-tree of them (a task of
-the input's graph, so a lost worker's trees are recomputed). The client
-holds the state between rounds: for every row its component label, a lower
+The rows are first regrouped into as many slabs of the widest feature as
+there are partitions (cut at sampled quantiles: about equal row counts), so
+that a row has neighbours in another slab only near the slab's border; each
+slab lives on a worker with a kd-tree of it (tasks of the input's graph, so
+a lost worker's trees are recomputed), every row keeping its observation
+index. The client holds the state between rounds: for every row its component label, a lower
 bound on its squared distance to other components (the foreign set only
 shrinks, so a bound found in one round holds in the next) and a point once
 found in another component (while it still is, a real edge: an upper bound
@@ -136,7 +139,11 @@ def linkage(
     Notes
     -----
     Borůvka's algorithm: every round, each component is joined to its
-    nearest other component, so about log2(n) rounds. The state between
+    nearest other component, so about log2(n) rounds. The rows are first
+    regrouped into as many slabs of space as ``X`` has non-empty partitions
+    (one shuffle of the rows); each slab's kd-tree stays on its worker, and
+    a row is searched in another slab only when that slab's box is within
+    its component's best edge so far. The state between
     rounds (labels, edges found) lives on the client; the workers keep their
     partitions' kd-trees, tasks of the input's graph that Dask recomputes
     when a worker is lost, and a round that fails is run again (up to
