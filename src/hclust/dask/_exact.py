@@ -5,20 +5,20 @@ there are partitions (cut at sampled quantiles: about equal row counts), so
 that a row has neighbours in another slab only near the slab's border; each
 slab lives on a worker with a kd-tree of it (tasks of the input's graph, so
 a lost worker's trees are recomputed), every row keeping its observation
-index. The client holds the state between rounds: for every row its component label, a lower
-bound on its squared distance to other components (the foreign set only
-shrinks, so a bound found in one round holds in the next) and a point once
-found in another component (while it still is, a real edge: an upper bound
-for the row's component). A round sends that state (24 bytes a row) and
-asks, in two waves of tasks, for every component's lightest edge to another
-component:
+index. The client holds the state between rounds: for every row its
+component label, a lower bound on its squared distance to other components
+(the foreign set only shrinks, so a bound found in one round holds in the
+next) and a point once found in another component (while it still is, a
+real edge: an upper bound for the row's component). A round sends that
+state (24 bytes a row) and asks, in two waves of tasks, for every
+component's lightest edge to another component:
 
-1. each partition against itself, pruned by the known upper bounds, which
+1. each slab against itself, pruned by the known upper bounds, which
    lowers them for every component with another component nearby;
-2. each partition's rows that may still improve their component's edge
-   (lower bound not above its upper bound) against every other partition's
-   tree; a pair of partitions whose boxes are farther apart than all bounds
-   of the querying rows is skipped.
+2. each slab's rows that may still improve their component's edge (lower
+   bound and distance to the other slab's box not above that edge) against
+   the other slabs' trees; a pair of slabs whose boxes are farther apart
+   than all bounds of the querying rows is skipped.
 
 Only the state, candidate edges (component, squared length, two observation
 indices), per-row bounds and those query rows travel. The client keeps each
