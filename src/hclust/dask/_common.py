@@ -33,8 +33,9 @@ def resolve_client(client: Any, timeout: float) -> tuple[Any, bool]:
                 "distributed.Client(distributed.LocalCluster())."
             ) from None
     if isinstance(client, str):
+        connect: Any = Client  # (untyped)
         try:
-            return Client(client, timeout=timeout, set_as_default=False), True
+            return connect(client, timeout=timeout, set_as_default=False), True
         except (OSError, TimeoutError) as error:
             raise ConnectionError(
                 f"No Dask scheduler answered at {client!r} within {timeout:g} s ({error}). Check the "

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._kernels import partitioned as _part
 from .._typing import FloatArray, IntArray, ProgressCallback
@@ -195,7 +196,7 @@ def _single(
     progress: ProgressCallback | None,
     on_round: Callable[[RoundStats], None] | None,
 ) -> FloatArray:
-    from dask import delayed
+    from dask.delayed import delayed
 
     chunks = tuple(int(c) for c in array.chunks[0])
     n = sum(chunks)
@@ -269,24 +270,29 @@ def _edges_to_linkage(a: IntArray, b: IntArray, d2: FloatArray, n: int) -> Float
     """Z from minimum spanning tree edges, exactly as hclust.linkage builds it."""
     from .._kernels import sorting as _sorting
     from .._kernels.unionfind import merges_to_linkage
-    from ..linkage import _sorted_merges
 
     order = _sorting.edge_order(d2, a, b)  # (squared length, a, b), as euclidean_mst returns them
-    a, b, h = _sorted_merges(a[order], b[order], np.sqrt(d2[order]))
-    return merges_to_linkage(a, b, h, np.ones(n))
+    a, b, h = a[order], b[order], np.sqrt(d2[order])
+    # then, as hclust.linkage's merges: in height order, equal heights in the order found
+    by_height = np.argsort(h, kind="mergesort")
+    return merges_to_linkage(a[by_height], b[by_height], h[by_height], np.ones(n))
 
 
 def _is_cluster_failure(error: BaseException) -> bool:
+    """Whether the error comes from the cluster (a lost worker, lost data), not from the computation."""
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
     from distributed.comm.core import CommClosedError
 
+    failures: tuple[type[BaseException], ...] = (KilledWorker, CommClosedError, CancelledError, OSError)
     try:
-        from distributed.client import FutureCancelledError  # type: ignore[attr-defined]
+        from distributed.client import FutureCancelledError
     except ImportError:  # pragma: no cover - older distributed
-        FutureCancelledError = ()  # type: ignore[assignment,misc]  # noqa: N806
-    from concurrent.futures import CancelledError
-
-    return isinstance(error, (KilledWorker, CommClosedError, CancelledError, OSError, FutureCancelledError))
+        pass
+    else:
+        failures += (FutureCancelledError,)
+    return isinstance(error, failures)
 
 
 def _round(
@@ -300,7 +306,8 @@ def _round(
     rows_of: dict[int, IntArray],
     boxes: dict[int, tuple[FloatArray, FloatArray]],
     parts: list[int],
-) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray]:
+) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray,
+           tuple[IntArray, FloatArray]]:
     """One Borůvka round.
 
     Returns ((d2, lo, hi) of each component's lightest edge, (bytes sent,
@@ -479,7 +486,7 @@ def _gather_cell(k: int, *pieces: list[tuple[FloatArray, IntArray]]) -> tuple[Fl
 
 def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: list[int], infos: list[Any]) -> list[Any]:
     """Futures of len(parts) cells: slabs of the widest feature with about equal row counts."""
-    from dask import delayed
+    from dask.delayed import delayed
 
     span = np.max([infos[p].high for p in parts], axis=0) - np.min([infos[p].low for p in parts], axis=0)
     feature = int(np.argmax(span))
@@ -502,7 +509,7 @@ def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[IntArray, FloatArray,
     return obs, X.min(axis=0), X.max(axis=0)
 
 
-def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, ...]:
+def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, ...] | None:
     """Worker task: a cell's kd-tree, with the observation index of every tree position and node.
 
     Returns (Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi,
@@ -542,7 +549,7 @@ def _query(
     return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low, near_obs, near_d2
 
 
-def _in_rows(values: FloatArray, perm: IntArray) -> FloatArray:
+def _in_rows(values: NDArray[Any], perm: IntArray) -> NDArray[Any]:
     """Values given in tree order, put back in the partition's row order."""
     out = np.empty_like(values)
     out[perm] = values

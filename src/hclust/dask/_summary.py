@@ -34,7 +34,7 @@ class DaskSummary(Summary):
 
     _parts: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
-    def labels(self, n_clusters: int) -> Any:  # type: ignore[override]
+    def labels(self, n_clusters: int) -> Any:
         """Cluster (0..n_clusters-1) of every row, as a lazy dask array aligned with the input.
 
         Parameters
@@ -50,7 +50,8 @@ class DaskSummary(Summary):
             when that client is the default one).
         """
         of_micro = self.micro_labels(n_clusters)
-        return self.labels_.map_blocks(_take, of_micro, dtype=np.int64)
+        lazy: Any = self.labels_  # a dask array here
+        return lazy.map_blocks(_take, of_micro, dtype=np.int64)
 
 
 def _take(micro: IntArray, of_micro: IntArray) -> IntArray:
@@ -60,8 +61,8 @@ def _take(micro: IntArray, of_micro: IntArray) -> IntArray:
 def summarize(
     X: Any,
     n_micro: int | None = None,
-    threshold: float | None = None,
     *,
+    threshold: float | None = None,
     method: str = "ward",
     branching_factor: int = 50,
     client: Any = None,
@@ -141,7 +142,7 @@ def summarize(
     >>> s.n_micro <= 40, counts.tolist()
     (True, [500, 500])
     """
-    from dask import delayed
+    from dask.delayed import delayed
 
     from .._kernels import cftree as _cf
     from .._validation import check_option
@@ -201,8 +202,9 @@ def summarize(
             n_micro=int(counts.shape[0]),
         )
         if counts.shape[0] >= 2:
-            from ..linkage import linkage
+            import importlib
 
+            linkage: Any = getattr(importlib.import_module("hclust"), "linkage")  # the public function
             Z = linkage(means, method, weights=counts)
         else:
             Z = np.empty((0, 4))
@@ -217,8 +219,10 @@ def summarize(
 def _lazy_labels(micro: list[Any], parts: list[int], chunks: tuple[int, ...], group: IntArray,
                  sizes: list[int]) -> Any:
     """Row -> final micro-cluster, one lazy block per input partition."""
-    import dask.array as da
-    from dask import delayed
+    import dask.array
+    from dask.delayed import delayed
+
+    da: Any = dask.array  # (untyped)
 
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     of_part = dict(zip(parts, range(len(parts))))
