@@ -44,8 +44,8 @@ def _blobs(n: int, d: int, seed: int) -> np.ndarray:
     return centres[rng.integers(0, 5, n)] + rng.normal(0, 1, (n, d))
 
 
-def _same(X: np.ndarray, chunks, client) -> None:
-    Z = hd.linkage(da.from_array(X, chunks=(chunks, X.shape[1])), "single", client=client)
+def _same(X: np.ndarray, chunks, client, n_slabs=None) -> None:
+    Z = hd.linkage(da.from_array(X, chunks=(chunks, X.shape[1])), "single", client=client, n_slabs=n_slabs)
     Zr = hclust.linkage(X, "single")
     assert Z.shape == Zr.shape
     assert np.array_equal(Z, Zr), np.flatnonzero((Z != Zr).any(axis=1))[:5]
@@ -53,7 +53,7 @@ def _same(X: np.ndarray, chunks, client) -> None:
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5, 8, 16, 32])
 def test_single_equals_in_process_on_blobs(client, d):
-    _same(_blobs(1_200, d, seed=d), 300, client)
+    _same(_blobs(1_200, d, seed=d), 300, client, n_slabs=1 + d % 4)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -77,8 +77,9 @@ def test_single_all_rows_equal(client):
         (500, 0, 500),
     ],
 )
-def test_single_uneven_empty_and_one_partition(client, chunks):
-    _same(_blobs(1_000, 4, seed=7), chunks, client)
+@pytest.mark.parametrize("n_slabs", [None, 1, 5])
+def test_single_uneven_empty_and_one_partition(client, chunks, n_slabs):
+    _same(_blobs(1_000, 4, seed=7), chunks, client, n_slabs)
 
 
 def test_two_rows_in_two_partitions(client):
@@ -133,6 +134,8 @@ def test_bad_input(client):
         hd.linkage(da.zeros((5, 2), chunks=(2, 2)), "nope", client=client)
     with pytest.raises(ValueError, match="overflow"):
         hd.linkage(da.from_array(np.array([[0.0], [1e300]]), chunks=(1, 1)), "single", client=client)
+    with pytest.raises(ValueError, match="n_slabs must be"):
+        hd.linkage(da.zeros((5, 2), chunks=(2, 2)), "single", client=client, n_slabs=0)
     with pytest.raises(TypeError, match="client must be"):
         hd.linkage(da.zeros((5, 2), chunks=(2, 2)), "single", client=42)
 
@@ -311,14 +314,14 @@ def _partitioned_rows(draw):
     X = np.array(values, dtype=np.float64).reshape(n, d) * draw(st.sampled_from([1.0, 0.5, 1e-3]))
     cuts = sorted(draw(st.lists(st.integers(0, n), max_size=5)))
     chunks = tuple(np.diff([0, *cuts, n]).tolist())
-    return X, chunks
+    return X, chunks, draw(st.sampled_from([None, 1, 2, 3, 7]))
 
 
 @settings(max_examples=25)
 @given(data=_partitioned_rows())
 def test_single_equals_in_process_fuzzed(client, data):
-    X, chunks = data
-    _same(X, chunks, client)
+    X, chunks, n_slabs = data
+    _same(X, chunks, client, n_slabs)
 
 
 def test_a_failed_round_is_run_again(client, monkeypatch):

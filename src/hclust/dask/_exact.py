@@ -1,7 +1,7 @@
-"""Exact single linkage on a Dask cluster: Borůvka rounds over per-partition kd-trees.
+"""Exact single linkage on a Dask cluster: Borůvka rounds over kd-trees of slabs of the rows.
 
-The rows are first regrouped into as many slabs of the widest feature as
-there are partitions (cut at sampled quantiles: about equal row counts), so
+The rows are first regrouped into slabs of the widest feature (one per
+worker by default; cut at sampled quantiles: about equal row counts), so
 that a row has neighbours in another slab only near the slab's border; each
 slab lives on a worker with a kd-tree of it (tasks of the input's graph, so
 a lost worker's trees are recomputed), every row keeping its observation
@@ -53,6 +53,9 @@ from ._common import (
 #: Times a round is retried after a failure of the cluster (lost workers, lost data).
 ROUND_RETRIES = 3
 
+#: Largest slab of rows (bytes of float64 features) by default: more slabs above.
+SLAB_BYTES = 256 * 2**20
+
 
 @dataclass(frozen=True)
 class RoundStats:
@@ -95,6 +98,7 @@ def linkage(
     client: Any = None,
     progress: ProgressCallback | None = None,
     on_round: Callable[[RoundStats], None] | None = None,
+    n_slabs: int | None = None,
     timeout: float = CONNECT_TIMEOUT,
 ) -> FloatArray:
     """The linkage matrix of :func:`hclust.linkage`, computed on a Dask cluster.
@@ -117,6 +121,11 @@ def linkage(
     on_round : callable, optional
         ``on_round(stats)`` after every round, with a :class:`RoundStats`
         (time, bytes moved, active clusters).
+    n_slabs : int, optional
+        Number of slabs of space the rows are regrouped into (each with its
+        kd-tree on a worker; a round runs about ``n_slabs`` to ``n_slabs**2``
+        tasks). Default: one per worker, more where a slab would exceed
+        256 MiB of rows.
     timeout : float, default=10
         Seconds to wait for a scheduler given by its address.
 
@@ -141,8 +150,8 @@ def linkage(
     -----
     Borůvka's algorithm: every round, each component is joined to its
     nearest other component, so about log2(n) rounds. The rows are first
-    regrouped into as many slabs of space as ``X`` has non-empty partitions
-    (one shuffle of the rows); each slab's kd-tree stays on its worker, and
+    regrouped into ``n_slabs`` slabs of space (one shuffle of the rows);
+    each slab's kd-tree stays on its worker, and
     a row is searched in another slab only when that slab's box is within
     its component's best edge so far. The state between
     rounds (labels, edges found) lives on the client; the workers keep their
@@ -180,10 +189,13 @@ def linkage(
         raise TypeError("progress must be a callable progress(done, total) or None.")
     if on_round is not None and not callable(on_round):
         raise TypeError("on_round must be a callable on_round(stats) or None.")
+    if n_slabs is not None and (isinstance(n_slabs, bool) or not isinstance(n_slabs, (int, np.integer))
+                                or n_slabs < 1):
+        raise ValueError(f"n_slabs must be a positive integer or None; got {n_slabs!r}.")
     array, columns = as_row_blocks(X)
     client, owned = resolve_client(client, timeout)
     try:
-        return _single(client, array, columns, progress, on_round)
+        return _single(client, array, columns, progress, on_round, n_slabs)
     finally:
         if owned:
             client.close()
@@ -195,6 +207,7 @@ def _single(
     columns: list[Any] | None,
     progress: ProgressCallback | None,
     on_round: Callable[[RoundStats], None] | None,
+    n_slabs: int | None,
 ) -> FloatArray:
     from dask.delayed import delayed
 
@@ -210,14 +223,17 @@ def _single(
     raise_on_bad_blocks(infos, offsets, columns)
     check_scale(infos, columns)
     parts = [p for p in range(len(chunks)) if chunks[p] > 0]
-    if len(parts) > 1:
-        # Rows are regrouped into as many slabs of space as there are partitions,
-        # so that most pairs of partitions are far apart and their searches stop
-        # at the root; every row keeps its observation index.
-        cells = _spatial_cells(client, blocks, parts, offsets, infos)
-    else:
+    if n_slabs is None:
+        workers = max(1, len(client.scheduler_info().get("workers", ())))
+        n_slabs = max(workers, -(-n * array.shape[1] * 8 // SLAB_BYTES))
+    n_slabs = min(int(n_slabs), n)
+    if n_slabs == 1 and len(parts) == 1:
         p = parts[0]
         cells = [client.compute(delayed(_one_cell)(blocks[p], offsets[p]))]
+    else:
+        # Rows are regrouped into slabs of space, so that most pairs of slabs are
+        # far apart and their searches stop at the root; rows keep their indices.
+        cells = _spatial_cells(client, blocks, parts, offsets, infos, n_slabs)
     trees = client.compute([delayed(_build)(c) for c in cells])
     shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
@@ -484,13 +500,13 @@ def _gather_cell(k: int, *pieces: list[tuple[FloatArray, IntArray]]) -> tuple[Fl
     return np.ascontiguousarray(X), obs
 
 
-def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: list[int], infos: list[Any]) -> list[Any]:
-    """Futures of len(parts) cells: slabs of the widest feature with about equal row counts."""
+def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: list[int], infos: list[Any],
+                   k: int) -> list[Any]:
+    """Futures of k cells (fewer where values repeat): slabs of the widest feature, about equal row counts."""
     from dask.delayed import delayed
 
     span = np.max([infos[p].high for p in parts], axis=0) - np.min([infos[p].low for p in parts], axis=0)
     feature = int(np.argmax(span))
-    k = len(parts)
     samples = client.gather(client.compute([delayed(_cut_sample)(blocks[p], feature, 64 * k) for p in parts]))
     weights = np.concatenate([np.full(s.shape[0], infos[p].rows / max(1, s.shape[0])) for s, p in zip(samples, parts)])
     values = np.concatenate(samples)
