@@ -177,9 +177,10 @@ def linkage(
     >>> bool((Z == hclust.linkage(X, "single")).all())
     True
     """
+    from .._methods import METHODS
     from .._validation import check_option
 
-    method = check_option(method, "method", ("single", "ward"))
+    method = check_option(method, "method", METHODS)
     if method != "single":
         raise ValueError(
             f"hclust.dask.linkage computes method='single' exactly; {method!r} is not available on "
