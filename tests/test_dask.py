@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -36,6 +37,14 @@ def client():
         scheduler_kwargs=LOOPBACK_HTTP,
     ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
         yield client
+
+
+def _wait_until_gone(client, address: str) -> None:
+    """Until the scheduler has seen the worker at ``address`` die, then until 2 workers run again."""
+    deadline = time.monotonic() + 60
+    while address in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.wait_for_workers(2, timeout=60)
 
 
 def _blobs(n: int, d: int, seed: int) -> np.ndarray:
@@ -182,7 +191,7 @@ def test_worker_killed_mid_run_gives_the_same_result(client):
         Z = hd.linkage(da.from_array(X, chunks=(500, 3)), "single", client=client,
                        on_round=kill_after_first_round)
     finally:
-        client.wait_for_workers(2, timeout=60)
+        _wait_until_gone(client, workers[0])
     assert killed == [1]
     assert workers[0] not in client.scheduler_info()["workers"]  # a new process replaced it
     assert np.array_equal(Z, hclust.linkage(X, "single"))
@@ -280,9 +289,10 @@ def test_summary_survives_a_killed_worker(client):
         s = hd.summarize(Xd, n_micro=100, client=client, progress=kill_after_first_partition)
         assert np.array_equal(s.Z, ref.Z) and s.quality == ref.quality
         # the assignments lived on the workers: kill one again, the labels are recomputed
-        client.wait_for_workers(2, timeout=60)
+        _wait_until_gone(client, workers[0])
         workers = sorted(client.scheduler_info()["workers"])
         client.run(die_soon, workers=[workers[1]])
+        _wait_until_gone(client, workers[1])
         labels = client.compute(s.labels(2)).result()
     finally:
         client.wait_for_workers(2, timeout=60)
