@@ -16,7 +16,7 @@ import pytest
 
 import hclust
 
-HEAVY = ("numpy", "pandas", "scipy", "sklearn", "numba", "pyarrow", "plotly", "matplotlib", "sqlalchemy")
+HEAVY = ("numpy", "pandas", "scipy", "sklearn", "numba", "pyarrow", "plotly", "matplotlib", "sqlalchemy", "dask", "distributed")
 
 
 def _loaded_after(code: str) -> list[str]:

@@ -1,0 +1,369 @@
+"""hclust.dask on a real LocalCluster of two worker processes (loopback only).
+
+The exact tier must give hclust.linkage's Z bit for bit, whatever the
+partitioning; faults (a worker killed mid-run, a scheduler that does not
+answer, NaN in one partition) must end in the same result or a clear error.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import hclust
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+da = pytest.importorskip("dask.array")
+
+import hclust.dask as hd  # noqa: E402
+
+
+#: No dashboard; the scheduler still serves /metrics over HTTP, by default on
+#: port 8787 (taken when another cluster runs on a shared machine): a free
+#: loopback port instead.
+LOOPBACK_HTTP = {"dashboard_address": "127.0.0.1:0"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        scheduler_kwargs=LOOPBACK_HTTP,
+    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def _wait_until_gone(client, address: str) -> None:
+    """Until the scheduler has seen the worker at ``address`` die, then until 2 workers run again."""
+    deadline = time.monotonic() + 60
+    while address in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.wait_for_workers(2, timeout=60)
+
+
+def _blobs(n: int, d: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 10, (5, d))
+    return centres[rng.integers(0, 5, n)] + rng.normal(0, 1, (n, d))
+
+
+def _same(X: np.ndarray, chunks, client, n_slabs=None) -> None:
+    Z = hd.linkage(da.from_array(X, chunks=(chunks, X.shape[1])), "single", client=client, n_slabs=n_slabs)
+    Zr = hclust.linkage(X, "single")
+    assert Z.shape == Zr.shape
+    assert np.array_equal(Z, Zr), np.flatnonzero((Z != Zr).any(axis=1))[:5]
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 8, 16, 32])
+def test_single_equals_in_process_on_blobs(client, d):
+    _same(_blobs(1_200, d, seed=d), 300, client, n_slabs=1 + d % 4)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_single_ties_and_duplicates(client, seed):
+    rng = np.random.default_rng(seed)
+    # a small integer grid: many equal distances and many equal rows
+    X = rng.integers(0, 5, (600, 1 + seed % 3)).astype(np.float64)
+    _same(X, 97, client)
+
+
+def test_single_all_rows_equal(client):
+    _same(np.ones((50, 3)), 7, client)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        (0, 5, 700, 0, 1, 294),  # very uneven, empty and one-row partitions
+        (1_000,),  # one partition
+        (1, 1, 998),
+        (500, 0, 500),
+    ],
+)
+@pytest.mark.parametrize("n_slabs", [None, 1, 5])
+def test_single_uneven_empty_and_one_partition(client, chunks, n_slabs):
+    _same(_blobs(1_000, 4, seed=7), chunks, client, n_slabs)
+
+
+def test_two_rows_in_two_partitions(client):
+    _same(np.array([[0.0, 1.0], [3.0, 5.0]]), 1, client)
+
+
+def test_dask_dataframe_input(client):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X = _blobs(700, 3, seed=3)
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=4)
+    assert np.array_equal(hd.linkage(frame, "single", client=client), hclust.linkage(X, "single"))
+    bad = pd.DataFrame(X, columns=["a", "b", "c"])
+    bad.loc[650, "c"] = np.nan
+    with pytest.raises(ValueError, match=r"partition 3, row \d+ of the partition \(row 650 overall\), column 'c'"):
+        hd.linkage(dd.from_pandas(bad, npartitions=4), "single", client=client)
+    frame["name"] = "x"
+    with pytest.raises(TypeError, match="non-numeric columns: name"):
+        hd.linkage(frame, "single", client=client)
+
+
+def test_rounds_are_reported(client):
+    X = _blobs(800, 3, seed=1)
+    rounds, steps = [], []
+    hd.linkage(da.from_array(X, chunks=(200, 3)), "single", client=client, on_round=rounds.append,
+               progress=lambda done, total: steps.append((done, total)))
+    assert [r.round for r in rounds] == list(range(1, len(rounds) + 1))
+    assert rounds[0].active_before == 800 and rounds[-1].active_after == 1
+    assert all(r.active_after * 2 <= r.active_before for r in rounds)  # Borůvka at least halves
+    assert all(r.bytes_sent >= 8 * 800 and r.bytes_returned > 0 and r.tasks >= 4 for r in rounds)
+    assert steps[-1] == (799, 799) and len(steps) == len(rounds)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_value_names_partition_and_row(client, bad):
+    X = _blobs(400, 2, seed=2)
+    X[100 + 37, 1] = bad  # partition 1 (rows 100..199), its row 37
+    with pytest.raises(ValueError, match=r"partition 1, row 37 of the partition \(row 137 overall\), column 1\."):
+        hd.linkage(da.from_array(X, chunks=(100, 2)), "single", client=client)
+
+
+def test_bad_input(client):
+    with pytest.raises(ValueError, match="X has 1 observation; at least 2"):
+        hd.linkage(da.zeros((1, 2), chunks=(1, 2)), "single", client=client)
+    with pytest.raises(TypeError, match="dask array or a dask DataFrame"):
+        hd.linkage(np.zeros((5, 2)), "single", client=client)
+    with pytest.raises(ValueError, match="2-D"):
+        hd.linkage(da.zeros(5, chunks=2), "single", client=client)
+    for method in ("ward", "average", "complete"):
+        with pytest.raises(ValueError, match=f"{method}' is not available on Dask yet"):
+            hd.linkage(da.zeros((5, 2), chunks=(2, 2)), method, client=client)
+    with pytest.raises(ValueError, match="method"):
+        hd.linkage(da.zeros((5, 2), chunks=(2, 2)), "nope", client=client)
+    with pytest.raises(ValueError, match="overflow"):
+        hd.linkage(da.from_array(np.array([[0.0], [1e300]]), chunks=(1, 1)), "single", client=client)
+    with pytest.raises(ValueError, match="n_slabs must be"):
+        hd.linkage(da.zeros((5, 2), chunks=(2, 2)), "single", client=client, n_slabs=0)
+    with pytest.raises(TypeError, match="client must be"):
+        hd.linkage(da.zeros((5, 2), chunks=(2, 2)), "single", client=42)
+
+
+def test_no_default_client_is_a_clear_error():
+    code = ("import dask.array as da, hclust.dask as hd\n"
+            "try:\n    hd.linkage(da.zeros((4, 2), chunks=(2, 2)), 'single')\n"
+            "except ValueError as e:\n    print('refused:', e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "refused: hclust.dask needs a dask.distributed cluster" in done.stdout, done.stderr
+
+
+def test_scheduler_that_does_not_answer():
+    with socket.socket() as s:  # a loopback port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(ConnectionError, match=rf"No Dask scheduler answered at '{address}' within 1 s"):
+        hd.linkage(da.zeros((4, 2), chunks=(2, 2)), "single", client=address, timeout=1)
+    with pytest.raises(ValueError, match="timeout must be"):
+        hd.linkage(da.zeros((4, 2), chunks=(2, 2)), "single", client=address, timeout=0)
+
+
+def test_worker_killed_mid_run_gives_the_same_result(client):
+    X = _blobs(3_000, 3, seed=11)
+    workers = sorted(client.scheduler_info()["workers"])
+    assert len(workers) == 2
+    killed = []
+
+    def die_soon():  # defined here: pickled by value for the worker
+        import os
+        import threading
+
+        threading.Timer(0.05, os._exit, (1,)).start()
+
+    def kill_after_first_round(stats):
+        if stats.round == 1:
+            # the worker process dies (its nanny starts a new one): its trees are lost
+            client.run(die_soon, workers=[workers[0]])
+            killed.append(stats.round)
+
+    try:
+        Z = hd.linkage(da.from_array(X, chunks=(500, 3)), "single", client=client,
+                       on_round=kill_after_first_round)
+    finally:
+        _wait_until_gone(client, workers[0])
+    assert killed == [1]
+    assert workers[0] not in client.scheduler_info()["workers"]  # a new process replaced it
+    assert np.array_equal(Z, hclust.linkage(X, "single"))
+
+
+def test_missing_extra_says_how_to_install():
+    code = ("import sys\nsys.modules['distributed'] = None\n"
+            "try:\n    import hclust.dask\n"
+            "except ImportError as e:\n    print('refused:', e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert 'refused: hclust.dask needs Dask' in done.stdout and 'pip install "hclust[dask]"' in done.stdout, (
+        done.stdout + done.stderr)
+
+
+# ----------------------------------------------------------------------------- summary tier
+
+
+def _shuffled_blobs(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(0, 1, (n // 2, 3)), rng.normal(20, 1, (n - n // 2, 3))])
+    return X[rng.permutation(n)]
+
+
+def _check_summary(s, X: np.ndarray, client) -> None:
+    """Statistics exact for the assignment; the tree is hclust.linkage's on them."""
+    micro = client.compute(s.labels_).result()
+    assert micro.shape == (X.shape[0],) and micro.min() >= 0 and micro.max() == s.n_micro - 1
+    counts = np.bincount(micro, minlength=s.n_micro)
+    assert np.array_equal(counts, s.counts)
+    means = np.stack([np.bincount(micro, weights=X[:, f]) for f in range(X.shape[1])], axis=1) / counts[:, None]
+    np.testing.assert_allclose(s.means, means, rtol=1e-12, atol=1e-12)
+    ssd = np.bincount(micro, weights=((X - means[micro]) ** 2).sum(axis=1), minlength=s.n_micro)
+    np.testing.assert_allclose(s.ssd, ssd, rtol=1e-9, atol=1e-9)
+    total = ((X - X.mean(axis=0)) ** 2).sum()
+    assert s.quality.within_share == pytest.approx(ssd.sum() / total, rel=1e-9)
+    assert s.quality.n_micro == s.n_micro
+    assert np.array_equal(s.Z, hclust.linkage(s.means, s.method, weights=s.counts))
+
+
+def test_summary_of_one_partition_equals_in_process(client):
+    X = _shuffled_blobs(3_000, seed=1)
+    s = hd.summarize(da.from_array(X, chunks=(3_000, 3)), n_micro=150, client=client)
+    ref = hclust.summarize(X, n_micro=150)
+    assert isinstance(s, hclust.Summary)
+    assert np.array_equal(s.Z, ref.Z) and np.array_equal(s.means, ref.means)
+    assert np.array_equal(s.counts, ref.counts) and np.array_equal(s.ssd, ref.ssd)
+    assert s.quality == ref.quality
+    assert np.array_equal(client.compute(s.labels(4)).result(), ref.labels(4))
+
+
+@pytest.mark.parametrize("chunks", [(500,) * 8, (0, 3_999, 0, 1), (7, 1_000, 2_993)])
+def test_summary_labels_every_row(client, chunks):
+    X = _shuffled_blobs(4_000, seed=2)
+    s = hd.summarize(da.from_array(X, chunks=(chunks, 3)), n_micro=120, client=client)
+    assert s.n_micro <= 120 and s.counts.sum() == 4_000
+    _check_summary(s, X, client)
+    labels = s.labels(2)
+    assert labels.chunks == (chunks,)  # aligned with the input's partitions
+    got = client.compute(labels).result()
+    truth = (X[:, 0] > 10).astype(int)  # two far-apart blobs: every row in its blob's cluster
+    assert abs(np.corrcoef(got, truth)[0, 1]) == pytest.approx(1.0)
+
+
+def test_summary_bad_input(client):
+    X = _shuffled_blobs(300, seed=3)
+    X[250, 2] = np.nan
+    with pytest.raises(ValueError, match=r"partition 2, row 50 of the partition \(row 250 overall\)"):
+        hd.summarize(da.from_array(X, chunks=(100, 3)), n_micro=10, client=client)
+    Y = da.from_array(_shuffled_blobs(300, seed=3), chunks=(100, 3))
+    with pytest.raises(ValueError, match="n_micro"):
+        hd.summarize(Y, n_micro=301, client=client)
+    with pytest.raises(ValueError, match="method"):
+        hd.summarize(Y, n_micro=10, method="median", client=client)
+    with pytest.raises(ValueError, match="n_clusters must be between 1"):
+        hd.summarize(Y, n_micro=10, client=client).labels(11)
+
+
+def test_summary_survives_a_killed_worker(client):
+    X = _shuffled_blobs(4_000, seed=4)
+    Xd = da.from_array(X, chunks=(500, 3))
+    ref = hd.summarize(Xd, n_micro=100, client=client)
+    workers = sorted(client.scheduler_info()["workers"])
+
+    def die_soon():  # defined here: pickled by value for the worker
+        import os
+        import threading
+
+        threading.Timer(0.05, os._exit, (1,)).start()
+
+    def kill_after_first_partition(done, total):
+        if done == 1:
+            client.run(die_soon, workers=[workers[0]])
+
+    try:
+        s = hd.summarize(Xd, n_micro=100, client=client, progress=kill_after_first_partition)
+        assert np.array_equal(s.Z, ref.Z) and s.quality == ref.quality
+        # the assignments lived on the workers: kill one again, the labels are recomputed
+        _wait_until_gone(client, workers[0])
+        workers = sorted(client.scheduler_info()["workers"])
+        client.run(die_soon, workers=[workers[1]])
+        _wait_until_gone(client, workers[1])
+        labels = client.compute(s.labels(2)).result()
+    finally:
+        client.wait_for_workers(2, timeout=60)
+    assert np.array_equal(labels, client.compute(ref.labels(2)).result())
+    _check_summary(s, X, client)
+
+
+@pytest.mark.parametrize("module", ["hclust.dask._exact", "hclust.dask._summary"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failed, attempted = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert attempted > 0 and failed == 0
+
+
+# ----------------------------------------------------------------------------- fuzz and retries
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _partitioned_rows(draw):
+    n = draw(st.integers(2, 60))
+    d = draw(st.integers(1, 4))
+    # a coarse grid: equal distances and equal rows are common
+    values = draw(st.lists(st.integers(-3, 3), min_size=n * d, max_size=n * d))
+    X = np.array(values, dtype=np.float64).reshape(n, d) * draw(st.sampled_from([1.0, 0.5, 1e-3]))
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=5)))
+    chunks = tuple(np.diff([0, *cuts, n]).tolist())
+    return X, chunks, draw(st.sampled_from([None, 1, 2, 3, 7]))
+
+
+@settings(max_examples=25)
+@given(data=_partitioned_rows())
+def test_single_equals_in_process_fuzzed(client, data):
+    X, chunks, n_slabs = data
+    _same(X, chunks, client, n_slabs)
+
+
+def test_a_failed_round_is_run_again(client, monkeypatch):
+    from distributed.comm.core import CommClosedError
+
+    from hclust.dask import _exact
+
+    real = _exact._round
+    failures = []
+
+    def flaky(*args, **kwargs):
+        if len(failures) < 2:  # the first two tries of round 1 lose their connection
+            failures.append(1)
+            raise CommClosedError("worker lost (simulated)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_exact, "_round", flaky)
+    X = _blobs(500, 3, seed=5)
+    _same(X, 100, client)
+    assert len(failures) == 2
+
+    def broken(*args, **kwargs):
+        raise CommClosedError("worker lost (simulated)")
+
+    monkeypatch.setattr(_exact, "_round", broken)
+    with pytest.raises(CommClosedError):
+        hd.linkage(da.from_array(X, chunks=(100, 3)), "single", client=client)
+
+    def wrong(*args, **kwargs):
+        raise ZeroDivisionError("a bug, not the cluster")
+
+    monkeypatch.setattr(_exact, "_round", wrong)
+    with pytest.raises(ZeroDivisionError):  # not retried
+        hd.linkage(da.from_array(X, chunks=(100, 3)), "single", client=client)
