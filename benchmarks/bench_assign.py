@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=4, help="segments (default 4); 0: automatic k of the full fit")
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
     names = rules()
     rows = []
@@ -132,6 +133,13 @@ def main() -> None:
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.to_string(index=False))
+    if args.json:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _measure import write_json
+
+        write_json(args.json, "bench_assign.py", rows, k=args.k, splits=args.splits, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ slower than scipy). Distances are included in every time.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import write_json  # noqa: E402
 from bench_linkage import blobs  # noqa: E402
 
 # engine label -> (hclust call, scipy method or None)
@@ -130,16 +130,8 @@ def main() -> None:
                 flush=True,
             )
     if args.json:
-        meta = {
-            "script": "bench_contention.py",
-            "date": time.strftime("%Y-%m-%d %H:%M"),
-            "hclust": hclust.__version__,
-            "scipy": scipy.__version__,
-            "numba": numba.__version__,
-            "threads": threads,
-            "cores": os.cpu_count(),
-        }
-        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+        write_json(args.json, "bench_contention.py", rows, repeat=args.repeat,
+                   statistic=f"median of {args.repeat} runs", command="python " + " ".join(sys.argv))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _measure import gb, measure  # noqa: E402
+from _measure import gb, measure, write_json  # noqa: E402
 
 import hclust  # noqa: E402
 from hclust.divisive import bisecting_kmeans, diana  # noqa: E402
@@ -28,6 +28,11 @@ def blobs(n: int, d: int = 8, k: int = 10, seed: int = 0) -> np.ndarray:
 
 
 def main() -> None:
+    json_path = None
+    if "--json" in sys.argv:  # python benchmarks/bench_diana.py [N] [--json PATH]
+        at = sys.argv.index("--json")
+        json_path = sys.argv[at + 1]
+        del sys.argv[at : at + 2]
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
     diana(blobs(50))  # compile
     bisecting_kmeans(blobs(50), 5)
@@ -43,6 +48,12 @@ def main() -> None:
     print(f"diana (from distances)       {t_diana:8.2f} s   peak +{gb(mem)}  dc = {hclust.divisive.divisive_coefficient(Z):.4f}")
     print(f"linkage average (reference)  {t_average:8.2f} s")
     print(f"bisecting_kmeans, 50 leaves  {t_bisect:8.2f} s")
+    if json_path:
+        rows = [{"operation": "pdist", "n": n, "d": 8, "hclust_s": t_pdist},
+                {"operation": "diana (from distances)", "n": n, "d": 8, "hclust_s": t_diana, "hclust_gb": mem / 1e9},
+                {"operation": "linkage average (reference)", "n": n, "d": 8, "hclust_s": t_average},
+                {"operation": "bisecting_kmeans, 50 leaves", "n": n, "d": 8, "hclust_s": t_bisect}]
+        write_json(json_path, "bench_diana.py", rows, data="blobs")
 
 
 if __name__ == "__main__":

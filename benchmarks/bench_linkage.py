@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import gb, measure  # noqa: E402
+from _measure import gb, measure, write_json  # noqa: E402
 
 METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
 
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--skip-scipy-above", type=int, default=10**9)
     parser.add_argument("--no-vector", dest="vector", action="store_false",
                         help="skip the linear-memory rows (ward, single, centroid, median against linkage_vector)")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
 
     import fastcluster
@@ -73,16 +74,20 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
+    rows: list[dict] = []
     for n in args.sizes:
         X = blobs(n, args.dim)
         for method in args.methods:
             Z, t_h, m_h = measure(lambda: hclust.linkage(X, method))
             Z_f, t_f, m_f = measure(lambda: fastcluster.linkage(X, method))
             del Z_f
+            row = {"method": method, "algorithm": "auto", "n": n, "d": args.dim, "hclust_s": t_h,
+                   "hclust_gb": m_h / 1e9, "fastcluster_s": t_f, "fastcluster_gb": m_f / 1e9}
             if n <= args.skip_scipy_above:
                 Z_s, t_s, m_s = measure(lambda: sch.linkage(X, method))
                 scipy_cols = f"{t_s:7.2f} {gb(m_s):>8} {t_s / t_h:6.2f}"
                 agree = "yes" if same_tree(Z, Z_s) else "NO"
+                row.update(scipy_s=t_s, scipy_gb=m_s / 1e9, same_as_scipy=agree == "yes")
                 del Z_s
             else:
                 scipy_cols = f"{'-':>7} {'-':>8} {'-':>6}"
@@ -92,6 +97,7 @@ def main() -> None:
                 f"{t_f / t_h:6.2f} | {scipy_cols} | {agree}",
                 flush=True,
             )
+            rows.append(row)
             if method in ("ward", "single", "centroid", "median") and args.vector:
                 Z_v, t_v, m_v = measure(lambda: hclust.linkage(X, method, algorithm="vector"))
                 _, t_fv, m_fv = measure(lambda: fastcluster.linkage_vector(X, method))
@@ -101,6 +107,12 @@ def main() -> None:
                     f"{'yes' if same_tree(Z_v, Z) else 'NO'} (vs matrix)",
                     flush=True,
                 )
+                rows.append({"method": method, "algorithm": "vector", "n": n, "d": args.dim, "hclust_s": t_v,
+                             "hclust_gb": m_v / 1e9, "fastcluster_vector_s": t_fv, "fastcluster_vector_gb": m_fv / 1e9,
+                             "same_as_matrix": same_tree(Z_v, Z)})
+    if args.json:
+        write_json(args.json, "bench_linkage.py", rows, data="blobs (12 centres)",
+                   peers=["fastcluster.linkage", "fastcluster.linkage_vector", "scipy.cluster.hierarchy.linkage"])
 
 
 if __name__ == "__main__":

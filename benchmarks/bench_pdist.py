@@ -82,9 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--n-jobs", type=int, default=None, help="threads for hclust (default: all)"
     )
+    parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     if args.metrics == ["all"]:
         args.metrics = list(METRICS)
+    rows: list[dict[str, Any]] = []
 
     rng = np.random.default_rng(0)
     print(
@@ -114,11 +116,23 @@ def main(argv: list[str] | None = None) -> None:
                 f"{metric:<15} {n:>6} {w_scipy:>8.3f} {w_ours:>9.3f} {w_scipy / w_ours:>8.2f}x "
                 f"{c_scipy:>10.3f} {c_ours:>11.3f} {m_scipy:>9.1f} {m_ours:>10.1f} {diff:>13.1e}"
             )
+            rows.append({"metric": metric, "n": n, "d": args.d, "scipy_s": w_scipy, "hclust_s": w_ours,
+                         "scipy_cpu_s": c_scipy, "hclust_cpu_s": c_ours, "scipy_gb": m_scipy / 1e3,
+                         "hclust_gb": m_ours / 1e3, "max_rel_diff": diff})
     print(
         "s: best wall-clock seconds; cpu: best CPU seconds (all threads); MB: peak traced allocation"
     )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS: {rss:.0f} MB")
+    if args.json:
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _measure import write_json
+
+        write_json(args.json, "bench_pdist.py", rows, data="standard normal", peers=["scipy.spatial.distance.pdist"],
+                   memory="peak traced allocation (tracemalloc)")
 
 
 if __name__ == "__main__":

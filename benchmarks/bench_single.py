@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import gb, measure  # noqa: E402
+from _measure import gb, measure, write_json  # noqa: E402
 
 DEFAULT_SIZES = ["10000x8", "100000x8", "1000000x8", "1000000x2", "1000000x32"]
 
@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--skip-quadratic-above", type=int, default=100_000,
                         help="largest n for the O(n^2) peers (fastcluster, Prim)")
     parser.add_argument("--no-prim", dest="prim", action="store_false", help="skip hclust's Prim engine")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
 
     import fastcluster
@@ -106,24 +107,29 @@ def main() -> None:
         print(header)
         print("-" * len(header))
         blank = f"{'-':>6} {'-':>8} {'-':>5}"
+        rows: list[dict] = []
         for n, d in args.sizes:
             X = blobs(n, d)
             (_, _, h), t_b, m_b = measure(lambda: euclidean_mst(X, threads))
             total = h.sum()
+            row = {"n": n, "d": d, "hclust_mst_s": t_b, "hclust_mst_gb": m_b / 1e9}
             same = []
             qfm_cols = blank
             if quitefastmst is not None:
                 (w, _), t_q, m_q = measure(lambda: quitefastmst.mst_euclid(X))
                 qfm_cols = f"{t_q:6.2f} {gb(m_q):>8} {t_q / t_b:5.2f}"
+                row.update(quitefastmst_s=t_q, quitefastmst_gb=m_q / 1e9)
                 same.append(np.isclose(w.sum(), total, rtol=1e-9, atol=0))
                 del w
             Z, t_z, m_z = measure(lambda: hclust.linkage(X, "single", n_jobs=threads))
+            row.update(hclust_s=t_z, hclust_gb=m_z / 1e9)
             genie_cols = blank
             if genieclust is not None:
                 labels, t_g, m_g = measure(
                     lambda: genieclust.Genie(n_clusters=12, gini_threshold=1.0).fit_predict(X)
                 )
                 genie_cols = f"{t_g:6.2f} {gb(m_g):>8} {t_g / t_z:5.2f}"
+                row.update(genie_s=t_g, genie_gb=m_g / 1e9)
                 ours = hclust.cut(Z, n_clusters=12)
                 same.append(_same_partition(labels, ours))
             fast_cols = f"{'-':>6} {'-':>5}"
@@ -131,6 +137,7 @@ def main() -> None:
             if n <= args.skip_quadratic_above:
                 Z_f, t_f, _ = measure(lambda: fastcluster.linkage_vector(X, "single"))
                 fast_cols = f"{t_f:6.2f} {t_f / t_z:5.2f}"
+                row.update(fastcluster_vector_s=t_f)
                 same.append(np.isclose(Z_f[:, 2].sum(), total, rtol=1e-9, atol=0))
                 del Z_f
                 if args.prim:
@@ -138,13 +145,19 @@ def main() -> None:
                         lambda: hclust_linkage._single_vectors(X, _mst.VEC_EUCLIDEAN, threads, None)
                     )
                     prim_cols = f"{t_p:6.2f} {t_p / t_b:5.2f}"
+                    row.update(hclust_prim_s=t_p)
                     same.append(np.isclose(h_p.sum(), total, rtol=1e-9, atol=0))
             print(
                 f"{n:8d} {d:3d} | {t_b:6.2f} {gb(m_b):>8} | {qfm_cols} | {t_z:6.2f} {gb(m_z):>8} | "
                 f"{genie_cols} | {fast_cols} | {prim_cols} | {'yes' if all(same) else 'NO'}",
                 flush=True,
             )
+            row["same"] = bool(all(same))
+            rows.append(row)
             del Z
+    if args.json:
+        write_json(args.json, "bench_single.py", rows, data="blobs (12 centres)",
+                   peers=["genieclust.Genie", "quitefastmst.mst_euclid", "fastcluster.linkage_vector"])
 
 
 def _same_partition(left: np.ndarray, right: np.ndarray) -> bool:

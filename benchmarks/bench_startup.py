@@ -78,12 +78,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--src", type=Path, action="append", default=[], help="another src folder to measure")
     parser.add_argument("--demo", action="store_true", help="measure the first demo's kernel compilation")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
+    rows: list[dict] = []
     python = sys.executable
     help_code = "import sys; from hclust.cli import main; sys.argv[0] = 'hclust'; sys.exit(main(['--help']))"
     peer = _time([python, "-c", "import scipy"], _env(HERE), args.repeat)
     bare = _time([python, "-c", "pass"], _env(HERE), args.repeat)
     print(f"python -c pass: {bare:.3f} s;  import scipy (peer): {peer:.3f} s  (medians of {args.repeat} warm starts)")
+    rows += [{"command": "python -c pass", "seconds": bare}, {"command": "import scipy (peer)", "seconds": peer}]
     for src in [HERE, *args.src]:
         env = _env(src.resolve())
         imported = _time([python, "-c", "import hclust"], env, args.repeat)
@@ -92,6 +95,9 @@ def main() -> None:
         print(f"{src}:\n  import hclust {imported:.3f} s ({imported / peer:.2f}x scipy)"
               f"   hclust --help {helped:.3f} s ({helped / peer:.2f}x scipy)"
               f"   import + linkage + SegmentationModel {full:.3f} s")
+        rows += [{"command": "import hclust", "src": str(src), "seconds": imported, "ratio_to_scipy": imported / peer},
+                 {"command": "hclust --help", "src": str(src), "seconds": helped, "ratio_to_scipy": helped / peer},
+                 {"command": "import + linkage + SegmentationModel", "src": str(src), "seconds": full}]
     if args.demo:
         cache = Path(tempfile.mkdtemp(prefix="hclust-numba-cache-"))
         out = Path(tempfile.mkdtemp(prefix="hclust-demo-"))
@@ -108,6 +114,11 @@ def main() -> None:
         finally:
             shutil.rmtree(cache, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
+    if args.json:
+        sys.path.insert(0, str(HERE.parent / "benchmarks"))
+        from _measure import write_json
+
+        write_json(args.json, "bench_startup.py", rows, repeat=args.repeat, statistic="median of warm starts")
 
 
 if __name__ == "__main__":

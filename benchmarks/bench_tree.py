@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -173,9 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="leaves of the large tree")
     parser.add_argument("--small", type=int, default=5_000, help="leaves where scipy's slow functions run")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     print(f"{'operation':50s} {'n':>9s} {'hclust':>10s}  scipy (ratio = scipy / hclust)")
-    run(args.n, args.small)
+    rows = run(args.n, args.small)
+    if args.json:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _measure import write_json
+
+        write_json(args.json, "bench_tree.py", [dict(zip(("operation", "n", "hclust_s", "scipy"), r)) for r in rows],
+                   data="exact single linkage of random 1-D data (deep trees)", peers=["scipy.cluster.hierarchy"])
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import gb, measure  # noqa: E402
+from _measure import gb, measure, write_json  # noqa: E402
 from bench_linkage import blobs, same_tree  # noqa: E402
 from bench_single import parse_size  # noqa: E402
 
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=parse_size, nargs="+", default=[parse_size(s) for s in DEFAULT_SIZES])
     parser.add_argument("--skip-peer-above", type=int, default=100_000,
                         help="largest n for fastcluster.linkage_vector (O(n^2) time)")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args()
 
     import fastcluster
@@ -55,14 +56,17 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     previous: dict[int, tuple[int, float]] = {}
+    rows: list[dict] = []
     for n, d in args.sizes:
         X = blobs(n, d)
         Z, t_h, m_h = measure(lambda: hclust.linkage(X, "ward", algorithm="vector"))
         stats = dict(_linkage_vector._STATS)
+        row = {"n": n, "d": d, "hclust_s": t_h, "hclust_gb": m_h / 1e9}
         if n <= args.skip_peer_above:
             Z_f, t_f, m_f = measure(lambda: fastcluster.linkage_vector(X, "ward"))
             peer = f"{t_f:8.2f} {gb(m_f):>8} {t_f / t_h:6.2f}"
             agree = "yes" if same_tree(Z, Z_f) else "NO"
+            row.update(fastcluster_vector_s=t_f, fastcluster_vector_gb=m_f / 1e9, same_tree=agree == "yes")
             del Z_f
         else:
             peer = f"{'-':>8} {'-':>8} {'-':>6}"
@@ -77,7 +81,11 @@ def main() -> None:
             f"{stats['searches'] / (n - 1):14.2f} {stats['rounds']:6d}",
             flush=True,
         )
+        row.update(searches_per_merge=stats["searches"] / (n - 1), rounds=stats["rounds"])
+        rows.append(row)
         del Z
+    if args.json:
+        write_json(args.json, "bench_ward.py", rows, data="blobs (12 centres)", peers=["fastcluster.linkage_vector"])
 
 
 if __name__ == "__main__":

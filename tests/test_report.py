@@ -17,6 +17,7 @@ import pytest
 import hclust
 from hclust.report import build_report_html, write_report, write_static
 from hclust.report._data import PALETTE_10, SCATTER_MAX, segment_colors
+from hclust.segment import segmentation_summary
 from hclust.select import evaluate
 from hclust.tree import cut
 
@@ -49,13 +50,19 @@ def _payload(page: str) -> dict:
     return json.loads(match.group(1).replace("<\\/", "</"))
 
 
+def _page(Z, features, frame=None, *, title="Segmentation report", escape_formulas=True, **kwargs) -> str:
+    """The page of segmentation_summary(Z, features, frame, **kwargs)."""
+    summary = segmentation_summary(Z, features, frame, **kwargs)
+    return build_report_html(summary, title=title, escape_formulas=escape_formulas)
+
+
 def _decode(text: str, dtype: str) -> np.ndarray:
     return np.frombuffer(gzip.decompress(base64.b64decode(text)), dtype=dtype)
 
 
 def test_page_embeds_tree_segments_and_charts(small):
     Z, X, frame = small
-    page = build_report_html(Z=Z, features=X, frame=frame, k=4, params={"method": "ward"}, title="Shop <test>")
+    page = _page(Z, X, frame, n_clusters=4, params={"method": "ward"}, title="Shop <test>")
     assert page.startswith("<!DOCTYPE html>")
     assert "<title>Shop &lt;test&gt;</title>" in page
     data = _payload(page)
@@ -84,7 +91,7 @@ def test_segment_roots_head_the_cut_labels(small, method):
     _, X, frame = small
     Z = hclust.linkage(X, method)
     n = X.shape[0]
-    data = _payload(build_report_html(Z=Z, features=X, frame=frame, k=3, ks=[2, 3, 5, 9]))
+    data = _payload(_page(Z, X, frame, n_clusters=3, ks=[2, 3, 5, 9]))
     for k in (2, 3, 5, 9):
         labels = cut(Z, n_clusters=k)
         for s, root in enumerate(data["segments"][str(k)]["roots"]):
@@ -100,7 +107,7 @@ def test_segment_roots_head_the_cut_labels(small, method):
 
 def test_sizes_match_profile_and_names_override(small):
     Z, X, frame = small
-    data = _payload(build_report_html(Z=Z, features=X, frame=frame, k=4, names={0: "Core"}))
+    data = _payload(_page(Z, X, frame, n_clusters=4, names={0: "Core"}))
     profile = hclust.profile(frame, cut(Z, n_clusters=4), names={0: "Core"})
     assert data["segments"]["4"]["names"] == [profile.names[s] for s in range(4)]
     assert data["segments"]["4"]["names"][0] == "Core"
@@ -112,7 +119,7 @@ def test_sizes_match_profile_and_names_override(small):
 def test_tiny_trees(n):
     X = np.arange(n * 2, dtype=float).reshape(n, 2) ** 2
     Z = hclust.linkage(X, "ward")
-    data = _payload(build_report_html(Z=Z, features=X, k=2))
+    data = _payload(_page(Z, X, n_clusters=2))
     assert data["ks"] == list(range(2, n + 1))
     assert data["segments"]["2"]["sizes"] == np.bincount(cut(Z, n_clusters=2)).tolist()
 
@@ -121,20 +128,20 @@ def test_features_profiled_when_no_frame():
     X, _ = _blobs()
     Z = hclust.linkage(X, "ward")
     features = pd.DataFrame(X, columns=["a", "b", "c"])
-    data = _payload(build_report_html(Z=Z, features=features, k=2, ks=[2, 3]))
+    data = _payload(_page(Z, features, n_clusters=2, ks=[2, 3]))
     assert data["feature_names"] == ["a", "b", "c"]
     assert data["profiled_columns"] == ["a", "b", "c"]
     assert data["frame_given"] is False
-    data = _payload(build_report_html(Z=Z, features=X, k=2, ks=[2], feature_names=["p", "q", "r"]))
+    data = _payload(_page(Z, X, n_clusters=2, ks=[2], feature_names=["p", "q", "r"]))
     assert data["heatmap_columns"] == ["p", "q", "r"]
 
 
 def test_evaluation_is_used_when_given(small):
     Z, X, frame = small
     evaluation = evaluate(Z, X, ks=[2, 3, 4], metrics=("wss", "silhouette"))
-    data = _payload(build_report_html(Z=Z, features=X, k=3, ks=[2, 3, 4], evaluation=evaluation))
+    data = _payload(_page(Z, X, n_clusters=3, ks=[2, 3, 4], evaluation=evaluation))
     assert data["evaluation"] == json.loads(json.dumps(evaluation.to_dict()))
-    computed = _payload(build_report_html(Z=Z, features=X, k=3, ks=[2, 3, 4]))["evaluation"]
+    computed = _payload(_page(Z, X, n_clusters=3, ks=[2, 3, 4]))["evaluation"]
     assert [row["k"] for row in computed["table"]] == [2, 3, 4]
     assert "gap" not in computed["table"][0]  # the cheap default skips the gap statistic
 
@@ -144,7 +151,7 @@ def test_scatter_is_a_seeded_sample_for_large_tables():
     X = rng.normal(size=(SCATTER_MAX + 500, 2))
     Z = hclust.linkage(X, "ward")
     evaluation = evaluate(Z, X, ks=[2, 3], metrics=("wss",))
-    data = _payload(build_report_html(Z=Z, features=X, k=2, ks=[2, 3], evaluation=evaluation))
+    data = _payload(_page(Z, X, n_clusters=2, ks=[2, 3], evaluation=evaluation))
     scatter = data["scatter"]
     assert scatter["sampled"] is True and scatter["count"] == SCATTER_MAX
     index = _decode(scatter["index"], "<i4")
@@ -154,8 +161,8 @@ def test_scatter_is_a_seeded_sample_for_large_tables():
 
 def test_page_is_deterministic_and_offline(small):
     Z, X, frame = small
-    first = build_report_html(Z=Z, features=X, frame=frame, k=4)
-    assert first == build_report_html(Z=Z, features=X, frame=frame, k=4)
+    first = _page(Z, X, frame, n_clusters=4)
+    assert first == _page(Z, X, frame, n_clusters=4)
     # Everything except the compressed Plotly block is ours: no URL may be fetched.
     ours = re.sub(r'<script type="application/octet-stream" id="plotly-gz">.*?</script>', "", first, flags=re.S)
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", ours)
@@ -169,7 +176,7 @@ def test_page_is_deterministic_and_offline(small):
 def test_script_safe_embedding():
     X, _ = _blobs(10)
     Z = hclust.linkage(X, "ward")
-    page = build_report_html(Z=Z, features=X, k=2, ks=[2], feature_names=["</script><b>", "b", "c"],
+    page = _page(Z, X, n_clusters=2, ks=[2], feature_names=["</script><b>", "b", "c"],
                              params={"note": "</script>"})
     data = _payload(page)
     assert data["feature_names"][0] == "</script><b>"
@@ -179,10 +186,10 @@ def test_script_safe_embedding():
 def test_write_report_atomic_and_size(small, tmp_path):
     Z, X, frame = small
     target = tmp_path / "out" / "report.html"
-    path = write_report(target, Z=Z, features=X, frame=frame, k=4)
+    path = write_report(target, segmentation_summary(Z, X, frame, n_clusters=4))
     assert path == target and path.is_file()
     assert 1_000_000 < path.stat().st_size < 3_000_000
-    write_report(target, Z=Z, features=X, frame=frame, k=3)  # replaces
+    write_report(target, segmentation_summary(Z, X, frame, n_clusters=3))  # replaces
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]
     assert _payload(target.read_text(encoding="utf-8"))["k"] == 3
 
@@ -190,7 +197,7 @@ def test_write_report_atomic_and_size(small, tmp_path):
 def test_write_report_directory_is_an_error(small, tmp_path):
     Z, X, _ = small
     with pytest.raises(ValueError, match="is a directory"):
-        write_report(tmp_path, Z=Z, features=X, k=2)
+        write_report(tmp_path, segmentation_summary(Z, X, n_clusters=2))
 
 
 @pytest.mark.parametrize(
@@ -199,10 +206,10 @@ def test_write_report_directory_is_an_error(small, tmp_path):
         ({"features": "rows"}, ValueError, "features has 60 rows but Z has 120 leaves"),
         ({"frame": "rows"}, ValueError, "frame has 60 rows"),
         ({"frame": "array"}, TypeError, "frame must be a pandas DataFrame"),
-        ({"k": 1}, ValueError, "k must be an integer between 2 and 120"),
-        ({"k": 121}, ValueError, "k must be an integer between 2 and 120"),
-        ({"k": 2.5}, ValueError, "k must be an integer"),
-        ({"k": True}, ValueError, "k must be an integer"),
+        ({"n_clusters": 1}, ValueError, "n_clusters must be an integer between 2 and 120"),
+        ({"n_clusters": 121}, ValueError, "n_clusters must be an integer between 2 and 120"),
+        ({"n_clusters": 2.5}, ValueError, "n_clusters must be an integer"),
+        ({"n_clusters": True}, ValueError, "n_clusters must be an integer"),
         ({"ks": []}, ValueError, "ks is empty"),
         ({"ks": [1, 2]}, ValueError, "ks must hold integers between 2 and 120"),
         ({"ks": ["a"]}, ValueError, "ks must hold integers"),
@@ -216,7 +223,7 @@ def test_write_report_directory_is_an_error(small, tmp_path):
 )
 def test_bad_input(small, kwargs, error, match):
     Z, X, frame = small
-    arguments = {"Z": Z, "features": X, "frame": None, "k": 3, "ks": [2, 3]}
+    arguments = {"Z": Z, "features": X, "frame": None, "n_clusters": 3, "ks": [2, 3]}
     arguments.update(kwargs)
     if kwargs.get("features") == "rows":
         arguments["features"] = X[:60]
@@ -225,39 +232,39 @@ def test_bad_input(small, kwargs, error, match):
     if kwargs.get("frame") == "array":
         arguments["frame"] = X
     with pytest.raises(error, match=match) as info:
-        build_report_html(**arguments)
+        segmentation_summary(**arguments)
     assert "\n" not in str(info.value)
 
 
 def test_bad_linkage_is_an_error():
     with pytest.raises(ValueError):
-        build_report_html(Z=np.zeros((3, 3)), features=np.zeros((4, 2)), k=2)
+        segmentation_summary(np.zeros((3, 3)), np.zeros((4, 2)), n_clusters=2)
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_write_static(small, tmp_path, fmt):
     Z, X, frame = small
-    files = write_static(tmp_path / "charts", fmt=fmt, Z=Z, features=X, frame=frame, k=4, ks=[2, 3, 4, 5])
+    files = write_static(tmp_path / "charts", segmentation_summary(Z, X, frame, n_clusters=4, ks=[2, 3, 4, 5]), fmt=fmt)
     assert [f.name for f in files] == [f"{s}.{fmt}" for s in ("dendrogram", "sizes", "heatmap", "pca", "choose_k")]
     magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}[fmt]
     for f in files:
         assert f.read_bytes()[:5].startswith(magic)
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == sorted(f.name for f in files)
     if fmt == "svg":  # reproducible files (no dates, fixed SVG ids)
-        again = write_static(tmp_path / "again", fmt=fmt, Z=Z, features=X, frame=frame, k=4, ks=[2, 3, 4, 5])
+        again = write_static(tmp_path / "again", segmentation_summary(Z, X, frame, n_clusters=4, ks=[2, 3, 4, 5]), fmt=fmt)
         assert [f.read_bytes() for f in again] == [f.read_bytes() for f in files]
 
 
 def test_write_static_errors(small, tmp_path):
     Z, X, _ = small
     with pytest.raises(ValueError, match="Unknown fmt 'jpg'; valid values are: png, svg, pdf"):
-        write_static(tmp_path, fmt="jpg", Z=Z, features=X, k=2)
+        write_static(tmp_path, segmentation_summary(Z, X, n_clusters=2), fmt="jpg")
     afile = tmp_path / "file.txt"
     afile.write_text("x")
     with pytest.raises(ValueError, match="is an existing file"):
-        write_static(afile, Z=Z, features=X, k=2)
-    with pytest.raises(ValueError, match="k must be an integer"):
-        write_static(tmp_path / "c", Z=Z, features=X, k=0)
+        write_static(afile, segmentation_summary(Z, X, n_clusters=2))
+    with pytest.warns(DeprecationWarning, match="write_static"), pytest.raises(ValueError, match="k must be an integer"):
+        write_static(tmp_path / "c", Z=Z, features=X, k=0)  # hclust 0.1's keywords still check their inputs
     assert not (tmp_path / "c").exists()  # nothing created before the inputs are checked
 
 
@@ -281,7 +288,7 @@ def test_insurance_report_size(shared_data, tmp_path):
     frame = pd.read_csv(shared_data / "insurance" / "insurance.csv")
     features = hclust.segment.Preparer().fit_transform(frame)
     Z = hclust.linkage(features.to_numpy(), "ward")
-    path = write_report(tmp_path / "insurance.html", Z=Z, features=features, frame=frame, k=4)
+    path = write_report(tmp_path / "insurance.html", segmentation_summary(Z, features, frame, n_clusters=4))
     assert path.stat().st_size < 3_000_000
     data = _payload(path.read_text(encoding="utf-8"))
     assert data["n"] == 1338 and "smoker" in data["profiled_columns"]
@@ -301,7 +308,7 @@ def test_data_cannot_end_the_json_block():
     """`<!--` in a name once blanked the page (it was escaped as `<\\!--`, which is not JSON)."""
     X, _ = _blobs(10)
     Z = hclust.linkage(X, "ward")
-    page = build_report_html(Z=Z, features=X, k=2, ks=[2], feature_names=HOSTILE[:3],
+    page = _page(Z, X, n_clusters=2, ks=[2], feature_names=HOSTILE[:3],
                              names={0: HOSTILE[3], 1: HOSTILE[4]}, params={"note": HOSTILE[0]}, title=HOSTILE[0])
     block = re.search(r'<script type="application/json" id="hclust-data">(.*?)</script>', page, re.S).group(1)
     assert "<" not in block and ">" not in block and "&" not in block and "\u2028" not in block
@@ -315,13 +322,13 @@ def test_data_cannot_end_the_json_block():
 def test_download_ids_and_formula_option(small):
     Z, X, frame = small
     ids = [f"C-{i:03d}" for i in range(len(X))]
-    data = _payload(build_report_html(Z=Z, features=X, frame=frame, k=4, ids=ids, id_name="customer_id"))
+    data = _payload(_page(Z, X, frame, n_clusters=4, ids=ids, id_name="customer_id"))
     assert json.loads(gzip.decompress(base64.b64decode(data["ids"]))) == ids
     assert data["id_name"] == "customer_id" and data["escape_formulas"] is True
-    plain = _payload(build_report_html(Z=Z, features=X, k=4, escape_formulas=False))
+    plain = _payload(_page(Z, X, n_clusters=4, escape_formulas=False))
     assert plain["ids"] is None and plain["id_name"] == "row" and plain["escape_formulas"] is False
     with pytest.raises(ValueError, match="ids has 3 entries"):
-        build_report_html(Z=Z, features=X, k=4, ids=[1, 2, 3])
+        _page(Z, X, n_clusters=4, ids=[1, 2, 3])
 
 
 def test_model_report_names_features_ids_and_parameters_once(tmp_path):
@@ -356,7 +363,7 @@ def test_static_charts_show_long_names_whole(small, tmp_path):
     Z, X, frame = small
     long = "Young non-smokers with low charges and few children in the southeast region"
     names = {0: long, 1: "x" * 70, 2: "short", 3: "B"}
-    data = static.prepare_report_data(Z=Z, features=X, frame=frame, k=4, names=names)
+    data = segmentation_summary(Z, X, frame, n_clusters=4, names=names)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -20,6 +20,7 @@ import pytest
 
 import hclust
 from hclust.report import write_report
+from hclust.segment import segmentation_summary
 from hclust.report._data import segment_colors
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -128,7 +129,7 @@ def small_report(tmp_path_factory) -> tuple[Path, np.ndarray]:
     X, frame = _blobs()
     Z = hclust.linkage(X, "ward")
     path = tmp_path_factory.mktemp("report") / "report.html"
-    write_report(path, Z=Z, features=X, frame=frame, k=3, ks=range(2, 9), params={"method": "ward"})
+    write_report(path, segmentation_summary(Z, X, frame, n_clusters=3, ks=range(2, 9), params={"method": "ward"}))
     return path, Z
 
 
@@ -293,8 +294,8 @@ def test_insurance_report_loads(session, shared_data, tmp_path):
     frame = pd.read_csv(shared_data / "insurance" / "insurance.csv")
     features = hclust.segment.Preparer().fit_transform(frame)
     Z = hclust.linkage(features.to_numpy(), "ward")
-    path = write_report(tmp_path / "insurance.html", Z=Z, features=features, frame=frame, k=4,
-                        params={"data": "insurance.csv", "method": "ward"})
+    path = write_report(tmp_path / "insurance.html", segmentation_summary(
+        Z, features, frame, n_clusters=4, params={"data": "insurance.csv", "method": "ward"}))
     assert path.stat().st_size < 3_000_000
     state = session.open(path)
     assert state["plotly"] is True and state["drawnNodes"] == 2 * 1338 - 1
@@ -314,7 +315,8 @@ def test_large_tree_starts_collapsed(session, tmp_path):
     X = np.random.default_rng(0).normal(size=(n, 2))
     Z = hclust.linkage(X, "ward")
     evaluation = hclust.evaluate(Z, X, ks=range(2, 9), metrics=("wss", "calinski_harabasz"))
-    path = write_report(tmp_path / "large.html", Z=Z, features=X, k=4, ks=range(2, 9), evaluation=evaluation)
+    path = write_report(tmp_path / "large.html", segmentation_summary(Z, X, n_clusters=4, ks=range(2, 9),
+                                                                      evaluation=evaluation))
     state = session.open(path)
     assert state["plotly"] is True
     assert 0 < state["drawnNodes"] <= 2 * 2000 + 1
@@ -393,9 +395,10 @@ def test_hostile_names_are_text_and_make_no_request(session, tmp_path):
     X, frame = _blobs()
     frame["plan"] = np.where(frame["plan"] == "gold", HOSTILE_CATEGORY, HOSTILE_LINK)
     Z = hclust.linkage(X, "ward")
-    path = write_report(tmp_path / "hostile.html", Z=Z, features=X, frame=frame, k=5, ks=range(2, 7),
-                        names=HOSTILE_NAMES, feature_names=["<b>spend</b>", "visits<!--", "tenure"],
-                        params={"note": "<script>window.pwned = 3</script>"}, title="<!-- title -->")
+    summary = segmentation_summary(Z, X, frame, n_clusters=5, ks=range(2, 7), names=HOSTILE_NAMES,
+                                   feature_names=["<b>spend</b>", "visits<!--", "tenure"],
+                                   params={"note": "<script>window.pwned = 3</script>"})
+    path = write_report(tmp_path / "hostile.html", summary, title="<!-- title -->")
     session.open(path)
     _assert_every_section_rendered(session, 5)
     assert session.js("window.pwned") is None
@@ -424,8 +427,8 @@ def test_download_uses_the_id_column_and_neutralises_formulas(session, tmp_path)
     ids = [f"C{i:03d}" for i in range(len(X))]
     ids[0] = "=cmd|' /C calc'!A0"
     names = {0: "@risk", 1: "ok", 2: "fine"}
-    path = write_report(tmp_path / "ids.html", Z=Z, features=X, frame=frame, k=3, ks=[2, 3], names=names,
-                        ids=ids, id_name="customer_id")
+    summary = segmentation_summary(Z, X, frame, n_clusters=3, ks=[2, 3], names=names, ids=ids, id_name="customer_id")
+    path = write_report(tmp_path / "ids.html", summary)
     session.open(path)
     with session.page.expect_download() as info:
         session.page.click("#download-labels")
@@ -441,8 +444,7 @@ def test_download_uses_the_id_column_and_neutralises_formulas(session, tmp_path)
     count = 1 + int((labels == 0).sum())
     assert f"{count} values starting with =, +, -, @" in note
     session.check_clean()
-    raw = write_report(tmp_path / "raw.html", Z=Z, features=X, frame=frame, k=3, ks=[2, 3], names=names, ids=ids,
-                       id_name="customer_id", escape_formulas=False)
+    raw = write_report(tmp_path / "raw.html", summary, escape_formulas=False)
     session.open(raw)
     with session.page.expect_download() as info:
         session.page.click("#download-labels")
@@ -462,8 +464,9 @@ def test_mode_bar_covers_no_title_and_long_names_are_whole(session, tmp_path):
     X, frame = _blobs()
     Z = hclust.linkage(X, "ward")
     long = "Young non-smokers with low charges and few children in the southeast region"
-    path = write_report(tmp_path / "long.html", Z=Z, features=X, frame=frame, k=3, ks=range(2, 7),
-                        names={0: long, 1: "Supercalifragilisticexpialidocious-customers-with-no-spaces"})
+    path = write_report(tmp_path / "long.html", segmentation_summary(
+        Z, X, frame, n_clusters=3, ks=range(2, 7),
+        names={0: long, 1: "Supercalifragilisticexpialidocious-customers-with-no-spaces"}))
     session.open(path)
     charts = session.js("Array.from(document.querySelectorAll('.js-plotly-plot')).map(e => e.id)")
     assert len(charts) >= 6

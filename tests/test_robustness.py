@@ -317,3 +317,68 @@ def test_fuzz_in_a_child_process(seed):
         f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
     )
     assert result.stdout.strip().endswith("ok")
+
+
+# ---------------------------------------------------------------------------
+# the other entry points: the same values refused before any kernel runs
+
+_HUGE_TABLE = np.array([[0.0], [1.0], [2.0], [1e200]] * 5)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: hclust.summarize(_HUGE_TABLE, n_micro=3),
+        lambda: hclust.summarize(np.random.default_rng(0).random((50, 2)) * 1e300, n_micro=10),
+        lambda: hclust.bisecting_kmeans(_HUGE_TABLE, 2),
+        lambda: hclust.diana(_HUGE_TABLE),
+        lambda: hclust.evaluate(hclust.linkage(np.random.default_rng(1).random((20, 2)), "ward"),
+                                np.random.default_rng(1).random((20, 2)) * 1e300, ks=[2, 3]),
+        lambda: hclust.stability(_HUGE_TABLE, "ward", k=2, n_boot=2),
+        lambda: hclust.compare(_HUGE_TABLE, 2, methods=["ward"]),
+    ],
+    ids=["summarize", "summarize-1e300", "bisecting", "diana", "evaluate", "stability", "compare"],
+)
+def test_other_engines_refuse_values_that_overflow(call):
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="beyond float64's range|not finite"):
+        call()
+    assert time.perf_counter() - start < 60  # never a hang (compile included)
+
+
+def test_diana_refuses_nan_from_the_metric():
+    with pytest.raises(ValueError, match="row 0 is constant"):
+        hclust.diana(SQUARE, metric="correlation")
+
+
+def test_gower_refuses_a_range_beyond_float64():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="Gower divides by the range"):
+        hclust.Gower().fit(pd.DataFrame({"a": [-1.7e308, 1.7e308, 0.0]}))
+
+
+def test_command_line_refuses_in_one_line(tmp_path, capsys):
+    from hclust.cli import main
+
+    table = tmp_path / "big.csv"
+    table.write_text("id,a,b\n1,0,1\n2,1,2\n3,2,3\n4,1e200,4\n5,3,1\n6,2,2\n")
+    assert main(["linkage", str(table), "--exclude", "id", "--scale", "none", "--log1p", "none",
+                 "--method", "complete", "--out", str(tmp_path / "Z.npy")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "beyond float64's range" in err and "'a'" in err
+    assert not (tmp_path / "Z.npy").exists()
+    # standardised (the default preparation), the same table segments
+    assert main(["segment", str(table), "--exclude", "id", "--k", "2", "--out", str(tmp_path / "o.csv"),
+                 "--quiet"]) == 0
+
+
+def test_command_line_metric_nan_is_one_line(tmp_path, capsys):
+    from hclust.cli import main
+
+    table = tmp_path / "flat.csv"
+    table.write_text("a,b\n0,0\n1,0\n0,1\n1,1\n")
+    assert main(["linkage", str(table), "--scale", "none", "--log1p", "none", "--method", "average",
+                 "--metric", "correlation", "--out", str(tmp_path / "Z.npy")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "row 0 is constant" in err

@@ -14,6 +14,7 @@ import pytest
 
 from hclust.datasets import WHOLESALE_SPENDING, load_wholesale
 from hclust.report import build_report_html
+from hclust.segment import segmentation_summary
 from hclust.segment.model import SegmentationModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -87,19 +88,18 @@ def test_gh19_heatmap_uses_the_overall_spread(tmp_path):
     frame = pd.DataFrame({"flag": ["no"] * 5 + ["yes"] * 5, "x": np.r_[np.arange(5.0), np.arange(5.0) + 0.5]})
     from hclust import linkage
 
-    page = build_report_html(Z=linkage(X + 1e-3 * np.arange(10)[:, None], "ward"), features=X, frame=frame, k=2,
-                             ks=[2, 3], details={"stability": [0.9, None]})
+    Z = linkage(X + 1e-3 * np.arange(10)[:, None], "ward")
+    page = build_report_html(segmentation_summary(Z, X, frame, n_clusters=2, ks=[2, 3],
+                                                  details={"stability": [0.9, None]}))
     data = _payload(page)
     column = data["heatmap_columns"].index("flag=yes")
     values = [row[column] for row in data["segments"]["2"]["heatmap"]]
     assert sorted(values) == pytest.approx([-2.0, 2.0])  # (1 - 0) / sd of all rows (0.5), not 0/0
     assert data["details"]["stability"] == [0.9, None]
     with pytest.raises(ValueError, match="3 values for 2 segments"):
-        build_report_html(Z=linkage(X + 1e-3 * np.arange(10)[:, None], "ward"), features=X, k=2,
-                          details={"stability": [1, 1, 1]})
+        segmentation_summary(Z, X, n_clusters=2, details={"stability": [1, 1, 1]})
     with pytest.raises(ValueError, match="unknown keys"):
-        build_report_html(Z=linkage(X + 1e-3 * np.arange(10)[:, None], "ward"), features=X, k=2,
-                          details={"colour": "red"})
+        segmentation_summary(Z, X, n_clusters=2, details={"colour": "red"})
 
 
 def test_gh19_static_report_without_a_recommendation(tmp_path):

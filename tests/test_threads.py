@@ -166,3 +166,21 @@ def test_the_matrix_engine_preloads_its_kernels_before_allocating(monkeypatch):
     monkeypatch.setattr(module, "_distances", lambda *a: (order.append("matrix"), original_distances(*a))[1])
     hclust.linkage(np.random.default_rng(1).normal(size=(20, 2)), "average")
     assert order == ["preload", "matrix"]
+
+
+def test_openmp_workers_are_told_to_sleep_soon():
+    """libgomp's idle workers spin 300 000 times by default, stealing a busy machine's cores:
+    hclust sets GOMP_SPINCOUNT before numba starts them, unless the user chose otherwise."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, numpy as np, hclust; hclust.linkage(np.random.rand(20, 2), 'average'); "
+        "print(os.environ.get('GOMP_SPINCOUNT'))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "10000"
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_WAIT_POLICY": "ACTIVE"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None"  # the user's choice stands

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy
 import scipy.cluster.hierarchy as sch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,8 @@ from scipy.spatial.distance import pdist, squareform
 
 from hclust import tree
 from hclust._validation import InsufficientMemoryError
+
+SCIPY = tuple(int(part) for part in scipy.__version__.split(".")[:2])
 
 METHODS = ["single", "complete", "average", "weighted", "centroid", "median", "ward"]
 
@@ -357,7 +360,9 @@ def test_gh_22183_sizes_larger_than_the_tree_are_invalid_everywhere():
     Z, _ = random_tree(1, 12, "average")
     broken = Z.copy()
     broken[-2, 3] = 13.0
-    assert tree.is_valid_linkage(broken) is bool(sch.is_valid_linkage(broken)) is False
+    assert tree.is_valid_linkage(broken) is False
+    if SCIPY >= (1, 17):  # scipy fixed gh-22183 by 1.17
+        assert not sch.is_valid_linkage(broken)
     with pytest.warns(sch.ClusterWarning, match="excessive observations"):
         tree.is_valid_linkage(broken, warning=True)
     for function in (tree.cophenet, tree.leaves_list, tree.inconsistent, tree.is_monotonic, tree.cut_tree):
@@ -571,3 +576,29 @@ def test_docstring_examples():
 
     failures, tested = doctest.testmod(tree, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tested > 0 and failures == 0
+
+
+@pytest.mark.parametrize("method", ["ward", "centroid"])
+def test_gh21_one_cut_order_serves_every_cut(method):
+    """tree._cut_order is the one cut-by-k (cut, cut_tree, the layout, the criteria, the report use it)."""
+    from hclust.tree import _cut_order
+
+    Z, X = random_tree(21, 40, method)
+    order = _cut_order(tree.check_linkage(Z))
+    n = X.shape[0]
+    keys = order.keys_in_undo_order()
+    for k in range(1, n + 1):
+        labels, node_label = order.labels(k)
+        np.testing.assert_array_equal(labels, tree.cut(Z, n_clusters=k))
+        np.testing.assert_array_equal(node_label[:n], labels)
+        roots = order.roots(k)
+        assert sorted(node_label[roots].tolist()) == list(range(k))
+        if k >= 2:
+            # the merge undone last for k clusters carries the k-th key
+            newly = order.removed(k) & ~order.removed(k - 1)
+            assert order.keys[newly].tolist() == [keys[k - 2]]
+            height = order.height_between(k)
+            if method == "ward":  # monotone: a cut at that height gives the same k clusters
+                np.testing.assert_array_equal(tree.cut(Z, height=height), labels)
+    assert order.height_between(1) is None
+    assert np.all(np.diff(keys) <= 0)  # undone from the largest key down

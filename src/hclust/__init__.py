@@ -14,11 +14,12 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"  # before anything else: submodules read it
+from ._version import __version__
 
 #: Public name -> the submodule that defines it.
 _LAZY: dict[str, str] = {
     "InsufficientMemoryError": "._validation",
+    "ConnectivityWarning": "._connectivity",
     "Comparison": ".compare",
     "compare": ".compare",
     "bisecting_kmeans": ".divisive",
@@ -48,9 +49,11 @@ _LAZY: dict[str, str] = {
     "Schema": ".segment",
     "SegmentationModel": ".segment",
     "SegmentProfile": ".segment",
+    "SegmentationSummary": ".segment",
     "infer_schema": ".segment",
     "profile": ".segment",
     "rfm": ".segment",
+    "segmentation_summary": ".segment",
     "Summary": ".summary",
     "SummaryQuality": ".summary",
     "merge_moments": ".summary",
@@ -110,6 +113,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
+    from ._connectivity import ConnectivityWarning
     from ._validation import InsufficientMemoryError
     from .compare import Comparison, compare
     from .divisive import bisecting_kmeans, diana, divisive_coefficient
@@ -126,10 +130,12 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
         RFMReport,
         Schema,
         SegmentationModel,
+        SegmentationSummary,
         SegmentProfile,
         infer_schema,
         profile,
         rfm,
+        segmentation_summary,
     )
     from .select import Evaluation, evaluate, stability
     from .summary import Summary, SummaryQuality, merge_moments, summarize

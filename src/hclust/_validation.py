@@ -8,6 +8,7 @@ and where, and the caller's data is never modified.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from typing import Any, Sequence
 
@@ -241,8 +242,16 @@ def square_to_condensed(D: Any, name: str = "X") -> tuple[FloatArray, int]:
     n = array.shape[0]
     if n < 2:
         raise ValueError(f"{name} has {n} observation(s); at least 2 are needed.")
-    check_finite(array, name)
-    scale = float(np.abs(array).max()) or 1.0
+    # Row blocks: no temporary as large as the matrix (the square input already is;
+    # index arrays or |D - D.T| would each cost as much again).
+    block = max(1, (1 << 22) // n)
+    scale = 0.0
+    for r0 in range(0, n, block):
+        rows = array[r0 : r0 + block]
+        if not np.isfinite(rows).all():
+            _raise_at(array, r0, rows, name)
+        scale = max(scale, float(np.abs(rows).max()))
+    scale = scale or 1.0
     tol = 1e-12 * scale
     diagonal = np.abs(np.diagonal(array))
     if (diagonal > tol).any():
@@ -250,18 +259,42 @@ def square_to_condensed(D: Any, name: str = "X") -> tuple[FloatArray, int]:
         raise ValueError(
             f"{name} is not a distance matrix: its diagonal must be 0, but {name}[{i}, {i}] = {array[i, i]!r}."
         )
-    asym = np.abs(array - array.T)
-    if (asym > tol).any():
-        i, j = np.unravel_index(int(np.argmax(asym)), asym.shape)
-        raise ValueError(
-            f"{name} is not symmetric: {name}[{i}, {j}] = {array[i, j]!r} but "
-            f"{name}[{j}, {i}] = {array[j, i]!r}."
-        )
-    if (array < 0).any():
-        i, j = np.unravel_index(int(np.flatnonzero(array.ravel() < 0)[0]), array.shape)
-        raise ValueError(f"{name} has negative distances (first: {name}[{i}, {j}] = {array[i, j]!r}).")
-    rows, cols = np.triu_indices(n, k=1)
-    return np.ascontiguousarray(array[rows, cols]), n
+    condensed = np.empty(n * (n - 1) // 2)
+    start = 0
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        rows = array[r0:r1]
+        asym = np.abs(rows - array[:, r0:r1].T)
+        if (asym > tol).any():
+            i, j = np.unravel_index(int(np.argmax(asym)), asym.shape)
+            i += r0
+            raise ValueError(
+                f"{name} is not symmetric: {name}[{i}, {j}] = {array[i, j]!r} but "
+                f"{name}[{j}, {i}] = {array[j, i]!r}."
+            )
+        if (rows < 0).any():
+            i, j = np.unravel_index(int(np.flatnonzero(rows.ravel() < 0)[0]), rows.shape)
+            i += r0
+            raise ValueError(f"{name} has negative distances (first: {name}[{i}, {j}] = {array[i, j]!r}).")
+        for i in range(r0, r1):
+            length = n - 1 - i
+            condensed[start : start + length] = array[i, i + 1 :]
+            start += length
+    return condensed, n
+
+
+def _raise_at(array: np.ndarray, r0: int, rows: np.ndarray, name: str) -> bool:
+    """check_finite on a block of rows, with the message's row numbers in the whole matrix."""
+    bad = np.flatnonzero(~np.isfinite(rows.ravel()))
+    i, j = np.unravel_index(int(bad[0]), rows.shape)
+    value = rows[i, j]
+    kind = "NaN" if np.isnan(value) else "an infinite value"
+    total = int((~np.isfinite(array)).sum())
+    raise ValueError(
+        f"{name} contains {kind} at row {r0 + i}, column {j}; {total} entries in all are not finite. "
+        "Remove or impute them first (hclust.segment.Preparer imputes), or use metric='gower', "
+        "which skips missing values."
+    )
 
 
 #: Largest magnitude a kernel's sums and products may reach: a few sums of
@@ -326,6 +359,15 @@ def refuse_scale(
         "Scale the columns (for instance standardise them: hclust.segment.Preparer(scale="
         "'standard')), or remove the extreme rows."
     )
+
+
+def check_squares(X: FloatArray, what: str, name: str = "X", total_weight: float | None = None) -> None:
+    """Refuse observations whose squares, summed over the features and the rows (or their
+    weights), would overflow: the sums of squares of k-means, BIRCH's clustering
+    features, within-cluster sums of squares."""
+    half, _ = column_spans(X, absolute=True)
+    weight = float(X.shape[0]) if total_weight is None else float(total_weight)
+    refuse_scale(X, log10_norm(half, 2.0) + math.log10(max(weight, 1.0)), what, name=name, absolute=True)
 
 
 def check_weights(weights: Any, n: int, name: str = "weights") -> FloatArray:
@@ -485,3 +527,12 @@ def check_option(value: Any, name: str, valid: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in valid:
         raise ValueError(f"Unknown {name} {value!r}; valid values are: {', '.join(valid)}.")
     return value
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is a whole number (Python or NumPy integer), booleans excluded.
+
+    The one integer test of the package: ``True`` is an ``int`` to Python, but never a
+    count, a number of clusters or a depth here.
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

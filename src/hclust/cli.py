@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from . import __version__
+from ._version import __version__
 
 if TYPE_CHECKING:
     import numpy as np
@@ -823,7 +823,11 @@ def _run_linkage(args: argparse.Namespace) -> int:
     data, names, record = _prepared_features(frame, args)
     gower = args.metric == "gower"
     with _progress(args, "Building the tree") as progress:
-        Z = linkage(data, args.method, "precomputed" if gower else args.metric, progress=progress, n_jobs=args.n_jobs)
+        import pandas as pd
+
+        # features as a table, so that an error names the column
+        table = data if gower else pd.DataFrame(data, columns=names)
+        Z = linkage(table, args.method, "precomputed" if gower else args.metric, progress=progress, n_jobs=args.n_jobs)
     save_npy(args.out, Z)
     distances = record.distance if gower else f"{args.metric} distances"
     _say(args, *_preparation_lines(record), f"{len(data)} rows x {len(names)} features -> {args.out} "
@@ -867,6 +871,7 @@ _RUNNERS: dict[str, Callable[[argparse.Namespace], int]] = {
 # --------------------------------------------------------------------------- messages
 #: Python-API wording in library messages -> the command's options.
 _TERMS: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"hclust\.segment\.Preparer\(scale='(\w+)'\)"), r"--scale \1"),
     (re.compile(r"\bescape_formulas=False\b"), "--keep-formulas"),
     (re.compile(r"\bif_exists='(\w+)' or '(\w+)'"), r"--if-exists \1 or \2"),
     (re.compile(r"\bif_exists='?(\w+)'?"), r"--if-exists \1"),

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._typing import FloatArray, IntArray, ProgressCallback
-from ._validation import as_observations
+from ._validation import as_observations, check_squares
 from .linkage import METHODS, linkage
 from .tree import cut
 
@@ -280,6 +280,7 @@ def compare(
     1.0
     """
     data = as_observations(X, "X", min_samples=2)
+    check_squares(data, "the methods' sums of squares (k-means, GMM, ward)")
     n, d = data.shape
     n_clusters = _check_k(k, n)
     names = _check_methods(methods)

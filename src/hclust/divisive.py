@@ -17,7 +17,7 @@ import numpy as np
 from ._kernels import divisive as _k
 from ._kernels.unionfind import merges_to_linkage
 from ._typing import FloatArray
-from ._validation import as_observations, check_memory, check_option, format_bytes, scan_distances
+from ._validation import as_observations, check_memory, check_option, check_squares, format_bytes, scan_distances
 
 __all__ = ["bisecting_kmeans", "diana", "divisive_coefficient"]
 
@@ -27,7 +27,7 @@ BISECTING_STRATEGIES: tuple[str, ...] = ("biggest_inertia", "largest_cluster")
 def _diana_distances(X: Any, metric: Any) -> tuple[FloatArray, int]:
     """Condensed distances for DIANA, with the memory checked before allocating."""
     from ._metrics import normalize
-    from .linkage import _check_distance_scale, _prepare_input
+    from ._inputs import check_distance_scale as _check_distance_scale, prepare_input as _prepare_input
 
     metric = normalize(metric)  # scipy's and scikit-learn's aliases too
     data, n, kind, _ = _prepare_input(X, metric, "average")
@@ -188,20 +188,13 @@ def divisive_coefficient(Z: Any) -> float:
     >>> round(divisive_coefficient(diana(X)), 6)   # mean of 1 - (1, 1, 3, 3) / 5.83
     0.657003
     """
-    from .tree import check_linkage
+    from .tree import _first_merge_heights, check_linkage
 
     Z = check_linkage(Z)
-    n = Z.shape[0] + 1
-    heights = Z[:, 2]
-    top = float(heights.max())
+    top = float(Z[:, 2].max())
     if top <= 0.0:
         raise ValueError("All heights of Z are 0, so the divisive coefficient is undefined.")
-    parent_height = np.empty(n)
-    children = Z[:, :2].astype(np.int64)
-    for column in range(2):
-        leaf = children[:, column] < n
-        parent_height[children[leaf, column]] = heights[leaf]
-    return float(np.mean(1.0 - parent_height / top))
+    return float(np.mean(1.0 - _first_merge_heights(Z) / top))
 
 
 # --------------------------------------------------------------------------- bisecting k-means
@@ -304,6 +297,7 @@ def bisecting_kmeans(
     from sklearn.exceptions import ConvergenceWarning
 
     data = as_observations(X)
+    check_squares(data, "bisecting_kmeans' sums of squares")
     n = data.shape[0]
     k = _check_positive_int(n_clusters, "n_clusters", allow_none=True)
     if k is not None and k > n:

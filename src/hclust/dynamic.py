@@ -16,7 +16,7 @@ from scipy.spatial.distance import squareform
 
 from ._typing import FloatArray, IntArray
 from ._validation import as_condensed, check_memory, check_option, square_to_condensed
-from .tree import check_linkage, leaves_list
+from .tree import _children, _first_merge_heights, check_linkage, leaves_list
 
 __all__ = ["cutree_dynamic"]
 
@@ -161,16 +161,6 @@ def _check_flag(value: Any, name: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _join_heights(Z: FloatArray, n: int) -> FloatArray:
-    """Height of the merge at which each leaf joins the tree."""
-    heights = np.empty(n)
-    children = Z[:, :2].astype(np.int64)
-    for column in (0, 1):
-        leaves = children[:, column] < n
-        heights[children[leaves, column]] = Z[leaves, 2]
-    return heights
-
-
 def _core_size(branch_size: int, min_cluster_size: int) -> int:
     """Number of points in a branch's core: ``m/2 + 1 + sqrt(size - m/2 - 1)``, truncated."""
     base = min_cluster_size / 2 + 1
@@ -202,7 +192,7 @@ def _static_modules(Z: FloatArray, n: int, height: float, min_size: int) -> IntA
     """
     n_joined = int(np.count_nonzero(Z[:, 2] <= height))
     parent = np.full(2 * n - 1, -1, dtype=np.int64)
-    children = Z[:, :2].astype(np.int64)
+    children = _children(Z)
     parent[children[:, 0]] = np.arange(n, 2 * n - 1)
     parent[children[:, 1]] = np.arange(n, 2 * n - 1)
     # Parents have larger ids than their children: one pass from the root down gives
@@ -318,7 +308,7 @@ def _cutree_tree(Z: FloatArray, n: int, cut_height: float | None, deep_split: bo
     if cut_height is None or cut_height > max_height:
         cut_height = 0.99 * max_height
     order = leaves_list(Z)
-    ordered_heights = _join_heights(Z, n)[order]
+    ordered_heights = _first_merge_heights(Z)[order]
     modules = _static_modules(Z, n, cut_height, min_size)[order]
     pieces = _locate_runs(modules)
     if not pieces:
@@ -448,7 +438,7 @@ def _cutree_hybrid(Z: FloatArray, n: int, D: FloatArray, options: _HybridOptions
     if min_abs_split_height is None:
         min_abs_split_height = ref_height + min_split_height * (cut_height - ref_height)
 
-    children = Z[:, :2].astype(np.int64)
+    children = _children(Z)
     br = _Branches()
     merge_branch = np.full(n_merges, -1, dtype=np.int64)
     on_branch = np.full(n, -1, dtype=np.int64)

@@ -237,6 +237,12 @@ class Gower:
                 ranges[col] = (
                     (float(observed.min()), float(observed.max())) if observed.size else (np.nan, np.nan)
                 )
+                lo, hi = ranges[col]
+                if observed.size and not np.isfinite(hi / 2.0 - lo / 2.0) or (hi / 2.0 - lo / 2.0) > 8e307:
+                    raise ValueError(
+                        f"column {col!r} ranges from {lo:.3g} to {hi:.3g}: Gower divides by the range "
+                        "(max - min), which is beyond float64's range here. Rescale the column."
+                    )
             elif kind == "ordinal":
                 levels[col] = self._ordinal_levels(series, col)
                 codes = self._level_codes(series, levels[col], col, allow_unseen=False)
@@ -271,7 +277,7 @@ class Gower:
 
         Returns
         -------
-        ndarray of shape (n_rows, len(columns_)), float64
+        ndarray of shape ``(n_rows, len(columns_))``, float64
             Numeric/ordinal columns scaled to ``(v - min) / range``; category
             codes for nominal columns (unseen values get new codes above the
             fitted ones); 0/1 for binary columns; NaN where missing.

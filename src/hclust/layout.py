@@ -17,8 +17,8 @@ import numpy as np
 
 from ._kernels import tree as _k
 from ._typing import FloatArray, IntArray
-from ._validation import check_option
-from .tree import _check_n_clusters, _children, check_linkage
+from ._validation import check_option, is_integer
+from .tree import _check_n_clusters, _children, _cut_order, check_linkage
 
 __all__ = ["DendrogramLayout", "PALETTE_10", "PALETTE_20", "dendrogram_layout", "segment_colors"]
 
@@ -194,7 +194,7 @@ def dendrogram_layout(
     check_option(orientation, "orientation", ORIENTATIONS)
     if leaf_order is not None:
         check_option(leaf_order, "leaf_order", LEAF_ORDERS)
-    if not isinstance(p, numbers.Integral) or isinstance(p, bool) or p < 0:
+    if not is_integer(p) or p < 0:
         raise ValueError(f"p must be a non-negative integer (0: no truncation); got {p!r}.")
     if n_clusters is not None and color_threshold is not None:
         raise ValueError("Pass n_clusters or color_threshold, not both.")
@@ -215,26 +215,19 @@ def dendrogram_layout(
         if p_value == 0:
             p_value = 2 * n  # deeper than any tree: no truncation
     sort_mode = 0 if leaf_order is None else 1 + LEAF_ORDERS.index(leaf_order)
-    children = _children(Z)
+    order = _cut_order(Z)
     heights = np.ascontiguousarray(Z[:, 2])
     counts = np.ascontiguousarray(Z[:, 3])
     icoord, dcoord, link_nodes, leaves = _k.dendrogram_coordinates(
-        children, heights, counts, n, mode, p_value, sort_mode
+        order.children, heights, counts, n, mode, p_value, sort_mode
     )
 
-    rank, maxdist = _k.cut_removal_rank(children, heights, n)
     max_height = float(heights.max())
     cut_height: float | None
     if n_clusters is not None:
         k = _check_n_clusters(n_clusters, n)
-        removed = rank < k - 1
-        if k == 1:
-            cut_height = None
-        else:
-            lowest_undone = float(maxdist[removed].min())
-            kept = maxdist[~removed]
-            highest_kept = float(kept.max()) if kept.size else 0.0
-            cut_height = 0.5 * (lowest_undone + highest_kept)
+        removed = order.removed(k)
+        cut_height = order.height_between(k)
     else:
         if color_threshold is None:
             threshold = 0.7 * max_height
@@ -244,9 +237,9 @@ def dendrogram_layout(
             threshold = float(color_threshold)
             if np.isnan(threshold):
                 raise ValueError("color_threshold is NaN; pass a height.")
-        removed = maxdist >= threshold
+        removed = order.keys >= threshold
         cut_height = threshold if threshold > 0 else None
-    cluster_labels, node_label = _k.labels_from_removed(children, removed, n)
+    cluster_labels, node_label = order.labels_where(removed)
 
     # Names only for the leaves shown (a truncated plot of 1M observations needs 30).
     sizes = Z[:, 3]

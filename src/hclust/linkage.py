@@ -20,52 +20,20 @@ from ._kernels import lance_williams as _lw
 from ._kernels import mst as _mst
 from ._kernels import nnchain as _nnchain
 from ._kernels.unionfind import merges_to_linkage
+from ._inputs import (
+    check_distance_scale,
+    check_method_weights,
+    check_observation_scale,
+    prepare_input,
+)
+from ._methods import METHODS as _METHODS
+from ._methods import method_info
 from ._threads import ParallelChooser, numba_threads
 from ._typing import FloatArray, ProgressCallback
-from ._validation import (
-    as_condensed,
-    as_float_array,
-    as_observations,
-    check_memory,
-    check_option,
-    check_weights,
-    column_spans,
-    format_bytes,
-    log10_norm,
-    no_progress,
-    refuse_scale,
-    scan_distances,
-    square_to_condensed,
-    SAFE_MAGNITUDE,
-)
+from ._validation import check_memory, check_option, format_bytes, no_progress, scan_distances
 
-METHODS: tuple[str, ...] = (
-    "average",
-    "centroid",
-    "complete",
-    "flexible",
-    "median",
-    "single",
-    "ward",
-    "weighted",
-)
-
-_METHOD_CODES = {
-    "single": _lw.METHOD_SINGLE,
-    "complete": _lw.METHOD_COMPLETE,
-    "average": _lw.METHOD_AVERAGE,
-    "weighted": _lw.METHOD_WEIGHTED,
-    "ward": _lw.METHOD_WARD,
-    "centroid": _lw.METHOD_CENTROID,
-    "median": _lw.METHOD_MEDIAN,
-    "flexible": _lw.METHOD_FLEXIBLE,
-}
-
-#: Methods defined through Euclidean geometry (centroids, variances).
-_EUCLIDEAN_ONLY = ("ward", "centroid", "median")
-
-#: Methods for which observation weights change the tree.
-_WEIGHT_AWARE = ("average", "ward", "centroid")
+#: Names of the linkage methods (the table: hclust._methods).
+METHODS: tuple[str, ...] = _METHODS
 
 #: Metrics for which single linkage runs on the vectors without a matrix.
 _VECTOR_METRICS = {
@@ -99,6 +67,7 @@ def linkage(
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
     algorithm: str = "auto",
+    connectivity: Any = None,
 ) -> FloatArray:
     """Hierarchical agglomerative clustering, exact, with scipy's output format.
 
@@ -153,8 +122,29 @@ def linkage(
         with the mean squared distance between clusters, from their
         centroids, weights and mean squared deviations). ``"matrix"``
         stores one condensed distance matrix. ``"auto"`` uses the vector
-        algorithm for single linkage, for ward up to 32 features, for the
-        others up to 16, and whenever the matrix would not fit in memory.
+        algorithm for single linkage, for ward from 2 048 observations with
+        up to 32 features, for the others up to 16 features, and whenever the
+        matrix would not fit in memory.
+    connectivity : sparse matrix, array-like or callable, optional
+        Structured clustering: only clusters joined by an edge of this
+        ``(n, n)`` graph may merge (any scipy.sparse format; the structure
+        of ``C + C.T`` counts, values do not; a callable is called on ``X``
+        and returns the graph, e.g. a ``kneighbors_graph``). For
+        ``"single"``, ``"complete"``, ``"average"`` and ``"ward"`` (ward
+        needs observations), with scikit-learn's ``ward_tree`` /
+        ``linkage_tree`` meaning and the same merges: complete and single
+        take the largest and smallest distance over the edges between two
+        clusters; average merges ``d(A+B, C)`` as the size-weighted mean of
+        ``d(A, C)`` and ``d(B, C)`` where both are joined to ``C``, else the
+        one that is; ward uses centroids and sizes. Rows of ``Z`` are in
+        merge order, and ward and average heights may then decrease. A graph
+        with several components is completed as scikit-learn does (an edge
+        between the closest observations of every two components) with a
+        ``hclust.ConnectivityWarning``. Memory is O(n + edges). Ties: ward
+        merges the pair with the smaller larger node id, then the smaller
+        smaller node id (scikit-learn's order, so even its ties agree); the
+        others take the edges in the order of the graph (by larger row, then
+        smaller row). ``optimal_ordering`` and ``algorithm`` do not apply.
 
     Returns
     -------
@@ -255,26 +245,34 @@ def linkage(
     >>> import hclust
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [5.0, 0.0], [5.0, 2.0]])
     >>> hclust.linkage(X, "average")
-    array([[ 0.        ,  1.        ,  1.        ,  2.        ],
-           [ 2.        ,  3.        ,  2.        ,  2.        ],
-           [ 4.        ,  5.        ,  5.2249..., 4.        ]])
+    array([[0.        , 1.        , 1.        , 2.        ],
+           [2.        , 3.        , 2.        , 2.        ],
+           [4.        , 5.        , 5.14580096, 4.        ]])
     """
     method = check_option(method, "method", METHODS)
     if not isinstance(metric, str) and not callable(metric):
         raise TypeError(f"metric must be a string or a callable; got {type(metric).__name__}.")
     metric = _metrics.normalize(metric, strict=False)  # aliases ("cos", "l2", ...) to canonical names
     beta = _check_beta(method, beta)
+    if connectivity is not None:
+        if optimal_ordering or algorithm != "auto":
+            raise ValueError("optimal_ordering and algorithm do not apply with connectivity=.")
+        from ._connectivity import constrained_linkage
+
+        return constrained_linkage(
+            y, method, metric, connectivity, weights=weights, n_jobs=n_jobs, progress=progress
+        )[0]
 
     algorithm = check_option(algorithm, "algorithm", ("auto", "matrix", "vector"))
-    data, n, kind, columns = _prepare_input(y, metric, method)
-    w = _check_weights(weights, n, method)
+    data, n, kind, columns = prepare_input(y, metric, method)
+    w = check_method_weights(weights, n, method)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
     engine = _choose_engine(algorithm, method, metric, kind, data.shape)
     if kind == "vectors":
-        _check_observation_scale(data, columns, method, metric, engine, w)
+        check_observation_scale(data, columns, method, metric, engine, w)
     else:
-        _check_distance_scale(float(data.max()), method, w, n, "The distances")
+        check_distance_scale(float(data.max()), method, w, n, "The distances")
     if engine != "matrix":
         _check_vector_memory(engine, method, metric, data.shape)
 
@@ -304,8 +302,11 @@ def linkage(
             elif method == "single":
                 D = data  # Prim only reads the matrix
             else:
-                _check_matrix_memory(n, method, copy=True)
-                D = data.copy()
+                D = data
+                if _may_share(data, y):
+                    # the caller's matrix: the engine updates a copy in place
+                    _check_matrix_memory(n, method, copy=True)
+                    D = data.copy()
             a, b, h = _run_matrix(D, n, method, beta, w, progress, threads)
 
     Z = merges_to_linkage(a, b, h, np.ones(n))
@@ -325,6 +326,12 @@ _BORUVKA_MAX_DIM = 32
 #: uniform noise with d = 32 (no structure for the tree) 24.6 s against 10.3 s.
 _VECTOR_WARD_MAX_DIM = 32
 
+#: Below this many observations "auto" runs ward on the matrix: a small matrix
+#: is quick (420 rows: 2 ms against 10 ms), and a first run compiles three
+#: kernels fewer (the bundled demo's first run compiled 12 kernels, 72% of the
+#: time in the vector-ward ones).
+_VECTOR_WARD_MIN_N = 2_048
+
 #: Up to this dimension "auto" runs centroid and median on the observations.
 _VECTOR_CENTROID_MAX_DIM = 16
 
@@ -332,9 +339,11 @@ _VECTOR_CENTROID_MAX_DIM = 16
 def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: tuple[int, ...]) -> str:
     """'single-vector', 'ward-vector', 'centroid-vector' or 'matrix', or a clear refusal."""
     n = shape[0]
-    vector_single = method == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
-    vector_ward = method == "ward" and metric == "euclidean"
-    vector_centroid = (method in ("centroid", "median") and metric == "euclidean") or (
+    engine = method_info(method).vector_engine
+    vector_single = engine == "single" and isinstance(metric, str) and metric in _VECTOR_METRICS
+    vector_ward = engine == "ward" and metric == "euclidean"
+    # average on squared Euclidean distances runs on the centroid engine too (sizes, means, deviations)
+    vector_centroid = (engine == "centroid" and metric == "euclidean") or (
         method == "average" and metric == "sqeuclidean"
     )
     if algorithm == "vector":
@@ -356,7 +365,9 @@ def _choose_engine(algorithm: str, method: str, metric: Any, kind: str, shape: t
     if vector_single:
         return "single-vector"
     if vector_ward and (
-        algorithm == "vector" or shape[1] <= _VECTOR_WARD_MAX_DIM or not _matrix_fits(n)
+        algorithm == "vector"
+        or (n >= _VECTOR_WARD_MIN_N and shape[1] <= _VECTOR_WARD_MAX_DIM)
+        or not _matrix_fits(n)
     ):
         return "ward-vector"
     if vector_centroid and (
@@ -415,161 +426,6 @@ def _check_beta(method: str, beta: Any) -> float:
     return value
 
 
-def _prepare_input(X: Any, metric: Any, method: str) -> tuple[FloatArray, int, str, list[Any] | None]:
-    """Classify and validate the input: (data, n, 'vectors' | 'condensed', column names)."""
-    if isinstance(metric, str) and metric == "precomputed":
-        y, n = square_to_condensed(X)
-        return y, n, "condensed", None
-    if isinstance(metric, str) and metric == "gower":
-        return (*_gower_distances(X, method), None)
-    array, columns = as_float_array(X)
-    if array.ndim == 1:
-        y, n = as_condensed(array)
-        return y, n, "condensed", None
-    if array.ndim != 2:
-        raise ValueError(
-            f"X must be a condensed distance vector (1-D) or an observation matrix (2-D); "
-            f"got {array.ndim} dimensions with shape {array.shape}."
-        )
-    if isinstance(metric, str):
-        from .metrics import METRICS
-
-        valid = tuple(sorted(METRICS + ("gower", "precomputed")))
-        check_option(metric, "metric", valid)
-        if method in _EUCLIDEAN_ONLY and metric != "euclidean":
-            raise ValueError(
-                f"method={method!r} needs metric='euclidean', not {metric!r}: its heights are "
-                "distances between cluster centroids (or increases of within-cluster variance), "
-                "which only Euclidean geometry defines. Use 'average' or 'complete' with "
-                f"metric={metric!r}, or pass your own distances as a condensed vector."
-            )
-    elif method in _EUCLIDEAN_ONLY:
-        raise ValueError(f"method={method!r} needs metric='euclidean', not a callable.")
-    X_checked = as_observations(X)
-    n = X_checked.shape[0]
-    _warn_if_distance_matrix(X_checked)
-    return X_checked, n, "vectors", columns
-
-
-def _gower_distances(X: Any, method: str) -> tuple[FloatArray, int, str]:
-    """Condensed Gower distances of a (mixed-type) table, fitted on the table itself."""
-    from .gower import Gower
-
-    if method in _EUCLIDEAN_ONLY:
-        raise ValueError(
-            f"method={method!r} needs Euclidean distances; Gower distances of mixed data are "
-            "not Euclidean. Use 'average' (the usual choice with Gower), 'complete' or 'single', "
-            "or encode and scale the data (hclust.segment.Preparer) for ward."
-        )
-    y = Gower().fit(X).condensed()
-    n = int(round((1 + math.sqrt(1 + 8 * y.shape[0])) / 2))
-    if n < 2:
-        raise ValueError(f"X has {n} observation(s); at least 2 are needed.")
-    missing = np.isnan(y)
-    if missing.any():
-        from ._validation import condensed_to_pair
-
-        i, j = condensed_to_pair(int(np.flatnonzero(missing)[0]), n)
-        raise ValueError(
-            f"Gower distance undefined for {int(missing.sum())} pair(s), first rows {i} and {j}: "
-            "they share no variable observed in both. Drop or impute those rows first."
-        )
-    return y, n, "condensed"
-
-
-def _warn_if_distance_matrix(X: FloatArray) -> None:
-    """scipy's ClusterWarning for observations that look like a square distance matrix
-    (scipy's test: square, diagonal close to 0, non-negative, close to symmetric; 2 x 2 too)."""
-    n, d = X.shape
-    if (
-        n == d
-        and np.isclose(np.diagonal(X), 0).all()
-        and (X >= 0).all()
-        and np.isclose(X, X.T).all()
-    ):
-        from scipy.cluster.hierarchy import ClusterWarning
-
-        warnings.warn(
-            "X is square, symmetric, non-negative and zero on the diagonal: it looks like a "
-            "distance matrix but is treated as observations. Pass metric='precomputed' if it "
-            "holds distances.",
-            ClusterWarning,
-            stacklevel=4,
-        )
-
-
-def _check_weights(weights: Any, n: int, method: str) -> FloatArray | None:
-    if weights is None:
-        return None
-    if method == "flexible":
-        raise ValueError(
-            "weights have no meaning for method='flexible': its update does not reduce to "
-            "duplicated observations. Use 'average', 'ward' or 'centroid' for weighted data."
-        )
-    return check_weights(weights, n)
-
-
-#: log10 of the largest distance each metric can give for the column spans
-#: of the data (the spans to the power, summed), so that observations whose
-#: distances would overflow are refused before any work. Metrics not listed
-#: are checked on the computed distances instead.
-_SPAN_POWER = {"euclidean": 2.0, "sqeuclidean": 2.0, "cityblock": 1.0, "chebyshev": 0.0}
-
-
-def _weight_total(w: FloatArray | None, n: int) -> float:
-    return float(n) if w is None else float(np.sum(w))
-
-
-def _log_factor(method: str, w: FloatArray | None, n: int) -> float:
-    """log10 of the factor by which a method's update can multiply a distance."""
-    if method in _WEIGHT_AWARE:
-        return math.log10(2.0 * _weight_total(w, n))  # (n_i + n_k) d_ki + ...
-    return math.log10(2.0)  # sums of two distances (weighted, median, flexible)
-
-
-def _check_observation_scale(
-    X: FloatArray, columns: list[Any] | None, method: str, metric: Any, engine: str, w: FloatArray | None
-) -> None:
-    """Refuse observations whose distances, or the engine's sums of them, would overflow."""
-    n = X.shape[0]
-    if not isinstance(metric, str) or metric not in _SPAN_POWER:
-        return
-    power = _SPAN_POWER[metric]
-    half, _ = column_spans(X)
-    log_metric = log10_norm(half, power)
-    refuse_scale(X, log_metric, f"the {metric} distances' sums over the features", columns=columns)
-    # the entries the engine updates: squared Euclidean for ward/centroid/median
-    log_entry = log_metric / 2.0 if metric == "euclidean" and method not in _EUCLIDEAN_ONLY else log_metric
-    if engine in ("ward-vector", "centroid-vector"):
-        log_entry = log_metric  # squared distances between centroids
-        # weighted centroid sums on the raw values
-        top = float(column_spans(X, absolute=True)[0].max())
-        log_sum = math.log10(2.0 * _weight_total(w, n)) + (math.log10(top) if top > 0 else -math.inf)
-        refuse_scale(X, log_sum, f"linkage(method={method!r})'s weighted centroid sums", columns=columns,
-                     absolute=True)
-    refuse_scale(
-        X,
-        _log_factor(method, w, n) + log_entry,
-        f"linkage(method={method!r})'s weighted sums of {'squared ' if method in _EUCLIDEAN_ONLY else ''}distances",
-        columns=columns,
-    )
-
-
-def _check_distance_scale(largest: float, method: str, w: FloatArray | None, n: int, what: str) -> None:
-    """Refuse distances whose squares (ward, centroid, median) or weighted sums would overflow."""
-    if largest <= 0.0:
-        return
-    log_entry = math.log10(largest) * (2.0 if method in _EUCLIDEAN_ONLY else 1.0)
-    log_value = _log_factor(method, w, n) + log_entry
-    if log_value > math.log10(SAFE_MAGNITUDE):
-        squares = "squares and " if method in _EUCLIDEAN_ONLY else ""
-        raise ValueError(
-            f"{what} reach {largest:.3g}: linkage(method={method!r}) forms their {squares}weighted "
-            f"sums, about 1e{int(log_value)}, beyond float64's range. Divide the distances by a "
-            "common factor (the tree is the same; heights scale alike), or scale the data."
-        )
-
-
 def _matrix_bytes(n: int) -> int:
     return 8 * (n * (n - 1) // 2)
 
@@ -590,6 +446,14 @@ def _check_matrix_memory(n: int, method: str, copy: bool) -> None:
         "hclust.summarize(X, n_micro=...) clusters weighted micro-clusters; or reduce n "
         "(deduplicate rows and pass their counts as weights).",
     )
+
+
+def _may_share(data: np.ndarray, given: Any) -> bool:
+    """Whether ``data`` may be (part of) the caller's own array."""
+    for candidate in (given, getattr(given, "values", None)):
+        if isinstance(candidate, np.ndarray) and np.shares_memory(data, candidate):
+            return True
+    return False
 
 
 #: From this many observations (a 64 MB matrix) the matrix engine compiles or
@@ -632,7 +496,7 @@ def _distances(
     y = pdist(X, metric, n_jobs=n_jobs)
     largest = scan_distances(y, "distances", n, metric, X)
     name = metric if isinstance(metric, str) else "metric function"
-    _check_distance_scale(largest, method, w, n, f"The {name} distances")
+    check_distance_scale(largest, method, w, n, f"The {name} distances")
     return y
 
 
@@ -732,8 +596,8 @@ def _run_matrix(
             report()
         return _sorted_merges(a, b, h)
 
-    code = _METHOD_CODES[method]
-    squared = method in _EUCLIDEAN_ONLY
+    code = method_info(method).code
+    squared = method_info(method).squared
     if squared:
         _lw.square_in_place(D)
         if method == "ward" and w is not None:
@@ -749,7 +613,7 @@ def _run_matrix(
     # two reciprocal-nearest pairs in the other order changes their distance
     # by (1 - beta) * beta * (d_ij - d_kl) / 2, so only the closest-pair-first
     # order gives its defined tree and it never hands over.
-    reducible = method in ("complete", "average", "weighted", "ward")
+    reducible = method_info(method).reducible
     total_left = int(_GENERIC_BUDGET * n * n) if reducible else None
     neighbour = np.full(n, -1, dtype=np.int64)
     mindist = np.full(n, np.inf)

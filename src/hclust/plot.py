@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._typing import FloatArray
-from .tree import check_linkage
+from .tree import _children, check_linkage
 from .layout import (
     DendrogramLayout,
     _scipy_color_indices,
@@ -274,7 +274,7 @@ def _contraction_marks(layout: DendrogramLayout, Z: FloatArray) -> FloatArray:
     if not hidden.any():
         return np.zeros((0, 2))
     parent = np.arange(2 * n - 1)
-    children = Z[:, :2].astype(np.int64)
+    children = _children(Z)
     parent[children[:, 0]] = np.arange(n, 2 * n - 1)
     parent[children[:, 1]] = np.arange(n, 2 * n - 1)
     owner = np.where(hidden, parent, np.arange(2 * n - 1))

@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist, squareform
 
-from ._kernels import tree as _k
 from ._typing import FloatArray, IntArray
-from ._validation import as_observations, check_memory, check_option
+from ._validation import as_observations, check_memory, check_option, check_squares, check_weights, is_integer
 from .linkage import METHODS, linkage
-from .tree import check_linkage, cut, cut_tree
+from .tree import _cut_order, check_linkage, cut, cut_tree
 
 __all__ = ["Evaluation", "METRICS", "MIN_SEGMENT_SIZE", "evaluate", "min_segment_count", "stability"]
 
@@ -150,12 +149,8 @@ class Evaluation:
 # --------------------------------------------------------------------------- validation
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _check_ks(ks: Any, n: int) -> list[int]:
-    if _is_integer(ks):
+    if is_integer(ks):
         ks = [ks]
     try:
         values = list(ks)
@@ -164,7 +159,7 @@ def _check_ks(ks: Any, n: int) -> list[int]:
     if not values:
         raise ValueError("ks is empty; pass the numbers of clusters to evaluate, e.g. range(2, 16).")
     for value in values:
-        if not _is_integer(value):
+        if not is_integer(value):
             raise TypeError(f"ks must hold integers between 1 and {n}; got {value!r}.")
         if not 1 <= int(value) <= n:
             raise ValueError(
@@ -175,7 +170,7 @@ def _check_ks(ks: Any, n: int) -> list[int]:
 
 
 def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if not _is_integer(value) or int(value) < minimum:
+    if not is_integer(value) or int(value) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
     return int(value)
 
@@ -228,10 +223,10 @@ def min_segment_count(spec: Any, total: float) -> tuple[int, str]:
         share_part, count_part = spec
         if not (isinstance(share_part, numbers.Real) and not isinstance(share_part, bool) and 0 <= share_part < 1):
             raise ValueError(f"min_segment_size's share must be a number in [0, 1); got {share_part!r}.")
-        if not (_is_integer(count_part) and int(count_part) >= 0):
+        if not (is_integer(count_part) and int(count_part) >= 0):
             raise ValueError(f"min_segment_size's count must be an integer >= 0; got {count_part!r}.")
         share, count = float(share_part), int(count_part)
-    elif _is_integer(spec):
+    elif is_integer(spec):
         if int(spec) < 0:
             raise ValueError(f"min_segment_size must be >= 0; got {spec!r}.")
         count = int(spec)
@@ -411,15 +406,6 @@ def _distance_criteria(
             np.fill_diagonal(ratio, -np.inf)
             out["davies_bouldin"][j] = float(ratio.max(axis=1).mean())
     return out, squares, stacked
-
-
-def _height_keys(Z: FloatArray, n: int) -> FloatArray:
-    """Cut keys in undo order: entry r is the key of the merge undone for r + 2 clusters."""
-    children = np.ascontiguousarray(Z[:, :2], dtype=np.int64)
-    rank, maxdist = _k.cut_removal_rank(children, np.ascontiguousarray(Z[:, 2]), n)
-    keys = np.empty(n - 1)
-    keys[rank] = maxdist
-    return keys
 
 
 def _wss_for_labels(X: FloatArray, labels: IntArray, ks: Sequence[int]) -> FloatArray:
@@ -818,6 +804,7 @@ def evaluate(
         D = _square_distances(X, n)
     else:
         X = as_observations(X, "X", min_samples=2)
+        check_squares(X, "the criteria's sums of squares")
         if X.shape[0] != n:
             raise ValueError(
                 f"Z has {n} leaves but X has {X.shape[0]} rows; pass the observations Z was built from."
@@ -829,7 +816,7 @@ def evaluate(
     n_refs = _check_positive_int(n_refs, "n_refs")
     if gap_sample_size is not None:
         gap_sample_size = _check_positive_int(gap_sample_size, "gap_sample_size", 2)
-    w = _check_weights(weights, n)
+    w = None if weights is None else check_weights(weights, n)
     min_count, min_text = min_segment_count(min_segment_size, float(n if w is None else w.sum()))
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
     if distance_name is None:
@@ -862,7 +849,7 @@ def evaluate(
         )
 
     if "height_jump" in chosen:
-        keys = _height_keys(Z, n)
+        keys = _cut_order(Z).keys_in_undo_order()
         low = np.array([keys[k - 1] if k <= n - 1 else 0.0 for k in k_list])
         high = np.array([keys[k - 2] if k >= 2 else math.nan for k in k_list])
         table["height_low"] = low
@@ -886,15 +873,6 @@ def evaluate(
         table=table, recommended_k=recommended, reasons=reasons, picks=picks, silhouette_rows=silhouette_rows,
         distance=distance_name, min_segment_size=min_count,
     )
-
-
-def _check_weights(weights: Any, n: int) -> FloatArray | None:
-    if weights is None:
-        return None
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError(f"weights must be {n} positive finite numbers (customers per row); got shape {w.shape}.")
-    return w
 
 
 def _square_distances(X: Any, n: int) -> FloatArray:
@@ -1178,9 +1156,10 @@ def stability(
         X = _square_distances(X, X.shape[0])
     else:
         X = as_observations(X, "X", min_samples=2)
+        check_squares(X, "the criteria's sums of squares")
     n = X.shape[0]
     check_option(method, "method", METHODS)
-    w = _check_weights(weights, n)
+    w = None if weights is None else check_weights(weights, n)
     n_boot = _check_positive_int(n_boot, "n_boot")
     if isinstance(sample_fraction, bool) or not isinstance(sample_fraction, numbers.Real) or not (
         0.0 < float(sample_fraction) <= 1.0
@@ -1191,7 +1170,7 @@ def stability(
         raise ValueError(
             f"sample_fraction={sample_fraction!r} leaves {m} of {n} rows per subsample; at least 2 are needed."
         )
-    if not _is_integer(k):
+    if not is_integer(k):
         raise TypeError(f"k must be an integer between 1 and {n}; got {k!r}.")
     if not 1 <= int(k) <= min(n, m):
         raise ValueError(

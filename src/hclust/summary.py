@@ -19,12 +19,13 @@ import numpy as np
 
 from ._kernels import cftree as _cf
 from ._typing import FloatArray, IntArray, ProgressCallback
-from ._validation import as_float_array, as_observations, check_option
+from ._methods import methods_where
+from ._validation import as_observations, check_option, check_squares, check_weights
 
 __all__ = ["SUMMARY_METHODS", "Summary", "SummaryQuality", "merge_moments", "summarize"]
 
 #: Linkages run on the micro-clusters.
-SUMMARY_METHODS: tuple[str, ...] = ("average", "centroid", "complete", "single", "ward")
+SUMMARY_METHODS: tuple[str, ...] = methods_where(summary=True)
 
 ALGORITHMS: tuple[str, ...] = ("birch", "kmeans")
 
@@ -169,20 +170,6 @@ def merge_moments(
     ssd = np.asarray(ssd_a, dtype=np.float64) + np.asarray(ssd_b, dtype=np.float64)
     ssd = ssd + np.einsum("ij,ij->i", delta, delta) * (na * nb / n)
     return n, mean, ssd
-
-
-def _check_weights(weights: Any, n: int) -> FloatArray:
-    if weights is None:
-        return np.ones(n)
-    w, _ = as_float_array(weights, "weights")
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ValueError(f"weights must have shape ({n},), one per row; got {w.shape}.")
-    if not np.isfinite(w).all():
-        raise ValueError(f"weights must be finite; weights[{int(np.flatnonzero(~np.isfinite(w))[0])}] is not.")
-    if (w <= 0).any():
-        first = int(np.flatnonzero(w <= 0)[0])
-        raise ValueError(f"weights must be positive; weights[{first}] = {w[first]!r}. Drop rows of weight 0.")
-    return np.ascontiguousarray(w, dtype=np.float64)
 
 
 def _check_sizes(n_micro: Any, threshold: Any, n: int, algorithm: str) -> tuple[int | None, float | None]:
@@ -455,8 +442,9 @@ def summarize(
     method = check_option(method, "method", SUMMARY_METHODS)
     algorithm = check_option(algorithm, "algorithm", ALGORITHMS)
     data = as_observations(X)
+    check_squares(data, "summarize's sums of squares (BIRCH clustering features)")
     n = data.shape[0]
-    w = _check_weights(weights, n)
+    w = np.ones(n) if weights is None else check_weights(weights, n)
     m_max, t = _check_sizes(n_micro, threshold, n, algorithm)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")

@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ._kernels import tree as _k
 from ._typing import BoolArray, FloatArray, IntArray
-from ._validation import as_condensed, as_observations, check_memory, check_option
+from ._validation import as_condensed, as_observations, check_memory, check_option, is_integer
 
 __all__ = [
     "agglomerative_coefficient",
@@ -154,15 +155,100 @@ def check_linkage(Z: Any, name: str = "Z") -> FloatArray:
 
 
 def _children(Z: FloatArray) -> IntArray:
+    """The two children of every merge, int64 (n-1, 2), C-contiguous: what the kernels take.
+
+    The one conversion of ``Z[:, :2]`` in the package (every module that walks a tree uses it).
+    """
     return np.ascontiguousarray(Z[:, :2], dtype=np.int64)
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+@dataclass(frozen=True)
+class _CutOrder:
+    """The order in which cuts by number of clusters undo the merges of a tree.
+
+    The one implementation of "cut into k clusters" (:func:`cut`, :func:`cut_tree`, the
+    dendrogram layout, the choose-k criteria and the segmentation summary use it); see
+    :func:`cut`'s Notes for the rule. Built by :func:`_cut_order` in O(n log n); each cut
+    then costs O(n).
+
+    Attributes
+    ----------
+    children : ndarray of int64, shape (n-1, 2)
+    rank : ndarray of int64, shape (n-1,)
+        Merge ``i`` is undone for ``k`` clusters when ``rank[i] < k - 1``.
+    keys : ndarray of float64, shape (n-1,)
+        The largest height in each merge's subtree (scipy's ``maxdists``).
+    n : int
+        Number of leaves.
+    """
+
+    children: IntArray
+    rank: IntArray
+    keys: FloatArray
+    n: int
+
+    def removed(self, n_clusters: int) -> BoolArray:
+        """Which merges are undone to leave ``n_clusters`` clusters."""
+        return self.rank < n_clusters - 1
+
+    def labels(self, n_clusters: int) -> tuple[IntArray, IntArray]:
+        """``(labels, node_label)`` of the cut into ``n_clusters`` (see :meth:`labels_where`)."""
+        return self.labels_where(self.removed(n_clusters))
+
+    def labels_where(self, removed: BoolArray) -> tuple[IntArray, IntArray]:
+        """Cut labels when the merges ``removed`` are undone (a set closed under ancestors).
+
+        Returns ``labels`` (n,) numbered by first appearance, as :func:`cut`, and
+        ``node_label`` (2n-1,): the cluster of every node inside one cluster, -1 above.
+        """
+        return _k.labels_from_removed(self.children, removed, self.n)
+
+    def roots(self, n_clusters: int) -> list[int]:
+        """The node heading each cluster of the cut into ``n_clusters``, by label."""
+        _, node_label = self.labels(n_clusters)
+        roots = [-1] * n_clusters
+        # Parents have larger ids than their children, so scanning ids downwards meets
+        # each cluster's top node first.
+        for node in np.flatnonzero(node_label >= 0)[::-1].tolist():
+            label = int(node_label[node])
+            if roots[label] < 0:
+                roots[label] = int(node)
+        return roots
+
+    def height_between(self, n_clusters: int) -> float | None:
+        """A height that cuts the tree into ``n_clusters`` (None for one cluster).
+
+        Midway between the lowest key undone and the highest kept (0 when none is kept),
+        so a line drawn there separates the clusters of a monotone tree.
+        """
+        if n_clusters <= 1:
+            return None
+        removed = self.removed(n_clusters)
+        kept = self.keys[~removed]
+        return 0.5 * (float(self.keys[removed].min()) + (float(kept.max()) if kept.size else 0.0))
+
+    def keys_in_undo_order(self) -> FloatArray:
+        """Entry r is the key of the merge undone to go from r + 1 to r + 2 clusters."""
+        out = np.empty(self.n - 1)
+        out[self.rank] = self.keys
+        return out
+
+
+def _first_merge_heights(Z: FloatArray) -> FloatArray:
+    """Height of the merge at which each leaf first joins another cluster, float64 (n,)."""
+    return _k.first_merge_heights(_children(Z), np.ascontiguousarray(Z[:, 2]), Z.shape[0] + 1)
+
+
+def _cut_order(Z: FloatArray) -> _CutOrder:
+    """The :class:`_CutOrder` of a checked linkage matrix (see :func:`check_linkage`)."""
+    n = Z.shape[0] + 1
+    children = _children(Z)
+    rank, keys = _k.cut_removal_rank(children, np.ascontiguousarray(Z[:, 2]), n)
+    return _CutOrder(children=children, rank=rank, keys=keys, n=n)
 
 
 def _check_n_clusters(k: Any, n: int, name: str = "n_clusters") -> int:
-    if not _is_integer(k):
+    if not is_integer(k):
         raise TypeError(f"{name} must be an integer between 1 and {n}; got {k!r}.")
     if not 1 <= int(k) <= n:
         raise ValueError(
@@ -349,7 +435,8 @@ def fclusterdata(
     array([1, 1, 2, 2, 3], dtype=int32)
     """
     from ._metrics import normalize
-    from .linkage import _EUCLIDEAN_ONLY, linkage
+    from ._inputs import EUCLIDEAN_ONLY as _EUCLIDEAN_ONLY
+    from .linkage import linkage
     from .metrics import pdist
 
     data = as_observations(X, "X")
@@ -394,7 +481,7 @@ def inconsistent(Z: Any, d: int = 2) -> FloatArray:
     array([2.16666667, 1.60727513, 3.        , 1.14064686])
     """
     Z = check_linkage(Z)
-    if not _is_integer(d) or d < 0:
+    if not is_integer(d) or d < 0:
         raise ValueError(f"d must be a non-negative integer (the number of levels); got {d!r}.")
     n = Z.shape[0] + 1
     return _k.inconsistency(_children(Z), np.ascontiguousarray(Z[:, 2]), n, int(d))
@@ -686,18 +773,17 @@ def cut_tree(
     n = Z.shape[0] + 1
     if n_clusters is not None and heights is not None:
         raise ValueError("Pass n_clusters or heights, not both.")
-    children = _children(Z)
-    rank, maxdist = _k.cut_removal_rank(children, np.ascontiguousarray(Z[:, 2]), n)
+    order = _cut_order(Z)
     if heights is not None:
         values = [_check_height(h, "heights") for h in np.atleast_1d(np.asarray(heights, dtype=object))]
-        masks = [maxdist > h for h in values]
+        masks = [order.keys > h for h in values]
     else:
         ks = list(range(n, 0, -1)) if n_clusters is None else list(np.atleast_1d(np.asarray(n_clusters, dtype=object)))
-        masks = [rank < _check_n_clusters(k, n) - 1 for k in ks]
+        masks = [order.removed(_check_n_clusters(k, n)) for k in ks]
     check_memory(8.0 * n * len(masks), f"cut_tree with {len(masks)} cuts of {n} observations", "Ask for fewer cuts.")
     out = np.empty((n, len(masks)), dtype=np.int64)
     for column, removed in enumerate(masks):
-        out[:, column] = _k.labels_from_removed(children, removed, n)[0]
+        out[:, column] = order.labels_where(removed)[0]
     return out
 
 
@@ -778,17 +864,16 @@ def cut(
     n = Z.shape[0] + 1
     if (n_clusters is None) == (height is None):
         raise ValueError("Pass exactly one of n_clusters (number of clusters) or height (cut height).")
-    children = _children(Z)
     if n_clusters is not None:
-        k = _check_n_clusters(n_clusters, n)
-        rank, _ = _k.cut_removal_rank(children, np.ascontiguousarray(Z[:, 2]), n)
-        removed = rank < k - 1
+        labels, _ = _cut_order(Z).labels(_check_n_clusters(n_clusters, n))
     else:
         h = _check_height(height)
+        children = _children(Z)
+        # no ranking needed: the keys alone say which merges lie above h
         removed = _k.subtree_max(children, np.ascontiguousarray(Z[:, 2]), n) > h
-    labels, _ = _k.labels_from_removed(children, removed, n)
+        labels, _ = _k.labels_from_removed(children, removed, n)
     if min_cluster_size is not None:
-        if not _is_integer(min_cluster_size) or min_cluster_size < 1:
+        if not is_integer(min_cluster_size) or min_cluster_size < 1:
             raise ValueError(f"min_cluster_size must be a positive integer; got {min_cluster_size!r}.")
         labels = _k.drop_small_clusters(labels, int(min_cluster_size))
     return labels
@@ -840,12 +925,10 @@ def agglomerative_coefficient(Z: Any) -> float:
     0.625
     """
     Z = check_linkage(Z)
-    n = Z.shape[0] + 1
     top = float(Z[:, 2].max())
     if top <= 0:
         raise ValueError("All merge heights are 0, so the agglomerative coefficient is undefined.")
-    first = _k.first_merge_heights(_children(Z), np.ascontiguousarray(Z[:, 2]), n)
-    return float(np.mean(1.0 - first / top))
+    return float(np.mean(1.0 - _first_merge_heights(Z) / top))
 
 
 def outliers(Z: Any, fraction: float = 0.5, max_size: int = 1) -> BoolArray:
@@ -886,7 +969,7 @@ def outliers(Z: Any, fraction: float = 0.5, max_size: int = 1) -> BoolArray:
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < float(fraction) <= 1:
         raise ValueError(f"fraction must be a number in (0, 1]; got {fraction!r}.")
     n = Z.shape[0] + 1
-    if not _is_integer(max_size) or not 1 <= max_size < n:
+    if not is_integer(max_size) or not 1 <= max_size < n:
         raise ValueError(f"max_size must be an integer in 1..{n - 1}; got {max_size!r}.")
     threshold = float(fraction) * float(Z[:, 2].max())
     return _k.small_group_outliers(_children(Z), np.ascontiguousarray(Z[:, 2]), n, threshold, int(max_size))
@@ -897,22 +980,26 @@ def outliers(Z: Any, fraction: float = 0.5, max_size: int = 1) -> BoolArray:
 
 def from_sklearn(
     children: Any,
-    distances: Any,
+    distances: Any = None,
     n_samples: int | None = None,
     counts: Any = None,
 ) -> FloatArray:
-    """Linkage matrix from scikit-learn's ``AgglomerativeClustering`` ``children_`` / ``distances_``.
+    """Linkage matrix from a fitted scikit-learn model, or from its ``children_`` / ``distances_``.
 
     Parameters
     ----------
-    children : array-like of int, shape (n-1, 2)
-        ``model.children_``: the two nodes merged at each step, leaves 0..n-1 and step
-        i creating node n + i (scipy's numbering).
-    distances : array-like of float, shape (n-1,)
+    children : fitted estimator or array-like of int, shape (n-1, 2)
+        A fitted ``AgglomerativeClustering`` or ``FeatureAgglomeration`` (or
+        :class:`hclust.HierarchicalClustering`), whose ``children_``,
+        ``distances_`` and ``n_leaves_`` are read; or ``model.children_``:
+        the two nodes merged at each step, leaves 0..n-1 and step i creating
+        node n + i (scipy's numbering).
+    distances : array-like of float, shape (n-1,), optional
         ``model.distances_`` (fit with ``compute_distances=True`` or a
-        ``distance_threshold``).
+        ``distance_threshold``); taken from the model when one is given.
     n_samples : int, optional
-        Number of observations; checked against ``len(children) + 1``.
+        Number of observations (leaves); checked against ``len(children) + 1``.
+        A model's ``n_leaves_`` is used by default.
     counts : array-like, shape (n-1,), optional
         Size (or total weight) of every merged cluster; by default the number of
         observations under it.
@@ -925,8 +1012,9 @@ def from_sklearn(
     Raises
     ------
     ValueError
-        Missing distances, a partial tree (``compute_full_tree=False`` stopped early),
-        or children that do not form a tree.
+        An unfitted model, missing distances, a partial tree
+        (``compute_full_tree=False`` stopped early), or children that do not
+        form a tree.
 
     Examples
     --------
@@ -935,7 +1023,32 @@ def from_sklearn(
     >>> from_sklearn([[0, 1], [2, 3]], [0.5, 2.0])
     array([[0. , 1. , 0.5, 2. ],
            [2. , 3. , 2. , 3. ]])
+
+    A fitted model directly:
+
+    >>> from sklearn.cluster import AgglomerativeClustering
+    >>> X = np.array([[0.0], [1.0], [5.0]])
+    >>> model = AgglomerativeClustering(n_clusters=2, compute_distances=True).fit(X)
+    >>> from_sklearn(model)
+    array([[0.        , 1.        , 1.        , 2.        ],
+           [2.        , 3.        , 5.19615242, 3.        ]])
     """
+    if hasattr(children, "get_params") and not isinstance(children, np.ndarray):
+        model = children
+        name = type(model).__name__
+        if not hasattr(model, "children_"):
+            raise ValueError(f"{name} is not fitted: call fit before from_sklearn.")
+        children = model.children_
+        if distances is None:
+            distances = getattr(model, "distances_", None)
+            if distances is None:
+                raise ValueError(
+                    f"{name} has no distances_: fit it with compute_distances=True (or a "
+                    "distance_threshold) so that it stores the merge heights."
+                )
+        leaves = getattr(model, "n_leaves_", None)
+        if n_samples is None and leaves is not None:
+            n_samples = int(leaves)
     if distances is None:
         raise ValueError(
             "distances is None: fit AgglomerativeClustering with compute_distances=True "
@@ -954,7 +1067,7 @@ def from_sklearn(
             "Fit with compute_full_tree=True to get the whole tree."
         )
     Z = np.empty((m, 4))
-    Z[:, :2] = ids
+    Z[:, :2] = np.sort(ids, axis=1)  # smaller node first, as in scipy (sklearn single may swap)
     Z[:, 2] = heights
     Z[:, 3] = 1.0
     Z = check_linkage(Z, "the tree from children/distances")

@@ -17,14 +17,12 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any, Mapping
 
-import pandas as pd
-
-from .. import __version__
+from .._version import __version__
 from ..io import write_atomic
-from ..select import Evaluation
-from ._data import prepare_report_data, report_payload
+from ..segment._summary import SegmentationSummary
+from ._data import LEGACY_KEYWORDS, as_summary, report_payload
 
 __all__ = ["build_report_html", "write_report"]
 
@@ -71,64 +69,31 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def build_report_html(
+    summary: SegmentationSummary | None = None,
     *,
-    Z: Any,
-    features: Any,
-    frame: pd.DataFrame | None = None,
-    k: int,
-    ks: Sequence[int] | None = None,
-    feature_names: Sequence[Any] | None = None,
-    names: Mapping[int, str] | None = None,
-    evaluation: Evaluation | None = None,
-    params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
-    details: Mapping[str, Any] | None = None,
-    ids: Sequence[Any] | None = None,
-    id_name: str | None = None,
     escape_formulas: bool = True,
+    **deprecated: Any,
 ) -> str:
-    """The report as one HTML document (text).
+    """The report of a segmentation summary as one HTML document (text).
 
     Parameters
     ----------
-    Z : array-like of shape (n-1, 4)
-        Linkage matrix of the n rows.
-    features : array-like or DataFrame of shape (n, d)
-        The prepared numeric matrix ``Z`` was built from (used for the PCA projection,
-        the choose-k scores and the per-node hover profiles).
-    frame : DataFrame of n rows, optional
-        The original customer table, profiled in its own units. Default: the features.
-    k : int
-        Number of segments shown first (2..n).
-    ks : sequence of int, optional
-        Numbers of segments the page offers (each gets a precomputed profile; at most
-        40). Default ``2..min(12, n)``; ``k`` is always added.
-    feature_names : sequence of str, optional
-        Names of the feature columns (default: the DataFrame's columns, else x0, x1, ...).
-    names : mapping, optional
-        Segment label -> name for the segments of ``k``.
-    evaluation : Evaluation, optional
-        Scores for the choose-k charts; by default computed with
-        :func:`hclust.evaluate` on ``ks`` without the gap statistic (silhouette on at
-        most 4,000 rows).
-    params : mapping, optional
-        Data, method and parameter values listed in the summary table.
+    summary : SegmentationSummary
+        What the page shows, from :func:`hclust.segmentation_summary` (a linkage
+        matrix, its features and the customer table) or
+        :meth:`hclust.SegmentationModel.segmentation_summary`.
     title : str, default="Segmentation report"
-    details : mapping, optional
-        What a model says about itself (clustering features, distances, preparation,
-        choice of k, per-segment stability, assignment); see
-        :func:`hclust.report._data.prepare_report_data`. ``SegmentationModel.report``
-        passes it.
-    ids : sequence of n values, optional
-        The identifier of each row (e.g. the table's customer ID column), written
-        by "Download labels (CSV)". Default: the row's position, 0-based.
-    id_name : str, optional
-        Header of that column (default ``"row"``).
     escape_formulas : bool, default=True
         In the downloaded CSV, prefix with ``'`` the values that spreadsheets would
         run as formulas (text starting with ``=``, ``+``, ``-``, ``@``, tab or CR;
         see :func:`hclust.io.neutralise_formulas`); the page says when it did.
         ``False`` writes them as they are.
+    **deprecated
+        hclust 0.1's keywords ``Z, features, frame, k, ks, feature_names, names,
+        evaluation, params, details, ids, id_name`` instead of ``summary``: they still
+        work, with a :class:`DeprecationWarning`, until hclust 0.3 (they are
+        :func:`hclust.segmentation_summary`'s arguments, ``k`` now ``n_clusters``).
 
     Returns
     -------
@@ -136,38 +101,43 @@ def build_report_html(
 
     Raises
     ------
-    ValueError
-        ``features`` or ``frame`` rows differ from the leaves of ``Z``; ``k`` outside
-        2..n; bad ``ks``; ``feature_names`` of the wrong length.
     TypeError
-        An argument of the wrong type.
+        No summary, or a summary and deprecated keywords together, or a title that is
+        not text.
+    ValueError
+        As :func:`hclust.segmentation_summary`, with the deprecated keywords.
 
     Notes
     -----
-    The page is deterministic for the same inputs (seeded scatter sample, no
+    The page is deterministic for the same summary (seeded scatter sample, no
     timestamps). It makes no network request: a Content-Security-Policy allows
     nothing but the page's own inline code, and every name or value taken
     from the data is shown as text (escaped for the table, the tooltips and
-    Plotly, whose labels would otherwise render markup such as links). The PCA scatter shows at most 5,000 rows, a seeded random sample
-    for larger tables (the page says so). Trees of more than 2,000 leaves open with
-    the top clusters expanded (merges of at least n/500 rows among the last 2,000)
-    and the rest collapsed into triangles labelled with their sizes.
+    Plotly, whose labels would otherwise render markup such as links). The PCA scatter
+    shows at most 5,000 rows, a seeded random sample for larger tables (the page says
+    so). Trees of more than 2,000 leaves open with the top clusters expanded (merges of
+    at least n/500 rows among the last 2,000) and the rest collapsed into triangles
+    labelled with their sizes.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from hclust import linkage
+    >>> from hclust import linkage, segmentation_summary
     >>> from hclust.report import build_report_html
     >>> X = np.random.default_rng(0).normal(size=(40, 2))
-    >>> page = build_report_html(Z=linkage(X, "ward"), features=X, k=3, ks=[2, 3, 4])
+    >>> summary = segmentation_summary(linkage(X, "ward"), X, n_clusters=3, ks=[2, 3, 4])
+    >>> page = build_report_html(summary, title="Forty points")
     >>> page.startswith("<!DOCTYPE html>")
     True
     """
-    data = prepare_report_data(
-        Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title, details=details, ids=ids, id_name=id_name,
-    )
-    payload = report_payload(data)
+    summary = as_summary("build_report_html", summary, deprecated, LEGACY_KEYWORDS)
+    return _render(summary, title, escape_formulas)
+
+
+def _render(summary: SegmentationSummary, title: str, escape_formulas: bool) -> str:
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a string; got {type(title).__name__}.")
+    payload = report_payload(summary, title=title)
     payload["escape_formulas"] = bool(escape_formulas)
     return _fill(_asset("report.html"), {
         "TITLE": html.escape(title),
@@ -181,51 +151,45 @@ def build_report_html(
 
 def write_report(
     path: str | os.PathLike[str],
+    summary: SegmentationSummary | None = None,
     *,
-    Z: Any,
-    features: Any,
-    frame: pd.DataFrame | None = None,
-    k: int,
-    ks: Sequence[int] | None = None,
-    feature_names: Sequence[Any] | None = None,
-    names: Mapping[int, str] | None = None,
-    evaluation: Evaluation | None = None,
-    params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
-    details: Mapping[str, Any] | None = None,
-    ids: Sequence[Any] | None = None,
-    id_name: str | None = None,
     escape_formulas: bool = True,
+    **deprecated: Any,
 ) -> Path:
-    """Write the self-contained HTML report to ``path`` (atomically) and return the path.
+    """Write the self-contained HTML report of ``summary`` to ``path`` (atomically).
 
-    Parameters are those of :func:`build_report_html`. The file is written to a
-    temporary file beside ``path`` and renamed, so a failure leaves no partial report.
+    Parameters are those of :func:`build_report_html` (the deprecated keywords
+    included). The page is written to a temporary file beside ``path`` and renamed,
+    so a failure leaves no partial report.
+
+    Returns
+    -------
+    pathlib.Path
+        The report file written (``path`` as a ``Path``).
 
     Raises
     ------
     ValueError
-        ``path`` is an existing directory, or as :func:`build_report_html`.
+        ``path`` is an existing directory; with the deprecated keywords, the errors of
+        :func:`hclust.segmentation_summary`.
 
     Examples
     --------
     >>> import numpy as np, tempfile, pathlib
-    >>> from hclust import linkage
+    >>> from hclust import linkage, segmentation_summary
     >>> from hclust.report import write_report
     >>> X = np.random.default_rng(0).normal(size=(40, 2))
-    >>> out = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html",
-    ...                    Z=linkage(X, "ward"), features=X, k=3, ks=[2, 3])
+    >>> summary = segmentation_summary(linkage(X, "ward"), X, n_clusters=3, ks=[2, 3])
+    >>> out = write_report(pathlib.Path(tempfile.mkdtemp()) / "report.html", summary)
     >>> out.stat().st_size > 1_000_000  # mostly the embedded charting library
     True
     """
+    summary = as_summary("write_report", summary, deprecated, LEGACY_KEYWORDS)
     target = Path(path)
     if target.is_dir():
         raise ValueError(f"report path {str(target)!r} is a directory; pass a file name such as report.html.")
-    text = build_report_html(
-        Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title, details=details, ids=ids, id_name=id_name,
-        escape_formulas=escape_formulas,
-    )
+    text = _render(summary, title, escape_formulas)
 
     def write(stream: IO[Any]) -> None:
         stream.write(text.encode("utf-8"))

@@ -1,4 +1,8 @@
-"""Static versions of the report's charts with matplotlib: png, svg or pdf files in a folder."""
+"""Static versions of the report's charts with matplotlib: png, svg or pdf files in a folder.
+
+They draw a :class:`~hclust.segment.SegmentationSummary`, as the HTML report does: the same
+numbers, the same colours.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,15 @@ import math
 import os
 import textwrap
 from pathlib import Path
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any
 
 import numpy as np
-import pandas as pd
 
-from .._validation import check_option
+from .._validation import check_option, is_integer
 from ..io import write_atomic
 from ..plot import _matplotlib
-from ..select import Evaluation
-from ._data import ReportData, prepare_report_data, segment_colors
+from ..segment._summary import SegmentationSummary
+from ._data import as_summary, segment_colors
 
 __all__ = ["write_static", "STATIC_FORMATS", "STATIC_CHARTS"]
 
@@ -40,40 +43,41 @@ _NO_DATES = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"Creation
 _LABEL_WIDTH = 28
 
 
-def _labels(data: ReportData, width: int = _LABEL_WIDTH) -> list[str]:
+def _labels(data: SegmentationSummary, width: int = _LABEL_WIDTH) -> list[str]:
     """Segment labels ``"s · name"``, wrapped at ``width`` characters (never cut)."""
-    names = data.profiles[data.k].names
+    names = data.chosen.names
     return [textwrap.fill(f"{s} · {names[s]}", width, break_long_words=True, break_on_hyphens=False)
-            for s in range(data.k)]
+            for s in range(data.n_clusters)]
 
 
-def _figure_size(name: str, data: ReportData) -> tuple[float, float]:
+def _figure_size(name: str, data: SegmentationSummary) -> tuple[float, float]:
     """Inches: the default size, taller when wrapped segment labels need the room."""
-    width, height = _SIZES[name]
+    width, height = map(float, _SIZES[name])
     lines = sum(label.count("\n") + 1 for label in _labels(data))
     if name == "sizes":
-        height = max(height, 1.4 + 0.22 * lines + 0.12 * data.k)
+        height = max(height, 1.4 + 0.22 * lines + 0.12 * data.n_clusters)
     elif name == "heatmap":
-        height = max(height, 2.6 + 0.22 * lines + 0.12 * data.k)
+        height = max(height, 2.6 + 0.22 * lines + 0.12 * data.n_clusters)
     return width, height
 
 
-def _dendrogram(data: ReportData, fig: Any) -> None:
+def _dendrogram(data: SegmentationSummary, fig: Any) -> None:
     from ..plot import dendrogram
 
     ax = fig.add_subplot()
     p = min(data.n, 40)
-    dendrogram(data.Z, ax=ax, truncate_mode="lastp" if data.n > p else None, p=p, n_clusters=data.k,
-               title=f"Dendrogram: top {p} clusters, cut into k={data.k}" if data.n > p else f"Dendrogram, k={data.k}")
+    k = data.n_clusters
+    dendrogram(data.Z, ax=ax, truncate_mode="lastp" if data.n > p else None, p=p, n_clusters=k,
+               title=f"Dendrogram: top {p} clusters, cut into k={k}" if data.n > p else f"Dendrogram, k={k}")
     ax.set_ylabel("height")
 
 
-def _sizes(data: ReportData, fig: Any) -> None:
+def _sizes(data: SegmentationSummary, fig: Any) -> None:
     ax = fig.add_subplot()
-    sizes = data.profiles[data.k].summary()["size"].to_numpy()
+    sizes = np.asarray(data.chosen.sizes)
     labels = _labels(data)
-    y = np.arange(data.k)
-    ax.barh(y, sizes, color=segment_colors(data.k))
+    y = np.arange(data.n_clusters)
+    ax.barh(y, sizes, color=segment_colors(data.n_clusters))
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlabel("rows")
@@ -83,39 +87,40 @@ def _sizes(data: ReportData, fig: Any) -> None:
     ax.set_xlim(0, float(max(sizes)) * 1.25)  # room for the counts after the longest bar
 
 
-def _heatmap(data: ReportData, fig: Any) -> None:
+def _heatmap(data: SegmentationSummary, fig: Any) -> None:
     ax = fig.add_subplot()
-    z = data.heatmap[data.k]
+    z = data.chosen.heatmap
     finite = np.abs(z[np.isfinite(z)])
     limit = max(0.5, float(finite.max()) if finite.size else 0.5)
     image = ax.imshow(np.ma.masked_invalid(z), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     columns = [textwrap.shorten(c, 40, placeholder="…") if len(c) > 40 else c for c in data.heatmap_columns]
     ax.set_xticks(np.arange(len(columns)), columns, rotation=45, ha="right")
-    ax.set_yticks(np.arange(data.k), _labels(data))
-    for tick, colour in zip(ax.get_yticklabels(), segment_colors(data.k)):
+    ax.set_yticks(np.arange(data.n_clusters), _labels(data))
+    for tick, colour in zip(ax.get_yticklabels(), segment_colors(data.n_clusters)):
         tick.set_color(colour)
     fig.colorbar(image, ax=ax, label="standardised difference (segment vs rest)")
     ax.set_title("Segment profiles")
 
 
-def _pca(data: ReportData, fig: Any) -> None:
+def _pca(data: SegmentationSummary, fig: Any) -> None:
     ax = fig.add_subplot()
-    labels = data.labels[data.k][data.scatter_index]
-    colours = segment_colors(data.k)
+    shown = data.projection
+    labels = data.labels()[shown.index]
+    colours = segment_colors(data.n_clusters)
     names = _labels(data)
-    for s in range(data.k):
+    for s in range(data.n_clusters):
         mask = labels == s
-        ax.scatter(data.scatter_xy[mask, 0], data.scatter_xy[mask, 1], s=6, alpha=0.7, color=colours[s], label=names[s],
+        ax.scatter(shown.xy[mask, 0], shown.xy[mask, 1], s=6, alpha=0.7, color=colours[s], label=names[s],
                    linewidths=0)
-    ex = data.explained
+    ex = shown.explained
     ax.set_xlabel(f"PC1 ({100 * ex[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * ex[1]:.1f}% of variance)")
-    sampled = len(data.scatter_index) < data.n
-    ax.set_title(f"PCA: a random sample of {len(data.scatter_index):,} of {data.n:,} rows" if sampled else "PCA projection")
+    sampled = len(shown.index) < data.n
+    ax.set_title(f"PCA: a random sample of {len(shown.index):,} of {data.n:,} rows" if sampled else "PCA projection")
     ax.legend(fontsize=7, markerscale=2, loc="best")
 
 
-def _choose_k(data: ReportData, fig: Any) -> None:
+def _choose_k(data: SegmentationSummary, fig: Any) -> None:
     table = data.evaluation.table
     metrics = [m for m in _METRIC_TITLES if m in table.columns and table[m].notna().any()]
     if not metrics:
@@ -132,7 +137,7 @@ def _choose_k(data: ReportData, fig: Any) -> None:
         ax.plot(values.index, values.to_numpy(), marker="o", color="#1f77b4")
         if data.evaluation.recommended_k is not None:  # None: no k met the minimum segment size
             ax.axvline(data.evaluation.recommended_k, color="0.4", linestyle=":", label="recommended")
-        ax.axvline(data.k, color="#c0392b", label="chosen")
+        ax.axvline(data.n_clusters, color="#c0392b", label="chosen")
         ax.set_title(_METRIC_TITLES[metric], fontsize=9)
         ax.set_xlabel("k")
         if i == 0:
@@ -140,30 +145,26 @@ def _choose_k(data: ReportData, fig: Any) -> None:
     fig.tight_layout()
 
 
+#: hclust 0.1's keywords of write_static (deprecated): those of build_report_html but the page-only ones.
+_LEGACY_KEYWORDS = ("Z", "features", "frame", "k", "ks", "feature_names", "names", "evaluation", "params")
+
 _DRAW = {"dendrogram": _dendrogram, "sizes": _sizes, "heatmap": _heatmap, "pca": _pca, "choose_k": _choose_k}
 _SIZES = {"dendrogram": (10, 5), "sizes": (7, 4), "heatmap": (10, 5), "pca": (7, 6), "choose_k": (12, 6)}
 
 
 def write_static(
     folder: str | os.PathLike[str],
+    summary: SegmentationSummary | None = None,
     *,
     fmt: str = "png",
-    Z: Any,
-    features: Any,
-    frame: pd.DataFrame | None = None,
-    k: int,
-    ks: Sequence[int] | None = None,
-    feature_names: Sequence[Any] | None = None,
-    names: Mapping[int, str] | None = None,
-    evaluation: Evaluation | None = None,
-    params: Mapping[str, Any] | None = None,
     title: str = "Segmentation report",
     dpi: int = 150,
+    **deprecated: Any,
 ) -> list[Path]:
-    """Draw the report's charts with matplotlib into ``folder``, one file each.
+    """Draw the report's charts of ``summary`` with matplotlib into ``folder``, one file each.
 
     Writes ``dendrogram``, ``sizes``, ``heatmap``, ``pca`` and ``choose_k`` with the
-    extension ``fmt``, for the ``k`` segments, in the segment colours of the HTML
+    extension ``fmt``, for the chosen segments, in the segment colours of the HTML
     report (matplotlib's tab10, tab20 above 10 segments). Each file is written
     atomically; the folder is created when missing.
 
@@ -171,12 +172,17 @@ def write_static(
     ----------
     folder : str or path-like
         Output folder (created if needed; an existing file there is an error).
+    summary : SegmentationSummary
+        From :func:`hclust.segmentation_summary` or
+        :meth:`hclust.SegmentationModel.segmentation_summary`.
     fmt : {'png', 'svg', 'pdf'}, default='png'
-    Z, features, frame, k, ks, feature_names, names, evaluation, params, title
-        As :func:`hclust.report.build_report_html`. ``params`` and ``ks`` only matter
-        for the choose-k chart (the scores computed).
+    title : str, default="Segmentation report"
     dpi : int, default=150
         Resolution of png files.
+    **deprecated
+        hclust 0.1's keywords ``Z, features, frame, k, ks, feature_names, names,
+        evaluation, params`` instead of ``summary`` (see
+        :func:`hclust.report.build_report_html`), with a :class:`DeprecationWarning`.
 
     Returns
     -------
@@ -186,18 +192,20 @@ def write_static(
     Raises
     ------
     ValueError
-        Unknown ``fmt``, ``folder`` is an existing file, or the input errors of
-        :func:`hclust.report.build_report_html`.
+        Unknown ``fmt``, ``folder`` is an existing file, a bad ``dpi``.
+    TypeError
+        No summary (or a summary and deprecated keywords together).
     ImportError
         matplotlib is missing.
 
     Examples
     --------
     >>> import numpy as np, tempfile
-    >>> from hclust import linkage
+    >>> from hclust import linkage, segmentation_summary
     >>> from hclust.report import write_static
     >>> X = np.random.default_rng(0).normal(size=(40, 2))
-    >>> files = write_static(tempfile.mkdtemp(), fmt="svg", Z=linkage(X, "ward"), features=X, k=3, ks=[2, 3])
+    >>> summary = segmentation_summary(linkage(X, "ward"), X, n_clusters=3, ks=[2, 3])
+    >>> files = write_static(tempfile.mkdtemp(), summary, fmt="svg")
     >>> [f.name for f in files]
     ['dendrogram.svg', 'sizes.svg', 'heatmap.svg', 'pca.svg', 'choose_k.svg']
     """
@@ -205,15 +213,14 @@ def write_static(
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise ValueError(f"folder {str(target)!r} is an existing file; pass a folder for the chart files.")
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 1:
+    if not is_integer(dpi) or dpi < 1:
         raise ValueError(f"dpi must be a positive integer; got {dpi!r}.")
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a string; got {type(title).__name__}.")
+    data = as_summary("write_static", summary, deprecated, _LEGACY_KEYWORDS)
     matplotlib = _matplotlib("write_static")
     from matplotlib.figure import Figure
 
-    data = prepare_report_data(
-        Z=Z, features=features, frame=frame, k=k, ks=ks, feature_names=feature_names, names=names,
-        evaluation=evaluation, params=params, title=title,
-    )
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name in STATIC_CHARTS:

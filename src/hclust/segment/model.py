@@ -22,14 +22,15 @@ import warnings
 from dataclasses import dataclass
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .. import __version__
-from .._typing import FloatArray, IntArray
-from .._validation import check_option
+from .._version import __version__
+from .._methods import methods_where
+from .._typing import FloatArray, IntArray, ProgressCallback
+from .._validation import check_memory, check_option
 from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
@@ -39,6 +40,7 @@ from ..select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segmen
 from ..tree import cut
 from . import _assign
 from ._assign import ASSIGN_RULES, DEFAULT_NEIGHBORS, DEFAULT_RULE
+from ._summary import CHEAP_CRITERIA, SILHOUETTE_SAMPLE, SegmentationSummary, segmentation_summary
 from .prepare import PreparationRecord, Preparer
 from .profile import SegmentProfile, profile
 from .schema import Schema, infer_schema
@@ -50,9 +52,7 @@ _JSON_NAME = "model.json"
 _ARRAYS_NAME = "arrays.npz"
 
 #: Linkages that may be used with the Gower metric (the others need Euclidean geometry).
-_GOWER_METHODS = ("single", "complete", "average", "weighted", "flexible")
-
-ProgressCallback = Callable[[int, int], None]
+_GOWER_METHODS = methods_where(gower=True)
 
 #: ``fit`` measures the held-out agreement of the assignment rules for tables of this many rows.
 _HOLDOUT_MIN_ROWS = 10
@@ -235,7 +235,7 @@ class SegmentationModel:
     weights_ : ndarray or None
     linkage_matrix_ : ndarray of shape (n_rows - 1, 4)
     labels_ : ndarray of int64
-        Segment of each segmented row, 0 .. n_clusters_ - 1.
+        Segment of each segmented row, ``0 .. n_clusters_ - 1``.
     n_clusters_ : int
     names_ : dict
         Segment label -> name.
@@ -283,14 +283,16 @@ class SegmentationModel:
       the parameters, the fitted preparation (:meth:`Preparer.to_dict`) or
       Gower state, columns, feature names, segment names, the profile, the
       evaluation, the preparation record, the stability, the held-out
-      agreement, and the SHA-256 of ``arrays.npz``;
+      agreement, the report's numbers (:meth:`segmentation_summary`, without
+      the linkage matrix) and the SHA-256 of ``arrays.npz``;
     * ``arrays.npz`` (NumPy, no pickles): ``linkage`` (Z), ``labels``,
       ``features``, ``weights`` (when given).
 
     :meth:`load` refuses a folder whose files are missing, unreadable, of
     another format or a newer version, or whose arrays do not match their
     checksum or each other. Models saved before the preparation record,
-    stability and held-out agreement existed load with those set to None.
+    stability and held-out agreement existed load with those set to None;
+    those saved before the summary recompute it when a report asks for it.
 
     Examples
     --------
@@ -397,6 +399,16 @@ class SegmentationModel:
                 raise ValueError(
                     f"no usable columns: every column is excluded ({schema.kinds}); name the columns to use."
                 )
+            n_rows = len(used)
+            # one square matrix (criteria, medoids, stability) and, while the tree is
+            # built, its condensed upper triangle: 12 bytes per pair of customers
+            check_memory(
+                12.0 * n_rows * n_rows,
+                f"metric='gower' on {n_rows:,} customers (the Gower distance matrix, and its upper "
+                "triangle while the tree is built)",
+                "Alternatives: segment prepared features instead (the default metric: ward needs no "
+                "matrix), hclust.summarize for weighted micro-clusters, or a sample of the customers.",
+            )
             self.preparer_ = None
             self.gower_ = Gower(types={c: "ignore" for c in schema.excluded}, n_jobs=self.n_jobs).fit(used)
             features = self.gower_.encoded_
@@ -614,6 +626,7 @@ class SegmentationModel:
         self.n_clusters_ = estimator.n_clusters_
 
     def _reset_caches(self) -> None:
+        self._summary: SegmentationSummary | None = None
         self._lookup: _assign.TrainingLookup | None = None
         self._medoids: IntArray | None = None
         self._grouped: tuple[IntArray, IntArray] | None = None
@@ -938,6 +951,8 @@ class SegmentationModel:
         self._check_fitted()
         self.profile_ = self.profile_.rename(names)
         self.names_ = dict(self.profile_.names)
+        if self._summary is not None:
+            self._summary = self._summary.rename(self.names_)
         return self
 
     def summary(self, n_features: int = 3) -> ModelSummary:
@@ -999,74 +1014,121 @@ class SegmentationModel:
             lines += list(self.evaluation_.reasons)
         return lines
 
-    def report(self, path: str | os.PathLike[str], df: pd.DataFrame | None = None, **options: Any) -> Path:
-        """Write the HTML report (see :func:`hclust.report.write_report`).
+    def segmentation_summary(
+        self,
+        df: pd.DataFrame | None = None,
+        *,
+        ks: Sequence[int] | None = None,
+        evaluation: Evaluation | None = None,
+        params: Mapping[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
+        ids: Sequence[Any] | None = None,
+        id_name: str | None = None,
+    ) -> SegmentationSummary:
+        """Every number the model's report shows (see :class:`~hclust.segment.SegmentationSummary`).
 
-        ``df`` is the training table; a fitted model keeps it in memory, a
-        loaded one needs it passed (profiles are in the original units). The
-        report shows the criteria this model's choice of k used (computed on the
-        model's own distances when k was given), its features, its preparation and
-        the stability of its segments.
-        report's "Download labels (CSV)" names each customer by the table's ID
-        column (:attr:`id_column_`, when the table has one) or its row label.
-        ``options`` go to :func:`~hclust.report.write_report` (``title``,
-        ``escape_formulas``, ...).
+        Computed once and kept: the report, the static charts and :meth:`save` (which
+        stores it with the model) use the same summary, and a loaded model reports
+        without its table. The segments are profiled in the training table's units: a
+        fitted model keeps the table; a model loaded from a folder saved before hclust
+        stored summaries needs it passed as ``df`` (without it, the profiles describe the
+        prepared features).
+
+        Parameters
+        ----------
+        df : DataFrame, optional
+            The training table (only needed as said above; checked when given).
+        ks, evaluation, params, details, ids, id_name
+            As :func:`~hclust.segment.segmentation_summary`; defaults: ``ks`` 2..12, the
+            criteria this model's choice of k used (else computed on the model's own
+            distances), the model's parameters and details, the table's ID column (or
+            row labels). Passing any of them computes a new summary, not kept.
+
+        Returns
+        -------
+        SegmentationSummary
+
+        Examples
+        --------
+        >>> from hclust.datasets import load_wholesale
+        >>> model = SegmentationModel(4, exclude=["Channel", "Region"], n_boot=0, holdout=None)
+        >>> summary = model.fit(load_wholesale()).segmentation_summary()
+        >>> summary.n_clusters, summary.chosen.sizes == model.profile_.sizes["size"].tolist()
+        (4, True)
+        >>> model.segmentation_summary() is summary  # computed once
+        True
         """
-        from ..report import write_report
+        self._check_fitted()
+        options = {"ks": ks, "evaluation": evaluation, "params": params, "details": details, "ids": ids,
+                   "id_name": id_name}
+        kept = not any(value is not None for value in options.values())
+        frame = self._report_frame(df)  # a table passed must be the training table, even when unused
+        if kept and self._summary is not None:
+            return self._summary
+        if evaluation is None:
+            evaluation = self.evaluation_
+            if evaluation is None:
+                # criteria on the distances this model uses, for the ks the summary offers
+                n = self.features_.shape[0]
+                wanted = sorted({int(k) for k in (ks or range(2, min(12, n) + 1))} | {self.n_clusters_})
+                evaluation = self._evaluate(
+                    [k for k in wanted if 2 <= k <= n], metrics=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE)
+                )
+        if ids is None:
+            if df is not None:
+                found = _row_ids(df, getattr(self, "id_column_", None), self.row_index_)
+            else:
+                found = getattr(self, "_training_ids", None)
+            if found is not None:
+                ids, id_name = found[0], id_name if id_name is not None else found[1]
+        summary = segmentation_summary(
+            self.linkage_matrix_,
+            self._picture_features(frame),
+            frame,
+            n_clusters=self.n_clusters_,
+            ks=ks,
+            # the one-hot view drawn for Gower has its own columns
+            feature_names=list(self.feature_names_) if self.gower_ is None or frame is None else None,
+            names=self.names_,
+            evaluation=evaluation,
+            params=self._params_summary() if params is None else params,
+            details=self._report_details() if details is None else details,
+            ids=ids,
+            id_name=id_name,
+        )
+        if kept and frame is not None:  # a summary of the features alone is not kept
+            self._summary = summary
+        return summary
 
-        options.setdefault("params", self._params_summary())
-        options.setdefault("details", self._report_details())
-        return write_report(path, **self._report_inputs(df, options))
+    def report(self, path: str | os.PathLike[str], df: pd.DataFrame | None = None, **options: Any) -> Path:
+        """Write the HTML report of :meth:`segmentation_summary` (see :func:`hclust.report.write_report`).
+
+        The report shows the criteria this model's choice of k used (computed on the
+        model's own distances when k was given), its features, its preparation and the
+        stability of its segments; its "Download labels (CSV)" names each customer by the
+        table's ID column (:attr:`id_column_`, when the table has one) or its row label.
+        ``df`` is the training table, needed only by a loaded model saved without a
+        summary. ``options``: ``title`` and ``escape_formulas`` go to
+        :func:`~hclust.report.write_report`, the others (``ks``, ``evaluation``,
+        ``params``, ``details``, ``ids``, ``id_name``) to :meth:`segmentation_summary`.
+        """
+        from ..report import write_report  # the renderer: documented exception of tests/test_layers.py
+
+        render, summary_options = _split_options(options, ("title", "escape_formulas"))
+        return write_report(path, self.segmentation_summary(df, **summary_options), **render)
 
     def report_static(
         self, folder: str | os.PathLike[str], df: pd.DataFrame | None = None, *, fmt: str = "png", **options: Any
     ) -> list[Path]:
-        """The report's charts as matplotlib files (see :func:`hclust.report.write_static`)."""
-        from ..report import write_static
+        """The report's charts as matplotlib files (see :func:`hclust.report.write_static`).
 
-        inputs = self._report_inputs(df, options)
-        inputs.pop("ids", None)
-        inputs.pop("id_name", None)
-        return write_static(folder, fmt=fmt, **inputs)
+        ``options``: ``title`` and ``dpi`` go to :func:`~hclust.report.write_static`, the
+        others to :meth:`segmentation_summary`.
+        """
+        from ..report import write_static  # the renderer: documented exception of tests/test_layers.py
 
-    def _report_inputs(self, df: pd.DataFrame | None, options: dict[str, Any]) -> dict[str, Any]:
-        """Keyword arguments shared by the HTML and the static report."""
-        self._check_fitted()
-        frame = self._report_frame(df)
-        if "evaluation" not in options:
-            evaluation = self.evaluation_
-            if evaluation is None:
-                # criteria on the distances this model uses, for the ks the report offers
-                from ..report._data import CHEAP_METRICS, SILHOUETTE_SAMPLE
-
-                n = self.features_.shape[0]
-                ks = options.get("ks") or range(2, min(12, n) + 1)
-                wanted = sorted({int(k) for k in ks} | {self.n_clusters_})
-                evaluation = self._evaluate(
-                    [k for k in wanted if 2 <= k <= n], metrics=CHEAP_METRICS, sample_size=min(n, SILHOUETTE_SAMPLE)
-                )
-            options["evaluation"] = evaluation
-        features = self._picture_features(frame)
-        if self.gower_ is None or frame is None:
-            feature_names = list(self.feature_names_)
-        else:  # the one-hot view drawn for Gower has its own columns
-            feature_names = None
-        if df is not None:
-            found = _row_ids(df, getattr(self, "id_column_", None), self.row_index_)
-        else:
-            found = getattr(self, "_training_ids", None)
-        if found is not None:
-            options.setdefault("ids", found[0])
-            options.setdefault("id_name", found[1])
-        return {
-            "Z": self.linkage_matrix_,
-            "features": features,
-            "frame": frame,
-            "k": self.n_clusters_,
-            "feature_names": feature_names,
-            "names": self.names_,
-            **options,
-        }
+        render, summary_options = _split_options(options, ("title", "dpi"))
+        return write_static(folder, self.segmentation_summary(df, **summary_options), fmt=fmt, **render)
 
     def _report_details(self) -> dict[str, Any]:
         """What the report says about this model beyond the tree: features, preparation, stability."""
@@ -1190,6 +1252,13 @@ class SegmentationModel:
         """
         self._check_fitted()
         target = Path(path)
+        # what the report shows, saved so that a loaded model reports without its table
+        summary = self._summary
+        if summary is None and self._training is not None:
+            try:
+                summary = self.segmentation_summary()
+            except (ValueError, TypeError):  # nothing a report can show (e.g. no profilable column):
+                summary = None  # the model is saved all the same; its report says why, when asked for
         arrays = {
             "linkage": self.linkage_matrix_,
             "labels": self.labels_,
@@ -1197,8 +1266,11 @@ class SegmentationModel:
         }
         if self.weights_ is not None:
             arrays["weights"] = self.weights_
+        for name, array in arrays.items():  # np.savez pickles object arrays (and numpy < 2.1
+            if np.asarray(array).dtype.hasobject:  # has no allow_pickle argument): refuse them here
+                raise TypeError(f"cannot save the model: its {name!r} array holds Python objects")
         buffer = _io.BytesIO()
-        np.savez(buffer, allow_pickle=False, **arrays)
+        np.savez(buffer, **arrays)
         blob = buffer.getvalue()
         digest = hashlib.sha256(blob).hexdigest()
         arrays_name = f"arrays-{digest[:16]}.npz"
@@ -1233,6 +1305,7 @@ class SegmentationModel:
             "preparation": None if self.preparation_ is None else self.preparation_.to_dict(),
             "stability": _table_to_json(self.stability_),
             "assign_check": _table_to_json(self.assign_check_),
+            "summary": None if summary is None else summary.to_dict(linkage=False),
         }
         text = json.dumps(document, indent=1, allow_nan=False, default=_json_default)
         folder = check_model_path(target)
@@ -1412,11 +1485,17 @@ class SegmentationModel:
             model.preparation_ = None if prepared is None else PreparationRecord.from_dict(prepared)
             model.stability_ = _table_from_json(document.get("stability"), "segment")
             model.assign_check_ = _table_from_json(document.get("assign_check"))
+            # absent from models saved before hclust issue 21: segmentation_summary() recomputes it
+            stored = document.get("summary")
+            summary = None if stored is None else SegmentationSummary.from_dict(stored, Z=Z)
+            if summary is not None and summary.n_clusters != k:
+                raise ValueError(f"the summary is of {summary.n_clusters} segments, the model of {k}")
         except (ValueError, TypeError, KeyError) as exc:
             raise ValueError(f"{where} is corrupt: {_short(exc)}") from None
         model._training = None
         model._training_ids = None
         model._reset_caches()
+        model._summary = summary
         return model
 
 
@@ -1513,6 +1592,21 @@ def _row_ids(df: pd.DataFrame, id_column: Any, rows: pd.Index) -> tuple[list[Any
     else:
         values, name = rows.to_series(), (str(df.index.name) if df.index.name is not None else "row")
     return [_plain(v) for v in values.tolist()], name
+
+
+_SUMMARY_OPTIONS = ("ks", "evaluation", "params", "details", "ids", "id_name")
+
+
+def _split_options(options: Mapping[str, Any], render: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(rendering options, summary options) of ``report``/``report_static``; others are an error."""
+    unknown = sorted(set(options) - set(render) - set(_SUMMARY_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"unexpected option(s) {unknown}; the report takes {', '.join(render)} and the summary's "
+            f"{', '.join(_SUMMARY_OPTIONS)}."
+        )
+    return ({k: v for k, v in options.items() if k in render},
+            {k: v for k, v in options.items() if k in _SUMMARY_OPTIONS})
 
 
 def _preparer_params(prep: Preparer) -> dict[str, Any]:

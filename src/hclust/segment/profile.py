@@ -13,7 +13,7 @@ import pandas as pd
 
 from .schema import Schema, infer_schema
 
-__all__ = ["SegmentProfile", "profile", "UNASSIGNED"]
+__all__ = ["SegmentProfile", "profile", "standardized_difference", "UNASSIGNED"]
 
 #: Name of the row of :attr:`SegmentProfile.sizes` that counts rows labelled -1.
 UNASSIGNED = "unassigned"
@@ -310,15 +310,62 @@ def _resolve_names(auto: Mapping[int, str], overrides: Mapping[int, str]) -> dic
 # --------------------------------------------------------------------------- statistics
 
 
-def _std_diff(n_s: float, mean_s: float, n_r: float, mean_r: float, sd: float, scale: float) -> float:
-    """(mean_s - mean_r) / sd: 0 for a difference that is rounding noise of values of magnitude
-    ``scale`` or when sd is 0, NaN when a side is empty."""
-    if n_s == 0 or n_r == 0:
-        return math.nan
-    diff = mean_s - mean_r
-    if sd == 0.0 or abs(diff) <= _RELATIVE_NOISE * scale:
-        return 0.0
-    return diff / sd
+def standardized_difference(
+    mean_in: Any, n_in: Any, mean_rest: Any, n_rest: Any, sd: Any, *, noise: float = 0.0
+) -> np.ndarray:
+    """The standardised difference of a group against the rest: ``(mean_in - mean_rest) / sd``.
+
+    The one definition of the package: the profiles' ``std_diff`` (numeric columns and
+    category indicators), the report's heatmap and its hover profiles of tree nodes all
+    compute it here. Element-wise over arrays that broadcast together.
+
+    Parameters
+    ----------
+    mean_in, n_in : array-like
+        Mean and number of (non-missing) values inside the group.
+    mean_rest, n_rest : array-like
+        The same for the rest of the rows.
+    sd : array-like
+        The standard deviation of *all* rows (population form; see :func:`profile`'s Notes
+        for why not the pooled within-group spread).
+    noise : float, default=0.0
+        Differences ``|mean_in - mean_rest| <= noise`` are rounding noise and give 0.
+
+    Returns
+    -------
+    ndarray of float64
+        0 where ``sd`` is 0 or the difference is noise, NaN where a side is empty.
+
+    Examples
+    --------
+    >>> from hclust.segment.profile import standardized_difference
+    >>> standardized_difference([3.0, 1.0], [2, 2], [1.0, 3.0], [2, 2], 1.0)
+    array([ 2., -2.])
+    >>> standardized_difference(5.0, 0, 1.0, 4, 2.0)  # an empty group
+    array(nan)
+    """
+    mean_in, n_in, mean_rest, n_rest, sd = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (mean_in, n_in, mean_rest, n_rest, sd))
+    )
+    diff = mean_in - mean_rest
+    out = np.zeros(diff.shape)
+    with np.errstate(invalid="ignore"):
+        live = (sd != 0.0) & (np.abs(diff) > noise)
+    np.divide(diff, sd, out=out, where=live)
+    out[(n_in == 0) | (n_rest == 0)] = np.nan
+    return out
+
+
+def _means_and_rest(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """For each group, the mean of the other groups' values (weighted by their counts; NaN when
+    they have none), as a sum of shares: no overflow for values near 1e308."""
+    rest = np.full(values.shape[0], math.nan)
+    for g in range(values.shape[0]):
+        others = [o for o in range(values.shape[0]) if o != g and counts[o] > 0]
+        n_r = sum(int(counts[o]) for o in others)
+        if n_r:
+            rest[g] = sum(counts[o] / n_r * values[o] for o in others)
+    return rest
 
 
 def _numeric_rows(col: Any, values: pd.Series, labels: np.ndarray, segments: list[int]) -> list[dict[str, Any]]:
@@ -330,28 +377,24 @@ def _numeric_rows(col: Any, values: pd.Series, labels: np.ndarray, segments: lis
     unit = x / scale if scale > 0 else x
     # the spread of the column over all segmented rows (population form, / n): see profile's Notes
     sd = float(unit[keep].std()) if present.size else 0.0
-    stats = {}
-    for seg in segments:
+    count = np.zeros(len(segments), dtype=np.int64)
+    mean, unit_mean, median = (np.full(len(segments), math.nan) for _ in range(3))
+    for g, seg in enumerate(segments):
         inside = (labels == seg) & keep
-        n = int(inside.sum())
-        stats[seg] = (
-            n,
-            float(x[inside].mean()) if n else math.nan,
-            float(unit[inside].mean()) if n else math.nan,
-            float(np.median(x[inside])) if n else math.nan,
-        )
-    rows = []
-    for seg in segments:
-        n_s, mean_s, unit_s, median_s = stats[seg]
-        others = [stats[o] for o in segments if o != seg and stats[o][0] > 0]
-        n_r = sum(o[0] for o in others)
-        mean_r = sum(o[0] / n_r * o[1] for o in others) if n_r else math.nan  # no overflow near 1e308
-        unit_r = sum(o[0] / n_r * o[2] for o in others) if n_r else math.nan
-        rows.append({
-            "segment": seg, "column": col, "n": int(n_s), "mean": mean_s, "median": median_s,
-            "mean_rest": mean_r, "std_diff": _std_diff(n_s, unit_s, n_r, unit_r, sd, 1.0),
-        })
-    return rows
+        count[g] = int(inside.sum())
+        if count[g]:
+            mean[g], unit_mean[g], median[g] = x[inside].mean(), unit[inside].mean(), np.median(x[inside])
+    mean_rest = _means_and_rest(mean, count)
+    n_rest = count.sum() - count
+    # means of x / max|x| lie in [-1, 1]: a difference below 1e-12 is rounding noise
+    d = standardized_difference(unit_mean, count, _means_and_rest(unit_mean, count), n_rest, sd, noise=_RELATIVE_NOISE)
+    return [
+        {
+            "segment": seg, "column": col, "n": int(count[g]), "mean": float(mean[g]), "median": float(median[g]),
+            "mean_rest": float(mean_rest[g]), "std_diff": float(d[g]),
+        }
+        for g, seg in enumerate(segments)
+    ]
 
 
 def _category_order(values: pd.Series) -> list[Any]:
@@ -373,6 +416,36 @@ def _categorical_stats(
     totals = {seg: int(per_seg[seg].sum()) for seg in segments}
     overall = np.bincount(codes, minlength=len(cats))
     return cats, per_seg, totals, overall, int(overall.sum())
+
+
+def _indicator_differences(
+    counts_in: np.ndarray, n_in: int, counts_all: np.ndarray, total: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised difference of each category's 0/1 indicator, a segment against the rest
+    (its sd over all rows is sqrt(p (1 - p))), and the category's share in the rest."""
+    n_rest = total - n_in
+    share_all = counts_all / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_in = counts_in / n_in
+        share_rest = (counts_all - counts_in) / n_rest if n_rest else np.full(len(counts_all), math.nan)
+    # shares are exact ratios: equal distributions give equal shares, no noise threshold
+    d = standardized_difference(share_in, n_in, share_rest, n_rest, np.sqrt(share_all * (1.0 - share_all)))
+    return d, share_rest
+
+
+def category_differences(
+    values: pd.Series, labels: Any, segments: list[int], top: int
+) -> tuple[list[Any], np.ndarray]:
+    """The ``top`` most frequent categories of a column (by count, ties by their text) and the
+    standardised difference of each one's indicator for each segment (segments x categories),
+    as :func:`profile` computes them; NaN for a segment without values in the column."""
+    cats, per_seg, totals, overall, total = _categorical_stats(values, np.asarray(labels), segments)
+    cats = cats[:top]
+    out = np.full((len(segments), len(cats)), math.nan)
+    if total:
+        for g, seg in enumerate(segments):
+            out[g] = _indicator_differences(per_seg[seg], totals[seg], overall, total)[0][: len(cats)]
+    return cats, out
 
 
 def _phrase_numeric(col: Any, d: float) -> tuple[str, str]:
@@ -597,24 +670,14 @@ def profile(
                     "count": int(per_seg[seg][i]), "share": float(share[i]),
                     "share_overall": float(share_all[i]), "lift": float(lift[i]),
                 })
-            n_r = total - n_s
-            best: tuple[int, float, float] | None = None
-            for j in range(len(cats)):
-                p_s = float(share[j])
-                p_all = float(share_all[j])
-                if n_r:
-                    p_r = float(overall[j] - per_seg[seg][j]) / n_r
-                    # shares are exact ratios: equal distributions give equal shares, no noise
-                    d_j = _std_diff(n_s, p_s, n_r, p_r, math.sqrt(p_all * (1.0 - p_all)), 0.0)
-                else:
-                    p_r, d_j = math.nan, math.nan
-                if math.isfinite(d_j) and d_j > _NEGLIGIBLE and (best is None or d_j > best[1]):
-                    best = (j, d_j, p_r)
-            if best is not None:
-                j, d_j, p_r = best
+            d, share_rest = _indicator_differences(per_seg[seg], n_s, overall, total)
+            best = int(np.argmax(np.where(np.isfinite(d), d, -np.inf))) if len(cats) else -1
+            if best >= 0 and math.isfinite(d[best]) and d[best] > _NEGLIGIBLE:  # the first of equal ones
+                j = best
                 candidates[seg].append({
                     "feature": col, "kind": "categorical", "category": _plain(cats[j]), "direction": "over",
-                    "std_diff": d_j, "lift": float(lift[j]), "share": float(share[j]), "share_rest": p_r,
+                    "std_diff": float(d[j]), "lift": float(lift[j]), "share": float(share[j]),
+                    "share_rest": float(share_rest[j]),
                     "description": _phrase_category(col, cats[j], float(share[j])), "_order": position,
                 })
 
