@@ -209,6 +209,24 @@ def test_points_sharing_a_grid_cell_give_scipys_tree():
         assert_same_tree(single_linkage(X), sch.linkage(X, "single"))
 
 
+def test_select_kth_is_numpys_partition():
+    # vector ward's quantile of stale bounds: the k-th smallest value, ties
+    # and repeated values included, for every k
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 3, 7, 50, 1001):
+        for values in (rng.normal(size=n), rng.integers(0, 4, size=n).astype(float), np.zeros(n)):
+            for k in sorted({0, n // 3, n // 2, n - 1}):
+                keys = np.concatenate([values, rng.normal(size=5)])  # past n: left alone
+                tail = keys[n:].copy()
+                got = _sorting.select_kth(keys, n, k)
+                assert got == np.partition(values, k)[k]
+                np.testing.assert_array_equal(np.sort(keys[:n]), np.sort(values))
+                np.testing.assert_array_equal(keys[n:], tail)
+    # NaN: it stops (the value is then unspecified)
+    keys = np.array([np.nan, 1.0, np.nan, 0.0, 2.0])
+    _sorting.select_kth(keys, 5, 2)
+
+
 def test_edge_order_is_length_then_pair():
     rng = np.random.default_rng(13)
     m = 20_000

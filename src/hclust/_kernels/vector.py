@@ -21,6 +21,7 @@ from numba import njit, prange
 from .._config import NUMBA_CACHE
 from ._twins import twins
 from .kdtree import point_box_dist2, refit_path
+from .sorting import select_kth
 
 #: Points per leaf of the kd-tree over the slots.
 LEAF_SIZE = 32
@@ -380,7 +381,7 @@ def ward_todo(state, quantile, all_stale):
                 n_stale += 1
         if n_stale > 0:
             q = int(quantile * (n_stale - 1))
-            threshold = np.partition(keys[:n_stale], q)[q]
+            threshold = select_kth(keys, n_stale, q)
     n_todo = 0
     for t in range(m):
         x = live[t]
