@@ -668,6 +668,25 @@ def gather_leaves(node_left, box_lo, box_hi, node_label, label, bound, b, leaf, 
     return count, bound_min, cut
 
 
+@njit(cache=NUMBA_CACHE, inline="always")
+def _scan_other(data, perm, point_label, q, c, lo, hi, best, best_j, best_obs, shared, acc):
+    """Improve (best, best_j, best_obs) with the points lo:hi not labelled c; lowers shared[c]."""
+    dist2_block(data, q, lo, hi, acc)
+    improved = False
+    for j in range(lo, hi):
+        if point_label[j] == c:
+            continue
+        dist = acc[j - lo]
+        if dist < best or (dist == best and perm[j] < best_obs):
+            best = dist
+            best_j = j
+            best_obs = perm[j]
+            improved = True
+    if improved and best < shared[c]:
+        shared[c] = best
+    return best, best_j, best_obs
+
+
 @njit(cache=NUMBA_CACHE)
 def nearest_other(data, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min, point_label,
                   node_label, q, c, best, best_j, shared, stack_node, stack_bound, acc):
@@ -710,20 +729,8 @@ def nearest_other(data, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_
             continue
         left = node_left[k]
         if left < 0:
-            lo = node_lo[k]
-            dist2_block(data, q, lo, node_hi[k], acc)
-            improved = False
-            for j in range(lo, node_hi[k]):
-                if point_label[j] == c:
-                    continue
-                dist = acc[j - lo]
-                if dist < best or (dist == best and perm[j] < best_obs):
-                    best = dist
-                    best_j = j
-                    best_obs = perm[j]
-                    improved = True
-            if improved and best < shared[c]:
-                shared[c] = best
+            best, best_j, best_obs = _scan_other(data, perm, point_label, q, c, node_lo[k],
+                                                 node_hi[k], best, best_j, best_obs, shared, acc)
             continue
         right = left + 1
         near = left
@@ -768,20 +775,8 @@ def nearest_other_in(data, perm, node_lo, node_hi, box_lo, box_hi, node_min, poi
             continue
         if bound == best and node_min[k] > best_obs:
             continue
-        lo = node_lo[k]
-        dist2_block(data, q, lo, node_hi[k], acc)
-        improved = False
-        for j in range(lo, node_hi[k]):
-            if point_label[j] == c:
-                continue
-            dist = acc[j - lo]
-            if dist < best or (dist == best and perm[j] < best_obs):
-                best = dist
-                best_j = j
-                best_obs = perm[j]
-                improved = True
-        if improved and best < shared[c]:
-            shared[c] = best
+        best, best_j, best_obs = _scan_other(data, perm, point_label, q, c, node_lo[k], node_hi[k],
+                                             best, best_j, best_obs, shared, acc)
     return best, best_j, shared_min, cut
 
 
