@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import write_json  # noqa: E402
 from _versions import ROOT, Worker, export, parse_case  # noqa: E402
 
 DEFAULT_CASES = [
@@ -36,6 +37,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--raw", action="store_true", help="print every time, round by round")
+    parser.add_argument("--json", type=Path, help="also write the results (every time) to this JSON file")
     args = parser.parse_args()
     for case in args.cases:
         parse_case(case)
@@ -56,15 +58,21 @@ def main() -> None:
     for worker in workers:
         worker.close()
     print(f"{'case':22} | {'base s':>8} {'new s':>8} | {'base/new':>8} {'per-round':>9} | rounds")
+    rows = []
     for case in args.cases:
         base, new = times[case]
         ratio = statistics.median(base) / statistics.median(new)
         per_round = statistics.median(b / a for b, a in zip(base, new))
         print(f"{case:22} | {statistics.median(base):8.3f} {statistics.median(new):8.3f} | "
               f"{ratio:8.3f} {per_round:9.3f} | {len(base)}", flush=True)
+        rows.append({"case": case, "base_s": statistics.median(base), "new_s": statistics.median(new),
+                     "ratio": ratio, "per_round_ratio": per_round, "base_times": base, "new_times": new})
         if args.raw:
             print(f"{'':22} | base {' '.join(f'{t:.3f}' for t in base)}\n"
                   f"{'':22} | new  {' '.join(f'{t:.3f}' for t in new)}")
+    if args.json:
+        write_json(args.json, "bench_ab.py", rows, base=args.base if args.base_src is None else str(args.base_src),
+                   repeats=args.repeats)
 
 
 if __name__ == "__main__":
