@@ -60,14 +60,11 @@ def main() -> None:
     import fastcluster
     import numba
 
-    import importlib
-
     import hclust
+    import hclust._linkage as hclust_linkage
     from hclust._emst import euclidean_mst
     from hclust._kernels import mst as _mst
     from hclust._threads import numba_threads
-
-    hclust_linkage = importlib.import_module("hclust.linkage")  # the module, not the function
 
     try:
         import quitefastmst

@@ -170,6 +170,18 @@ def test_segment_refuses_before_working(tmp_path, customers_csv, capsys):
     assert main(["segment", str(customers_csv), "--k", "3", "--height", "2", "--out", "x.csv"]) == 2
 
 
+def test_n_clusters_and_its_alias_k_are_one_option(tmp_path, customers_csv, capsys):
+    """--n-clusters is the name (one vocabulary with the API); --k, the old spelling, is the same option."""
+    common = ["--exclude", "Channel", "Region", "--quiet"]
+    assert main(["segment", str(customers_csv), "--n-clusters", "3", "--out", str(tmp_path / "a.csv"), *common]) == 0
+    assert main(["segment", str(customers_csv), "--k", "3", "--out", str(tmp_path / "b.csv"), *common]) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert main(["segment", str(customers_csv), "--k", "3", "--n-clusters", "3", "--height", "2", "--out", "x.csv"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+    assert main(["segment", str(customers_csv), "--n-clusters", "0", "--out", str(tmp_path / "c.csv"), *common]) == 1
+    assert "--n-clusters" in capsys.readouterr().err
+
+
 def test_segment_gower(tmp_path, capsys):
     rng = np.random.default_rng(1)
     table = pd.DataFrame({"age": rng.integers(18, 80, 60), "plan": rng.choice(["a", "b", "c"], 60)})
@@ -465,7 +477,7 @@ def test_errors_speak_in_options(tmp_path, capsys):
     cases = [
         (["segment", str(db), "--k", "2", "--out", out], "--table"),
         (["segment", str(tiny), "--table", "t", "--k", "2", "--out", out], "--table applies to SQL databases"),
-        (["segment", str(tiny), "--k", "9", "--out", out], "--k 9 is out of range"),
+        (["segment", str(tiny), "--k", "9", "--out", out], "--n-clusters 9 is out of range"),
         (["evaluate", str(tiny), "--ks", "7-9"], "--ks"),
         (["segment", str(tiny), "--k", "2", "--columns", "b", "--out", out], "--columns or --exclude"),
     ]
@@ -514,6 +526,7 @@ def test_an_internal_error_is_one_line_and_debug_shows_it(monkeypatch, capsys, t
 
 _INTERRUPT = """
 import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background job starts with SIGINT ignored
 target = sys.argv.pop(1)
 class Interrupt:
     def find_spec(self, name, path=None, target_=None):
@@ -527,7 +540,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.parametrize("module", ["pandas", "numba", "sklearn", "hclust.linkage"])
+@pytest.mark.parametrize("module", ["pandas", "numba", "sklearn", "hclust._linkage"])
 def test_ctrl_c_during_start_up_exits_130(tmp_path, customers_csv, module):
     done = _run_cli(module, "segment", str(customers_csv), "--k", "2", "--out", str(tmp_path / "o.csv"),
                     code=_INTERRUPT)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hclust.compare import DEFAULT_METHODS, Comparison, compare
+from hclust import Comparison, compare
+from hclust._compare import DEFAULT_METHODS
 
 
 def _segments(n_per: int = 60, seed: int = 0, spread: float = 1.0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -215,9 +216,9 @@ def test_memory_failure_is_reported(segments, monkeypatch):
 
 
 def test_failing_method_is_reported(segments, monkeypatch):
-    import sys
+    import importlib
 
-    module = sys.modules["hclust.compare"]  # the package attribute is the function
+    module = importlib.import_module("hclust._compare")
 
     def broken(*args, **kwargs):
         raise ValueError("the engine broke\non two lines")
@@ -258,10 +259,10 @@ def test_deterministic(segments):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"k": 0}, ValueError, "k=0 is out of range"),
-        ({"k": 241}, ValueError, "between 1 and 240"),
-        ({"k": 2.5}, TypeError, "k must be an integer"),
-        ({"k": True}, TypeError, "k must be an integer"),
+        ({"n_clusters": 0}, ValueError, "n_clusters=0 is out of range"),
+        ({"n_clusters": 241}, ValueError, "between 1 and 240"),
+        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
+        ({"n_clusters": True}, TypeError, "n_clusters must be an integer"),
         ({"methods": ["kmedoids"]}, ValueError, "Unknown method 'kmedoids'; valid methods are: kmeans"),
         ({"methods": []}, ValueError, "methods is empty"),
         ({"methods": ["ward", "ward"]}, ValueError, "more than once"),
@@ -275,9 +276,19 @@ def test_deterministic(segments):
 )
 def test_bad_arguments(segments, kwargs, error, match):
     X, _ = segments
-    arguments = {"k": 4, **kwargs}
+    arguments = {"n_clusters": 4, **kwargs}
     with pytest.raises(error, match=match):
         compare(X, **arguments)
+
+
+def test_k_is_the_deprecated_name_of_n_clusters(segments):
+    X, _ = segments
+    with pytest.warns(FutureWarning, match=r"compare\(k=\.\.\.\) is deprecated .* use n_clusters=\.\.\. instead"):
+        old = compare(X, k=4, methods=["ward"])
+    assert old.n_clusters == 4
+    np.testing.assert_array_equal(old.labels["ward"], compare(X, n_clusters=4, methods=["ward"]).labels["ward"])
+    with pytest.raises(TypeError, match="got both k= and n_clusters="):
+        compare(X, k=4, n_clusters=4)
 
 
 def test_bad_data():

@@ -289,7 +289,7 @@ def test_bisecting_bad_input() -> None:
     X = blobs(20)
     with pytest.raises(ValueError, match="between 1 and n = 20"):
         bisecting_kmeans(X, 21)
-    with pytest.raises(ValueError, match="n_clusters must be a positive integer"):
+    with pytest.raises(ValueError, match="n_clusters must be an integer >= 1"):
         bisecting_kmeans(X, 0)
     with pytest.raises(ValueError, match="Unknown bisecting_strategy"):
         bisecting_kmeans(X, 3, bisecting_strategy="random")

@@ -7,7 +7,6 @@ The reference labels in tests/data/dynamic were computed by R's dynamicTreeCut
 from __future__ import annotations
 
 import csv
-import doctest
 import gzip
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +18,6 @@ from hypothesis import strategies as st
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import pdist, squareform
 
-import hclust.dynamic
 from hclust._validation import InsufficientMemoryError
 from hclust.dynamic import cutree_dynamic
 from hclust.tree import leaves_list as hclust_leaves_list
@@ -62,7 +60,7 @@ def _kwargs(row: dict[str, str]) -> dict[str, object]:
         "method": row["method"],
         "deep_split": deep == "TRUE" if deep in ("TRUE", "FALSE") else float(deep),
         "min_cluster_size": int(row["minClusterSize"]),
-        "cut_height": _optional(row["cutHeight"]),
+        "height": _optional(row["cutHeight"]),
     }
     if row["method"] == "hybrid":
         kwargs.update(
@@ -176,20 +174,14 @@ def test_hybrid_deep_split_true_is_three():
 def test_cut_below_all_merges_gives_zeros():
     Z, y = _dataset("n50_average")
     low = float(Z[0, 2]) * 1.000001
-    assert not cutree_dynamic(Z, y, cut_height=low, min_cluster_size=4).any()
-    assert not cutree_dynamic(Z, method="tree", cut_height=low, min_cluster_size=4).any()
+    assert not cutree_dynamic(Z, y, height=low, min_cluster_size=4).any()
+    assert not cutree_dynamic(Z, method="tree", height=low, min_cluster_size=4).any()
 
 
 def test_two_observations():
     Z = linkage(np.array([1.0]), "average")
     assert cutree_dynamic(Z, np.array([1.0]), min_cluster_size=1).tolist() in ([0, 0], [1, 1])
     assert cutree_dynamic(Z, method="tree", min_cluster_size=1).shape == (2,)
-
-
-def test_docstring_examples():
-    result = doctest.testmod(hclust.dynamic, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # ---------------------------------------------------------------------------
@@ -290,9 +282,9 @@ def test_deep_split_wrong_type(small_tree):
         ({"min_cluster_size": 0}, ValueError, "min_cluster_size must be at least 1"),
         ({"min_cluster_size": 2.5}, TypeError, "min_cluster_size must be an integer"),
         ({"min_cluster_size": True}, TypeError, "min_cluster_size must be an integer"),
-        ({"cut_height": -1.0}, ValueError, "cut_height must be positive"),
-        ({"cut_height": np.inf}, ValueError, "cut_height must be finite"),
-        ({"cut_height": "high"}, TypeError, "cut_height must be a number"),
+        ({"height": -1.0}, ValueError, "height must be positive"),
+        ({"height": np.inf}, ValueError, "height must be finite"),
+        ({"height": "high"}, TypeError, "height must be a number"),
         ({"max_pam_dist": np.nan}, ValueError, "max_pam_dist must be finite"),
         ({"min_gap": "0.1"}, TypeError, "min_gap must be a number"),
         ({"pam_stage": 1}, TypeError, "pam_stage must be True or False"),
@@ -322,7 +314,15 @@ def test_inversions():
     with pytest.raises(ValueError, match="increasing order"):
         cutree_dynamic(Z, method="tree", min_cluster_size=1)
     with pytest.raises(ValueError, match="inversions"):
-        cutree_dynamic(Z, y, cut_height=2.5, min_cluster_size=1)
+        cutree_dynamic(Z, y, height=2.5, min_cluster_size=1)
+
+
+def test_cut_height_is_the_deprecated_name_of_height():
+    Z, y = _dataset("n50_average")
+    h = float(np.median(Z[:, 2]))
+    with pytest.warns(FutureWarning, match=r"cutree_dynamic\(cut_height=\.\.\.\) is deprecated .* use height="):
+        old = cutree_dynamic(Z, y, cut_height=h, min_cluster_size=4)
+    np.testing.assert_array_equal(old, cutree_dynamic(Z, y, height=h, min_cluster_size=4))
 
 
 # ---------------------------------------------------------------------------

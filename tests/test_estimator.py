@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import hclust.estimator as estimator_module
 from hclust.estimator import HierarchicalClustering
-from hclust.linkage import linkage
+from hclust import linkage
 from hclust.tree import cut, is_monotonic
 
 METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median", "flexible")

@@ -23,15 +23,15 @@ PACKAGE = SRC / "hclust"
 
 #: Bottom to top. An entry covers the module of that name and, for a package, its modules.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("hclust._version", "hclust._config", "hclust._typing", "hclust._column_kinds", "hclust.io",
+    ("base", ("hclust._version", "hclust._deprecation", "hclust._config", "hclust._typing", "hclust._column_kinds", "hclust.io",
               "hclust.datasets", "hclust.data")),
     ("kernels", ("hclust._kernels",)),
     ("validation", ("hclust._validation", "hclust._threads")),
     ("engines and tree tools", ("hclust._methods", "hclust._metrics", "hclust.metrics", "hclust.gower",
                                 "hclust._inputs", "hclust._connectivity",
-                                "hclust.linkage", "hclust._linkage_vector", "hclust._emst", "hclust.divisive",
+                                "hclust._linkage", "hclust._linkage_vector", "hclust._emst", "hclust.divisive",
                                 "hclust.summary", "hclust.tree", "hclust.layout", "hclust.dynamic")),
-    ("analysis", ("hclust.estimator", "hclust.select", "hclust.compare")),
+    ("analysis", ("hclust.estimator", "hclust.select", "hclust._compare")),
     ("segments", ("hclust.segment",)),
     ("distributed", ("hclust.dask",)),
     ("front ends", ("hclust.report", "hclust.plot", "hclust.cli")),
@@ -46,10 +46,10 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "those two methods; no number flows back up. hclust.write_report(path, model.segmentation_summary()) "
         "is the same without it."
     ),
-    ("hclust.linkage", "hclust.tree"): (
+    ("hclust._linkage", "hclust.tree"): (
         "linkage(..., optimal_ordering=True), scipy's argument, reorders the tree with "
         "tree.optimal_leaf_ordering (a lazy import), while tree.fclusterdata builds its tree with linkage: "
-        "the cycle closes here, on the engine's side (linkage.py is being restructured in issue 21's "
+        "the cycle closes here, on the engine's side (_linkage.py is being restructured in issue 21's "
         "registry work, which can move the ordering below both)."
     ),
 }
@@ -202,14 +202,14 @@ def test_version_has_its_own_module():
         ("from ..tree import cut", {"hclust.tree"}),
         ("from . import _assign", {"hclust.segment._assign"}),
         ("def f():\n    from ..report import write_report", {"hclust.report"}),
-        ("import hclust.linkage", {"hclust.linkage"}),
+        ("import hclust._linkage", {"hclust._linkage"}),
         ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..select import Evaluation", {"hclust.select"}),
     ],
 )
 def test_the_reader_sees_every_kind_of_import(tmp_path, source, expected):
     """Lazy, relative, type-only and plain imports all count (the checker is itself checked)."""
     for name in ("hclust/__init__.py", "hclust/segment/__init__.py", "hclust/segment/_assign.py", "hclust/tree.py",
-                 "hclust/linkage.py", "hclust/select.py", "hclust/report/__init__.py"):
+                 "hclust/_linkage.py", "hclust/select.py", "hclust/report/__init__.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     module = tmp_path / "hclust" / "segment" / "model.py"
@@ -221,6 +221,6 @@ def test_an_upward_import_and_a_cycle_are_caught():
     graph = {"hclust.tree": {"hclust.select"}, "hclust.select": {"hclust.tree"}, "hclust.segment.model": set()}
     assert _cycles(graph) == [["hclust.select", "hclust.tree"]]
     assert _layer("hclust.select") > _layer("hclust.tree")  # the first edge points up
-    assert _layer("hclust._linkage") == _layer("hclust.linkage")  # a private twin keeps its layer
+    assert _layer("hclust._divisive") == _layer("hclust.divisive")  # a private twin keeps its layer
     assert _layer("hclust.segment._summary") == _layer("hclust.segment")
     assert _layer("hclust") == len(LAYERS) - 1 and _layer("hclust.unknown") is None

@@ -150,12 +150,3 @@ def test_deep_tree_without_recursion():
     np.testing.assert_array_equal(layout.leaf_colors, tree.cut(Z, n_clusters=4)[layout.leaves])
     with pytest.raises(RecursionError):
         sch.dendrogram(Z, no_plot=True)
-
-
-def test_docstring_examples():
-    import doctest
-
-    from hclust import layout
-
-    failures, tested = doctest.testmod(layout, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tested > 0 and failures == 0

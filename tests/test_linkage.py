@@ -13,7 +13,7 @@ from scipy.spatial.distance import pdist as scipy_pdist
 from scipy.spatial.distance import squareform
 
 import hclust
-from hclust.linkage import METHODS, linkage
+from hclust import METHODS, linkage
 
 SCIPY_METHODS = ("single", "complete", "average", "weighted", "ward", "centroid", "median")
 REDUCIBLE = ("single", "complete", "average", "weighted", "ward")
@@ -392,7 +392,7 @@ def test_permuting_rows_permutes_cophenetic_matrix(X, method, seed):
 
 
 def test_progress_is_reported(monkeypatch):
-    module = importlib.import_module("hclust.linkage")
+    module = importlib.import_module("hclust._linkage")
 
     monkeypatch.setattr(module, "_WORK_PER_CALL", 500)
     X = blobs(120, 3, seed=1)
@@ -406,7 +406,7 @@ def test_progress_is_reported(monkeypatch):
 
 
 def test_interrupt_stops_cleanly(monkeypatch):
-    module = importlib.import_module("hclust.linkage")
+    module = importlib.import_module("hclust._linkage")
 
     monkeypatch.setattr(module, "_WORK_PER_CALL", 500)
     y = scipy_pdist(blobs(120, 3, seed=1))
@@ -642,7 +642,7 @@ def test_optimal_ordering_matches_scipy(method):
 @pytest.mark.parametrize("method", ["complete", "average", "weighted", "ward"])
 def test_hand_over_to_nearest_neighbour_chain(monkeypatch, method):
     """With no recomputation budget the chain finishes the run: same tree as scipy."""
-    module = importlib.import_module("hclust.linkage")
+    module = importlib.import_module("hclust._linkage")
     X = blobs(300, 4, seed=23)
     monkeypatch.setattr(module, "_GENERIC_BUDGET", 0)
     assert_same_tree(linkage(X, method), sch.linkage(X, method))
@@ -664,7 +664,7 @@ def test_tie_rule_closest_pair_smallest_slots():
 def test_parallel_column_pass_gives_the_same_merges(method, monkeypatch, parallel_twins):
     # The generic algorithm's parallel column pass starts at 512 slots;
     # lowered here so that a small problem runs through it.
-    linkage_module = importlib.import_module("hclust.linkage")
+    linkage_module = importlib.import_module("hclust._linkage")
     X = blobs(300, 4, seed=12)
     serial = linkage(X, method, n_jobs=1, algorithm="matrix")
     monkeypatch.setattr(linkage_module, "_PARALLEL_COLUMN", 16)

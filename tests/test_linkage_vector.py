@@ -180,7 +180,7 @@ def test_vector_centroid_duplicates_collapse_to_the_same_tree(method):
     # generic algorithm's tie order: the very Z of the uncollapsed run and of
     # the matrix engine
     from hclust._linkage_vector import _centroid_unique, centroid_vectors
-    from hclust.linkage import merges_to_linkage
+    from hclust._kernels.unionfind import merges_to_linkage
 
     rng = np.random.default_rng(17)
     X = noise(40, 3, seed=17)[rng.integers(0, 40, size=300)]
@@ -292,7 +292,7 @@ def test_vector_engines_stop_cleanly_on_interrupt(method, metric, monkeypatch):
     # (duplicates included, so the collapse runs first) is left untouched
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("hclust.linkage"), "_WORK_PER_CALL", 1 << 20)
+    monkeypatch.setattr(importlib.import_module("hclust._linkage"), "_WORK_PER_CALL", 1 << 20)
     rng = np.random.default_rng(31)
     X = np.vstack([blobs(2_500, 3, seed=31), blobs(2_500, 3, seed=31)[rng.integers(0, 2_500, size=500)]])
     before = X.copy()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 
 import numpy as np
 import pandas as pd
@@ -622,12 +621,3 @@ def test_memory_is_checked_before_allocating(monkeypatch):
 def test_property_equals_scipy(X, name):
     assert_array_equal(pdist(X, name), sd.pdist(X, name))
     assert_array_equal(cdist(X, X[::-1], name), sd.cdist(X, X[::-1], name))
-
-
-def test_docstring_examples():
-    failures, tested = doctest.testmod(metrics_module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tested > 0 and failures == 0
-    from hclust import _metrics
-
-    failures, tested = doctest.testmod(_metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tested > 0 and failures == 0

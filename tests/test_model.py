@@ -417,7 +417,7 @@ def test_gh19_stability_next_to_the_names(customers):
     # the same numbers as hclust.stability with the model's tree, cut and subsample size
     from hclust.select import stability
 
-    direct = stability(model.features_, "ward", k=3, n_boot=20, labels=model.labels_, random_state=0)
+    direct = stability(model.features_, "ward", n_clusters=3, n_boot=20, labels=model.labels_, random_state=0)
     np.testing.assert_allclose(direct["jaccard_mean"], table["jaccard_mean"])
     assert SegmentationModel(3, columns=list(WHOLESALE_SPENDING), n_boot=0, holdout=None).fit(
         customers
@@ -856,3 +856,11 @@ def test_old_models_with_arrays_npz_still_load(fitted, tmp_path):
     assert SegmentationModel.load(folder).n_clusters_ == 4
     fitted.save(folder)  # replaced by the current naming, the old file removed
     assert not (folder / "arrays.npz").exists() and len(list(folder.iterdir())) == 2
+
+
+def test_evaluate_takes_criteria_and_the_old_metrics_name_warns(fitted):
+    new = fitted.evaluate([2, 3], criteria=("wss", "silhouette"))
+    assert {"wss", "silhouette"} <= set(new.table.columns) and "gap" not in new.table.columns
+    with pytest.warns(FutureWarning, match=r"SegmentationModel.evaluate\(metrics=\.\.\.\) is deprecated .* criteria="):
+        old = fitted.evaluate([2, 3], metrics=("wss", "silhouette"))
+    pd.testing.assert_frame_equal(old.table, new.table)

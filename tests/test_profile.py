@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hclust import linkage
 from hclust.datasets import load_wholesale
-from hclust.segment.profile import UNASSIGNED, SegmentProfile, profile
+from hclust.segment import UNASSIGNED, SegmentProfile, profile
 from hclust.segment.schema import Schema, infer_schema
 from hclust.tree import cut
 

@@ -138,7 +138,7 @@ def test_features_profiled_when_no_frame():
 
 def test_evaluation_is_used_when_given(small):
     Z, X, frame = small
-    evaluation = evaluate(Z, X, ks=[2, 3, 4], metrics=("wss", "silhouette"))
+    evaluation = evaluate(Z, X, ks=[2, 3, 4], criteria=("wss", "silhouette"))
     data = _payload(_page(Z, X, n_clusters=3, ks=[2, 3, 4], evaluation=evaluation))
     assert data["evaluation"] == json.loads(json.dumps(evaluation.to_dict()))
     computed = _payload(_page(Z, X, n_clusters=3, ks=[2, 3, 4]))["evaluation"]
@@ -150,7 +150,7 @@ def test_scatter_is_a_seeded_sample_for_large_tables():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(SCATTER_MAX + 500, 2))
     Z = hclust.linkage(X, "ward")
-    evaluation = evaluate(Z, X, ks=[2, 3], metrics=("wss",))
+    evaluation = evaluate(Z, X, ks=[2, 3], criteria=("wss",))
     data = _payload(_page(Z, X, n_clusters=2, ks=[2, 3], evaluation=evaluation))
     scatter = data["scatter"]
     assert scatter["sampled"] is True and scatter["count"] == SCATTER_MAX

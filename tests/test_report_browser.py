@@ -314,7 +314,7 @@ def test_large_tree_starts_collapsed(session, tmp_path):
     n = 100_000
     X = np.random.default_rng(0).normal(size=(n, 2))
     Z = hclust.linkage(X, "ward")
-    evaluation = hclust.evaluate(Z, X, ks=range(2, 9), metrics=("wss", "calinski_harabasz"))
+    evaluation = hclust.evaluate(Z, X, ks=range(2, 9), criteria=("wss", "calinski_harabasz"))
     path = write_report(tmp_path / "large.html", segmentation_summary(Z, X, n_clusters=4, ks=range(2, 9),
                                                                       evaluation=evaluation))
     state = session.open(path)

@@ -1,4 +1,4 @@
-"""Tests for hclust.segment.rfm."""
+"""Tests for hclust.segment.rfm (hclust.segment._rfm)."""
 
 from __future__ import annotations
 

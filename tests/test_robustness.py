@@ -334,7 +334,7 @@ _HUGE_TABLE = np.array([[0.0], [1.0], [2.0], [1e200]] * 5)
         lambda: hclust.diana(_HUGE_TABLE),
         lambda: hclust.evaluate(hclust.linkage(np.random.default_rng(1).random((20, 2)), "ward"),
                                 np.random.default_rng(1).random((20, 2)) * 1e300, ks=[2, 3]),
-        lambda: hclust.stability(_HUGE_TABLE, "ward", k=2, n_boot=2),
+        lambda: hclust.stability(_HUGE_TABLE, "ward", n_clusters=2, n_boot=2),
         lambda: hclust.compare(_HUGE_TABLE, 2, methods=["ward"]),
     ],
     ids=["summarize", "summarize-1e300", "bisecting", "diana", "evaluate", "stability", "compare"],

@@ -115,15 +115,3 @@ def test_gh19_wholesale_report_features(tmp_path):
     assert data["details"]["clustering_features"] == list(WHOLESALE_SPENDING)
     assert data["details"]["distance"] == "Euclidean distances of the 6 prepared features"
     assert data["d"] == 6
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["hclust.segment.profile", "hclust.segment.prepare", "hclust.segment.model", "hclust.select", "hclust.gower"],
-)
-def test_gh19_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    failures, tested = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert tested > 0 and failures == 0

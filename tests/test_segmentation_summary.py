@@ -17,7 +17,7 @@ import hclust
 from hclust.datasets import load_wholesale
 from hclust.report import build_report_html, write_report, write_static
 from hclust.segment import SegmentationModel, SegmentationSummary, profile, segmentation_summary
-from hclust.segment.profile import standardized_difference
+from hclust.segment import standardized_difference
 from hclust.tree import cut
 
 pytest.importorskip("plotly")

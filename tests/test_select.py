@@ -14,9 +14,9 @@ from hypothesis.extra.numpy import arrays
 from scipy.spatial.distance import squareform
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
-from hclust.linkage import linkage
+from hclust import linkage
 from hclust.metrics import pdist
-from hclust.select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
+from hclust.select import CRITERIA, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from hclust.tree import cut
 
 
@@ -49,7 +49,7 @@ def noisy() -> tuple[np.ndarray, np.ndarray]:
 
 def test_wss_equals_direct_computation_for_every_k(noisy):
     X, Z = noisy
-    result = evaluate(Z, X, ks=range(1, 121), metrics=("wss",))
+    result = evaluate(Z, X, ks=range(1, 121), criteria=("wss",))
     for k in range(1, 121):
         expected = direct_wss(X, cut(Z, n_clusters=k))
         assert result.table.loc[k, "wss"] == pytest.approx(expected, rel=1e-12, abs=1e-12)
@@ -60,7 +60,7 @@ def test_wss_equals_direct_computation_for_every_k(noisy):
 def test_silhouette_ch_db_equal_sklearn(noisy, sample_size):
     X, Z = noisy
     ks = [1, 2, 3, 5, 8, 119, 120]
-    result = evaluate(Z, X, ks=ks, metrics=("silhouette", "calinski_harabasz", "davies_bouldin"), sample_size=sample_size)
+    result = evaluate(Z, X, ks=ks, criteria=("silhouette", "calinski_harabasz", "davies_bouldin"), sample_size=sample_size)
     table = result.table
     assert result.silhouette_rows == 120
     for k in ks:
@@ -79,7 +79,7 @@ def test_silhouette_ch_db_equal_sklearn(noisy, sample_size):
 
 def test_silhouette_is_sampled_above_sample_size_and_says_so(noisy):
     X, Z = noisy
-    result = evaluate(Z, X, ks=[2, 3, 4], metrics=("silhouette",), sample_size=50, random_state=3, min_segment_size=None)
+    result = evaluate(Z, X, ks=[2, 3, 4], criteria=("silhouette",), sample_size=50, random_state=3, min_segment_size=None)
     assert result.silhouette_rows == 50
     assert (result.table["silhouette_rows"] == 50).all()
     assert result.reasons[0] == "Criteria on Euclidean distances: silhouette."
@@ -96,7 +96,7 @@ def test_pseudo_t2_hand_example():
     # 1-D: {0, 2} and {10, 12}. W_A = W_B = 2, W_AuB = 104 (around 6): (104 - 4) / (4 / 2) = 50.
     X = np.array([[0.0], [2.0], [10.0], [12.0]])
     Z = linkage(X, "ward")
-    table = evaluate(Z, X, ks=[1, 2, 3, 4], metrics=("pseudo_t2",)).table
+    table = evaluate(Z, X, ks=[1, 2, 3, 4], criteria=("pseudo_t2",)).table
     assert table.loc[2, "pseudo_t2"] == pytest.approx(50.0, rel=1e-12)
     # k=3 -> 2 joins two singletons: undefined; k=4 as well; k=1 has no merge.
     assert math.isnan(table.loc[3, "pseudo_t2"])
@@ -106,7 +106,7 @@ def test_pseudo_t2_hand_example():
 
 def test_pseudo_t2_against_wss_differences(noisy):
     X, Z = noisy
-    table = evaluate(Z, X, ks=range(2, 12), metrics=("pseudo_t2",)).table
+    table = evaluate(Z, X, ks=range(2, 12), criteria=("pseudo_t2",)).table
     for k in range(2, 12):
         fine, coarse = cut(Z, n_clusters=k), cut(Z, n_clusters=k - 1)
         joined = [c for c in range(k - 1) if len(np.unique(fine[coarse == c])) == 2][0]
@@ -122,7 +122,7 @@ def test_height_jump_equals_manual_differences(noisy):
     X, Z = noisy
     n = 120
     ks = [1, 2, 3, 7, 119, 120]
-    table = evaluate(Z, X, ks=ks, metrics=("height_jump",)).table
+    table = evaluate(Z, X, ks=ks, criteria=("height_jump",)).table
     h = Z[:, 2]  # average linkage: monotone, rows in merge order
     for k in ks[1:]:
         low = h[n - k - 1] if k < n else 0.0
@@ -143,7 +143,7 @@ def test_height_jump_equals_manual_differences(noisy):
 def test_properties_on_any_tree(X, method):
     n = X.shape[0]
     table = evaluate(
-        linkage(X, method), X, ks=range(1, n + 1), metrics=("wss", "silhouette", "pseudo_t2", "height_jump")
+        linkage(X, method), X, ks=range(1, n + 1), criteria=("wss", "silhouette", "pseudo_t2", "height_jump")
     ).table
     wss = table["wss"].to_numpy()
     # Nested partitions: splitting a cluster never increases the within sum of squares.
@@ -160,7 +160,7 @@ def test_properties_on_any_tree(X, method):
 
 def test_gap_picks_three_blobs_and_handles_k1():
     X = blobs(3)
-    result = evaluate(linkage(X, "ward"), X, ks=range(1, 7), metrics=("gap",), n_refs=5)
+    result = evaluate(linkage(X, "ward"), X, ks=range(1, 7), criteria=("gap",), n_refs=5)
     table = result.table
     assert result.picks["gap"] == 3
     assert np.isfinite(table.loc[1, "gap"])
@@ -171,23 +171,23 @@ def test_gap_picks_three_blobs_and_handles_k1():
 
 def test_gap_on_one_blob_picks_one():
     X = np.random.default_rng(4).normal(size=(80, 2))
-    result = evaluate(linkage(X, "ward"), X, ks=range(1, 6), metrics=("gap",), n_refs=5)
+    result = evaluate(linkage(X, "ward"), X, ks=range(1, 6), criteria=("gap",), n_refs=5)
     assert result.picks["gap"] == 1
 
 
 def test_gap_on_a_sample_is_reported_and_seeded():
     X = blobs(3, per=60)
     Z = linkage(X, "ward")
-    first = evaluate(Z, X, ks=range(1, 6), metrics=("gap",), n_refs=4, gap_sample_size=90, random_state=2)
-    second = evaluate(Z, X, ks=range(1, 6), metrics=("gap",), n_refs=4, gap_sample_size=90, random_state=2)
+    first = evaluate(Z, X, ks=range(1, 6), criteria=("gap",), n_refs=4, gap_sample_size=90, random_state=2)
+    second = evaluate(Z, X, ks=range(1, 6), criteria=("gap",), n_refs=4, gap_sample_size=90, random_state=2)
     assert first.picks["gap"] == 3
     assert (first.table["gap_rows"] == 90).all()
     pd.testing.assert_frame_equal(first.table, second.table)
-    full = evaluate(Z, X, ks=range(1, 6), metrics=("gap",), n_refs=4, random_state=2)
+    full = evaluate(Z, X, ks=range(1, 6), criteria=("gap",), n_refs=4, random_state=2)
     assert (full.table["gap_rows"] == 180).all()
     assert full.table.loc[2, "log_wk"] == pytest.approx(math.log(direct_wss(X, cut(Z, n_clusters=2))), rel=1e-12)
     with pytest.raises(ValueError, match="gap_sample_size=3 is smaller than the largest k"):
-        evaluate(Z, X, ks=range(1, 6), metrics=("gap",), gap_sample_size=3)
+        evaluate(Z, X, ks=range(1, 6), criteria=("gap",), gap_sample_size=3)
 
 
 @pytest.mark.parametrize("n_centers", [3, 5])
@@ -205,7 +205,7 @@ def test_recommended_k_is_true_k_on_separated_blobs(n_centers):
 def test_ties_go_to_smaller_k_and_no_vote_falls_back():
     X = blobs(3)
     Z = linkage(X, "ward")
-    only_wss = evaluate(Z, X, ks=[4, 5], metrics=("wss", "pseudo_t2"))
+    only_wss = evaluate(Z, X, ks=[4, 5], criteria=("wss", "pseudo_t2"))
     assert only_wss.recommended_k == 4
     assert "falling back" in only_wss.reasons[-1]
 
@@ -229,21 +229,21 @@ def test_to_dict_is_json_and_deterministic():
 
 def test_stability_high_for_blobs_lower_for_noise():
     X = blobs(3, per=25)
-    table = stability(X, "ward", k=3, n_boot=10)
+    table = stability(X, "ward", n_clusters=3, n_boot=10)
     assert list(table.index) == [0, 1, 2]
     assert (table["jaccard_mean"] > 0.9).all()
     assert table.attrs["ari_mean"] > 0.9
     assert (table["size"] == 25).all()
     noise = np.random.default_rng(2).uniform(size=(75, 2))
-    random_table = stability(noise, "ward", k=3, n_boot=10)
+    random_table = stability(noise, "ward", n_clusters=3, n_boot=10)
     assert random_table["jaccard_mean"].mean() < 0.9
     assert random_table.attrs["ari_mean"] < table.attrs["ari_mean"]
 
 
 def test_stability_is_deterministic_for_a_seed():
     X = np.random.default_rng(5).normal(size=(60, 2))
-    first = stability(X, "average", k=4, n_boot=5, random_state=11)
-    second = stability(X, "average", k=4, n_boot=5, random_state=11)
+    first = stability(X, "average", n_clusters=4, n_boot=5, random_state=11)
+    second = stability(X, "average", n_clusters=4, n_boot=5, random_state=11)
     pd.testing.assert_frame_equal(first, second)
     assert first.attrs == second.attrs
 
@@ -251,7 +251,7 @@ def test_stability_is_deterministic_for_a_seed():
 def test_stability_matches_reference_jaccard():
     X = np.random.default_rng(6).normal(size=(40, 2))
     k, m = 3, 32
-    table = stability(X, "complete", k=k, n_boot=3, random_state=0, sample_fraction=0.8)
+    table = stability(X, "complete", n_clusters=k, n_boot=3, random_state=0, sample_fraction=0.8)
     original = cut(linkage(X, "complete"), n_clusters=k)
     rng = np.random.default_rng(0)
     best = [[] for _ in range(k)]
@@ -290,30 +290,48 @@ def test_bad_input_gives_clear_errors(noisy):
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"X contains NaN at row 3, column 1"):
         evaluate(Z, bad)
-    with pytest.raises(ValueError, match="Unknown metric 'elbow'"):
-        evaluate(Z, X, metrics=("elbow",))
+    with pytest.raises(ValueError, match="Unknown criterion 'elbow'"):
+        evaluate(Z, X, criteria=("elbow",))
     with pytest.raises(ValueError, match="sample_size must be an integer >= 2"):
         evaluate(Z, X, sample_size=1)
     with pytest.raises(ValueError, match="n_refs must be an integer >= 1"):
         evaluate(Z, X, n_refs=0)
     with pytest.raises(ValueError, match="X contains NaN"):
-        stability(bad, k=2)
-    with pytest.raises(ValueError, match=r"k=200 is out of range.*1\.\.96"):
-        stability(X, k=200)
+        stability(bad, n_clusters=2)
+    with pytest.raises(ValueError, match=r"n_clusters=200 is out of range.*1\.\.96"):
+        stability(X, n_clusters=200)
     with pytest.raises(ValueError, match="sample_fraction must be a number in"):
-        stability(X, k=2, sample_fraction=1.5)
+        stability(X, n_clusters=2, sample_fraction=1.5)
     with pytest.raises(ValueError, match="leaves 1 of 120 rows per subsample"):
-        stability(X, k=1, sample_fraction=0.01)
+        stability(X, n_clusters=1, sample_fraction=0.01)
     with pytest.raises(ValueError, match="Unknown method 'kmeans'"):
-        stability(X, "kmeans", k=2)
+        stability(X, "kmeans", n_clusters=2)
     with pytest.raises(ValueError, match="Unknown method 'kmeans'"):
         evaluate(Z, X, method="kmeans")
     with pytest.raises(ValueError, match="n_boot must be an integer >= 1"):
-        stability(X, k=2, n_boot=0)
+        stability(X, n_clusters=2, n_boot=0)
 
 
-def test_metrics_constant_lists_everything():
-    assert set(METRICS) == {"wss", "silhouette", "calinski_harabasz", "davies_bouldin", "pseudo_t2", "gap", "height_jump"}
+def test_criteria_constant_lists_everything():
+    assert set(CRITERIA) == {"wss", "silhouette", "calinski_harabasz", "davies_bouldin", "pseudo_t2", "gap", "height_jump"}
+
+
+def test_old_names_still_work_with_a_future_warning(noisy):
+    """metrics= (now criteria=), k= (now n_clusters=) and select.METRICS (now CRITERIA), until hclust 0.3."""
+    import hclust.select
+
+    X, Z = noisy
+    new = evaluate(Z, X, ks=[2, 3], criteria=("wss",))
+    with pytest.warns(FutureWarning, match=r"evaluate\(metrics=\.\.\.\) is deprecated .* use criteria=\.\.\."):
+        old = evaluate(Z, X, ks=[2, 3], metrics=("wss",))
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(TypeError, match="got both metrics= and criteria="):
+        evaluate(Z, X, metrics=("wss",), criteria=("wss",))
+    with pytest.warns(FutureWarning, match=r"stability\(k=\.\.\.\) is deprecated .* use n_clusters="):
+        old_table = stability(X, "ward", k=2, n_boot=2)
+    pd.testing.assert_frame_equal(old_table, stability(X, "ward", n_clusters=2, n_boot=2))
+    with pytest.warns(FutureWarning, match="hclust.select.METRICS is deprecated"):
+        assert hclust.select.METRICS == CRITERIA
 
 
 # --------------------------------------------------------------------------- issue 19: distances, minimum size
@@ -324,9 +342,9 @@ def test_gh19_distance_criteria_equal_euclidean_ones_on_euclidean_distances(nois
     X, Z = noisy
     ks = [1, 2, 3, 5, 8, 119, 120]
     metrics = ("wss", "silhouette", "calinski_harabasz", "pseudo_t2")
-    usual = evaluate(Z, X, ks=ks, metrics=metrics, min_segment_size=None).table
+    usual = evaluate(Z, X, ks=ks, criteria=metrics, min_segment_size=None).table
     for distances in (pdist(X), squareform(pdist(X))):
-        table = evaluate(Z, distances, ks=ks, metrics=metrics, metric="precomputed", min_segment_size=None).table
+        table = evaluate(Z, distances, ks=ks, criteria=metrics, metric="precomputed", min_segment_size=None).table
         for column in ("wss", "silhouette", "calinski_harabasz", "pseudo_t2"):
             np.testing.assert_allclose(table[column], usual[column], rtol=1e-9, atol=1e-9, equal_nan=True)
 
@@ -392,12 +410,12 @@ def test_gh19_distance_criteria_on_a_sample_use_the_sampled_submatrix():
 def test_gh19_every_voting_criterion_gives_a_reason():
     X = blobs(3)
     Z = linkage(X, "ward")
-    result = evaluate(Z, X, ks=range(2, 6), metrics=("silhouette", "height_jump"))
+    result = evaluate(Z, X, ks=range(2, 6), criteria=("silhouette", "height_jump"))
     text = result.reasons
     assert text[0] == "Criteria on Euclidean distances: silhouette, height jump."
     assert text[1].startswith("Minimum segment size 5 customers (2% of 90, and at least 5)")
     assert [r.split(" ")[0] for r in text[2:7]] == ["silhouette", "Calinski-Harabasz:", "Davies-Bouldin:", "gap", "the"]
-    assert "not computed (not among the metrics requested)" in text[3]
+    assert "not computed (not among the criteria requested)" in text[3]
     assert text[-1].startswith("Recommended k=3")
     assert result.criteria == ["silhouette", "height_jump"]
 
@@ -407,9 +425,9 @@ def test_gh19_min_segment_size_excludes_outlier_splits():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(size=(200, 2)), [[40.0, 40.0], [41.0, 40.0]]])
     Z = linkage(X, "average")
-    free = evaluate(Z, X, ks=range(2, 5), metrics=("silhouette", "height_jump"), min_segment_size=None)
+    free = evaluate(Z, X, ks=range(2, 5), criteria=("silhouette", "height_jump"), min_segment_size=None)
     assert free.recommended_k == 2 and sorted(np.bincount(cut(Z, n_clusters=2))) == [2, 200]
-    guarded = evaluate(Z, X, ks=range(2, 5), metrics=("silhouette", "height_jump"))
+    guarded = evaluate(Z, X, ks=range(2, 5), criteria=("silhouette", "height_jump"))
     assert guarded.min_segment_size == 5
     assert guarded.table["smallest_segment"].tolist() == [2.0, 1.0, 1.0]
     assert guarded.table["meets_min_size"].tolist() == [0.0, 0.0, 0.0]
@@ -419,7 +437,7 @@ def test_gh19_min_segment_size_excludes_outlier_splits():
     assert json.loads(json.dumps(guarded.to_dict()))["recommended_k"] is None
     # weights count customers: each outlier row standing for 10 customers makes k=2 a candidate
     weights = np.r_[np.ones(200), 10.0, 10.0]
-    weighted = evaluate(Z, X, ks=range(2, 5), metrics=("silhouette",), weights=weights)
+    weighted = evaluate(Z, X, ks=range(2, 5), criteria=("silhouette",), weights=weights)
     assert weighted.table.loc[2, "smallest_segment"] == 20.0 and weighted.recommended_k == 2
 
 

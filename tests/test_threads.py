@@ -157,7 +157,7 @@ def test_optimal_leaf_ordering_checks_memory_before_computing_distances(monkeypa
 def test_the_matrix_engine_preloads_its_kernels_before_allocating(monkeypatch):
     import importlib
 
-    module = importlib.import_module("hclust.linkage")
+    module = importlib.import_module("hclust._linkage")
     order = []
     monkeypatch.setattr(module, "_PRELOAD_FROM", 10)
     original_preload = module._preload_matrix_kernels

@@ -168,7 +168,7 @@ def test_cut_matches_scipy_cut_tree_on_monotone_tie_free_trees(Z, X):
     # scipy's cut_tree(height=h) keeps merges < h, cut (like fcluster and R's cutree) <= h:
     # they agree between heights.
     between = (Z[1:, 2] + Z[:-1, 2]) / 2
-    np.testing.assert_array_equal(tree.cut_tree(Z, heights=between), sch.cut_tree(Z, height=between))
+    np.testing.assert_array_equal(tree.cut_tree(Z, height=between), sch.cut_tree(Z, height=between))
 
 
 @pytest.mark.parametrize("Z, X", TREES)
@@ -256,11 +256,13 @@ def test_cut_tree_arguments():
     assert out.shape == (12, 3)
     np.testing.assert_array_equal(out[:, 0], tree.cut(Z, n_clusters=3))
     np.testing.assert_array_equal(tree.cut_tree(Z, n_clusters=5)[:, 0], tree.cut(Z, n_clusters=5))
-    np.testing.assert_array_equal(tree.cut_tree(Z, height=[0.5, 1.0]), tree.cut_tree(Z, heights=[0.5, 1.0]))
-    np.testing.assert_array_equal(tree.cut_tree(Z, heights=0.7)[:, 0], tree.cut(Z, height=0.7))
+    with pytest.warns(FutureWarning, match=r"cut_tree\(heights=\.\.\.\) is deprecated .* use height=\.\.\."):
+        old = tree.cut_tree(Z, heights=[0.5, 1.0])
+    np.testing.assert_array_equal(tree.cut_tree(Z, height=[0.5, 1.0]), old)
+    np.testing.assert_array_equal(tree.cut_tree(Z, height=0.7)[:, 0], tree.cut(Z, height=0.7))
     with pytest.raises(ValueError, match="not both"):
-        tree.cut_tree(Z, n_clusters=2, heights=1.0)
-    with pytest.raises(ValueError, match="alias"):
+        tree.cut_tree(Z, n_clusters=2, height=1.0)
+    with pytest.raises(TypeError, match="got both heights= and height="):
         tree.cut_tree(Z, heights=1.0, height=1.0)
     with pytest.raises(ValueError, match="1 to 12 clusters"):
         tree.cut_tree(Z, n_clusters=[2, 13])

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -20,8 +18,8 @@ from ._version import __version__
 _LAZY: dict[str, str] = {
     "InsufficientMemoryError": "._validation",
     "ConnectivityWarning": "._connectivity",
-    "Comparison": ".compare",
-    "compare": ".compare",
+    "Comparison": "._compare",
+    "compare": "._compare",
     "bisecting_kmeans": ".divisive",
     "diana": ".divisive",
     "divisive_coefficient": ".divisive",
@@ -29,8 +27,8 @@ _LAZY: dict[str, str] = {
     "HierarchicalClustering": ".estimator",
     "Gower": ".gower",
     "GowerWarning": ".gower",
-    "METHODS": ".linkage",
-    "linkage": ".linkage",
+    "METHODS": "._linkage",
+    "linkage": "._linkage",
     "METRICS": ".metrics",
     "cdist": ".metrics",
     "pdist": ".metrics",
@@ -98,30 +96,16 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-class _Package(types.ModuleType):
-    """The hclust package: the functions ``hclust.linkage`` and ``hclust.compare`` keep their
-    names when their modules of the same name are imported (which would otherwise rebind
-    the package attribute to the module, as the eager imports of old did not)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and name in _LAZY:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
+    from ._compare import Comparison, compare
     from ._connectivity import ConnectivityWarning
+    from ._linkage import METHODS, linkage
     from ._validation import InsufficientMemoryError
-    from .compare import Comparison, compare
     from .divisive import bisecting_kmeans, diana, divisive_coefficient
     from .dynamic import cutree_dynamic
     from .estimator import HierarchicalClustering
     from .gower import Gower, GowerWarning
     from .layout import DendrogramLayout, dendrogram_layout
-    from .linkage import METHODS, linkage
     from .metrics import METRICS, cdist, pdist
     from .plot import dendrogram, set_link_color_palette
     from .report import build_report_html, write_report, write_static

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _python_types(values: Sequence[Any]) -> set[str]:
+def _python_types(values: Iterable[Any]) -> set[str]:
     kinds = set()
     for v in values:
         if isinstance(v, (bool, np.bool_)):

@@ -80,7 +80,8 @@ def collapse_duplicates(
     rank = np.empty_like(order)
     rank[order] = np.arange(order.shape[0])
     group = rank[inverse]
-    w_unique = np.bincount(group, weights=w, minlength=representatives.shape[0])
+    # float64 with weights (numpy's stubs say intp): asarray states it without a copy
+    w_unique = np.asarray(np.bincount(group, weights=w, minlength=representatives.shape[0]), dtype=np.float64)
     if keep == "last":
         # row r joins the next row of its set: sort rows by (set, row)
         by_set = np.lexsort((np.arange(n), group))

@@ -204,7 +204,7 @@ def resolve(metric: Any) -> ResolvedMetric | Callable[..., Any]:
         if getattr(metric, "__module__", None) == "scipy.spatial.distance" and name in METRICS:
             info = _BY_NAME[name]
             return ResolvedMetric(info, info.boolean)
-        return metric  # type: ignore[no-any-return]
+        return metric
     raise TypeError(
         f"metric must be a metric name (one of {', '.join(METRICS)}) or a function "
         f"f(u, v) -> float; got {type(metric).__name__}."

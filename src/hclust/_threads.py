@@ -159,8 +159,9 @@ class ParallelChooser:
             return
         rate = work / max(seconds, 1e-7)
         before = self.best()
-        if self.probing and parallel != before and self.rate[before]:
-            self.lost += max(0.0, seconds - work / self.rate[before])  # type: ignore[operator]
+        before_rate = self.rate[before]
+        if self.probing and parallel != before and before_rate:
+            self.lost += max(0.0, seconds - work / before_rate)
         previous = self.rate[parallel]
         self.rate[parallel] = rate if previous is None else 0.5 * (previous + rate)
         if self.probing:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence, TypeGuard
 
 import numpy as np
 
@@ -25,7 +25,7 @@ class InsufficientMemoryError(MemoryError):
 def _describe_position(array: np.ndarray, flat_index: int, columns: Sequence[Any] | None) -> str:
     if array.ndim == 1:
         return f"position {flat_index}"
-    row, col = np.unravel_index(flat_index, array.shape)
+    row, col = (int(i) for i in np.unravel_index(flat_index, array.shape))
     column = f"column {col}"
     if columns is not None:
         column = f"column {col} ({columns[col]!r})"
@@ -266,14 +266,14 @@ def square_to_condensed(D: Any, name: str = "X") -> tuple[FloatArray, int]:
         rows = array[r0:r1]
         asym = np.abs(rows - array[:, r0:r1].T)
         if (asym > tol).any():
-            i, j = np.unravel_index(int(np.argmax(asym)), asym.shape)
+            i, j = (int(k) for k in np.unravel_index(int(np.argmax(asym)), asym.shape))
             i += r0
             raise ValueError(
                 f"{name} is not symmetric: {name}[{i}, {j}] = {array[i, j]!r} but "
                 f"{name}[{j}, {i}] = {array[j, i]!r}."
             )
         if (rows < 0).any():
-            i, j = np.unravel_index(int(np.flatnonzero(rows.ravel() < 0)[0]), rows.shape)
+            i, j = (int(k) for k in np.unravel_index(int(np.flatnonzero(rows.ravel() < 0)[0]), rows.shape))
             i += r0
             raise ValueError(f"{name} has negative distances (first: {name}[{i}, {j}] = {array[i, j]!r}).")
         for i in range(r0, r1):
@@ -368,6 +368,24 @@ def check_squares(X: FloatArray, what: str, name: str = "X", total_weight: float
     half, _ = column_spans(X, absolute=True)
     weight = float(X.shape[0]) if total_weight is None else float(total_weight)
     refuse_scale(X, log10_norm(half, 2.0) + math.log10(max(weight, 1.0)), what, name=name, absolute=True)
+
+
+def check_feature_weights(weights: Iterable[tuple[Any, Any]], name: str) -> list[float]:
+    """Feature (column) weights as (name, weight) pairs: finite and non-negative (0 drops a
+    feature); the error names every bad one. Observation weights are :func:`check_weights`'s."""
+    values: list[float] = []
+    bad: list[tuple[Any, Any]] = []
+    for key, value in weights:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and number >= 0):
+            bad.append((key, value))
+        values.append(number)
+    if bad:
+        raise ValueError(f"{name} must be finite and non-negative; got {dict(bad)}.")
+    return values
 
 
 def check_weights(weights: Any, n: int, name: str = "weights") -> FloatArray:
@@ -511,11 +529,11 @@ def check_n_jobs(n_jobs: int | None) -> int:
     negative counts from the end (-1: all)."""
     import numba
 
-    max_threads = numba.config.NUMBA_NUM_THREADS
+    max_threads = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set from the environment at run time
     if n_jobs is None:
         default = num_threads()
         return max_threads if default is None else min(default, max_threads)
-    if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0:
+    if not is_integer(n_jobs) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a non-zero integer or None; got {n_jobs!r}.")
     if n_jobs < 0:
         return max(1, max_threads + 1 + int(n_jobs))
@@ -529,7 +547,14 @@ def check_option(value: Any, name: str, valid: Sequence[str]) -> str:
     return value
 
 
-def is_integer(value: Any) -> bool:
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (a count: of rows, of repetitions, of clusters), as an int."""
+    if not is_integer(value) or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def is_integer(value: Any) -> TypeGuard[int]:
     """Whether ``value`` is a whole number (Python or NumPy integer), booleans excluded.
 
     The one integer test of the package: ``True`` is an ``int`` to Python, but never a

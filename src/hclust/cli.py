@@ -67,7 +67,7 @@ class _Choices(Sequence[str]):
         return value in self._values()
 
 
-_METHODS = _Choices(".linkage", "METHODS")
+_METHODS = _Choices("._methods", "METHODS")
 _ASSIGN_RULES = _Choices(".segment._assign", "ASSIGN_RULES")
 
 
@@ -252,7 +252,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="segment the bundled Wholesale customers data end to end")
-    demo.add_argument("--k", type=int, default=4, help="number of segments (default 4)")
+    demo.add_argument("--n-clusters", "--k", type=int, default=4, dest="n_clusters", metavar="N",
+                      help="number of segments (default 4; --k is the same)")
     _add_method(demo)
     demo.add_argument("--out", type=Path, default=DEMO_FOLDER, help=f"output folder (default {DEMO_FOLDER})")
     _add_common(demo, "print nothing but errors")
@@ -260,7 +261,8 @@ def _parser() -> argparse.ArgumentParser:
     seg = commands.add_parser("segment", help="segment a customer table: labels, profiles, model, report")
     _add_source(seg)
     cut = seg.add_mutually_exclusive_group()
-    cut.add_argument("--k", type=int, help="number of segments")
+    cut.add_argument("--n-clusters", "--k", type=int, dest="n_clusters", metavar="N",
+                     help="number of segments (--k is the same)")
     cut.add_argument("--height", type=float, help="cut the tree at this height")
     cut.add_argument("--auto", action="store_true", help="choose k with hclust evaluate (the default)")
     seg.add_argument("--ks", type=_ks, default=list(range(2, 11)), help="candidates for --auto (default 2-10)")
@@ -310,7 +312,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_source(compare)
     _add_columns(compare)
     _add_feature_weights(compare)
-    compare.add_argument("--k", type=int, required=True, help="number of segments")
+    compare.add_argument("--n-clusters", "--k", type=int, required=True, dest="n_clusters", metavar="N",
+                         help="number of segments (--k is the same)")
     compare.add_argument("--methods", nargs="+", metavar="NAME", help="methods to run (default: all)")
     compare.add_argument("--labels", metavar="COL", help="a column of known segments (left out of the features)")
     _add_preparation(compare)
@@ -626,7 +629,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         "",
     )
     model = SegmentationModel(
-        args.k,
+        args.n_clusters,
         method=args.method,
         columns=list(WHOLESALE_SPENDING),
         preparer=Preparer(log1p=list(WHOLESALE_SPENDING), scale="standard"),
@@ -637,7 +640,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     evaluation = model.evaluate(range(2, 11))  # on the model's own distances, with its minimum segment size
     model.evaluation_ = evaluation
     _say(args, "Choosing k (hclust evaluate):", *("  " + r for r in evaluation.reasons),
-         f"  -> using k={model.n_clusters_} (--k to change)", "")
+         f"  -> using k={model.n_clusters_} (--n-clusters to change)", "")
     summary = model.summary().segments
     summary["share"] = summary["share"].map("{:.0%}".format)
     summary["stability"] = summary["stability"].map("{:.2f}".format)
@@ -680,7 +683,7 @@ def _run_segment(args: argparse.Namespace) -> int:
     if args.out_table or _is_sql_target(str(args.out), args.out_table):
         _check_sql_out(args)  # now with the tables the query read
     model = SegmentationModel(
-        args.k,
+        args.n_clusters,
         height=args.height,
         method=args.method,
         metric=args.metric,
@@ -758,7 +761,7 @@ def _run_assign(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .linkage import linkage
+    from ._linkage import linkage
     from .select import evaluate
 
     _check_outputs_before_work(args)
@@ -773,14 +776,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     gower = args.metric == "gower"
     with _progress(args, "Building the tree") as progress:
         Z = linkage(X, args.method, "precomputed" if gower else args.metric, progress=progress, n_jobs=args.n_jobs)
-    from .select import METRICS
+    from .select import CRITERIA
 
-    metrics = tuple(m for m in METRICS if not ((args.no_gap or args.metric != "euclidean") and m == "gap"))
+    criteria = tuple(c for c in CRITERIA if not ((args.no_gap or args.metric != "euclidean") and c == "gap"))
     distance = record.distance if gower else (
         f"{'Euclidean' if args.metric == 'euclidean' else args.metric} distances of the {len(names)} prepared features"
     )
     result = evaluate(
-        Z, X, ks, method=args.method, metrics=metrics, gap_sample_size=min(len(X), 2000),
+        Z, X, ks, method=args.method, criteria=criteria, gap_sample_size=min(len(X), 2000),
         metric="precomputed" if gower else args.metric, min_segment_size=args.min_segment_size,
         distance_name=distance,
     )
@@ -793,7 +796,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace) -> int:
-    from .compare import compare
+    from ._compare import compare
 
     _check_outputs_before_work(args)
     frame = _read(args)
@@ -806,7 +809,7 @@ def _run_compare(args: argparse.Namespace) -> int:
         truth = frame[args.labels].astype(str).to_numpy()
         frame = frame.drop(columns=[args.labels])
     X, _, record = _prepared_features(frame, args)
-    result = compare(X, args.k, methods=args.methods, labels_true=truth, n_jobs=args.n_jobs)
+    result = compare(X, args.n_clusters, methods=args.methods, labels_true=truth, n_jobs=args.n_jobs)
     _say(args, *_preparation_lines(record))
     if args.out is not None:
         _say(args, "Wrote " + _write_rows(args, result.table.reset_index(), [args.input]))
@@ -816,7 +819,7 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 def _run_linkage(args: argparse.Namespace) -> int:
     from .io import save_npy
-    from .linkage import linkage
+    from ._linkage import linkage
 
     _check_paths([("--out", Path(args.out), "file")], [("input", args.input)])
     frame = _read(args)
@@ -878,8 +881,8 @@ _TERMS: tuple[tuple[re.Pattern[str], Any], ...] = (
     (re.compile(r"\bks=range\((\d+), (\d+)\)"), lambda m: f"--ks {m[1]}-{int(m[2]) - 1}"),
     (re.compile(r"\b(impute|scale|log1p)=None\b"), r"--\1 none"),
     (re.compile(r"\bmin_segment_size\b"), "--min-segment-size"),
-    (re.compile(r"\bn_clusters=(?=[\w'\"(])"), "--k "),
-    (re.compile(r"\bn_clusters\b"), "--k"),
+    (re.compile(r"\bn_clusters=(?=[\w'\"(])"), "--n-clusters "),
+    (re.compile(r"\bn_clusters\b"), "--n-clusters"),
     (re.compile(r"\b(table|query|sep|decimal|encoding|ks|method|metric|height|scale|log1p|impute|n_jobs)="
                 r"(?=[\w'\"(\[])"), lambda m: "--" + m[1].replace("_", "-") + " "),
     (re.compile(r"\b(table|query)=(?![\w'\"(\[])"), r"--\1"),

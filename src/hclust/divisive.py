@@ -17,7 +17,15 @@ import numpy as np
 from ._kernels import divisive as _k
 from ._kernels.unionfind import merges_to_linkage
 from ._typing import FloatArray
-from ._validation import as_observations, check_memory, check_option, check_squares, format_bytes, scan_distances
+from ._validation import (
+    as_observations,
+    check_count,
+    check_memory,
+    check_option,
+    check_squares,
+    format_bytes,
+    scan_distances,
+)
 
 __all__ = ["bisecting_kmeans", "diana", "divisive_coefficient"]
 
@@ -200,14 +208,6 @@ def divisive_coefficient(Z: Any) -> float:
 # --------------------------------------------------------------------------- bisecting k-means
 
 
-def _check_positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
-
-
 def _sse(X: FloatArray) -> float:
     centred = X - X.mean(axis=0)
     return float(np.einsum("ij,ij->", centred, centred))
@@ -299,12 +299,12 @@ def bisecting_kmeans(
     data = as_observations(X)
     check_squares(data, "bisecting_kmeans' sums of squares")
     n = data.shape[0]
-    k = _check_positive_int(n_clusters, "n_clusters", allow_none=True)
+    k = None if n_clusters is None else check_count(n_clusters, "n_clusters")
     if k is not None and k > n:
         raise ValueError(f"n_clusters must be between 1 and n = {n}; got {n_clusters!r}.")
     target = n if k is None else k
     strategy = check_option(bisecting_strategy, "bisecting_strategy", BISECTING_STRATEGIES)
-    n_init_ = _check_positive_int(n_init, "n_init")
+    n_init_ = check_count(n_init, "n_init")
     rng = np.random.RandomState(random_state)
 
     merge_a: list[int] = []

@@ -14,8 +14,9 @@ from typing import Any, Iterator
 import numpy as np
 from scipy.spatial.distance import squareform
 
+from ._deprecation import renamed_keywords
 from ._typing import FloatArray, IntArray
-from ._validation import as_condensed, check_memory, check_option, square_to_condensed
+from ._validation import as_condensed, check_memory, check_option, is_integer, square_to_condensed
 from .tree import _children, _first_merge_heights, check_linkage, leaves_list
 
 __all__ = ["cutree_dynamic"]
@@ -644,6 +645,7 @@ def _pam_stage(
 # ---------------------------------------------------------------------------
 
 
+@renamed_keywords(cut_height="height")
 def cutree_dynamic(
     Z: Any,
     distances: Any = None,
@@ -659,7 +661,7 @@ def cutree_dynamic(
     min_abs_split_height: float | None = None,
     pam_stage: bool = True,
     pam_respects_dendro: bool = True,
-    cut_height: float | None = None,
+    height: float | None = None,
     max_pam_dist: float | None = None,
     respect_small_clusters: bool = True,
 ) -> IntArray:
@@ -694,7 +696,7 @@ def cutree_dynamic(
     max_core_scatter, min_gap : float, optional
         ``"hybrid"`` only. Maximum core scatter and minimum gap, as fractions of
         the height range between the reference height (the merge at the 5 %
-        quantile) and ``cut_height``. Default: set by ``deep_split``.
+        quantile) and ``height``. Default: set by ``deep_split``.
     max_abs_core_scatter, min_abs_gap : float, optional
         ``"hybrid"`` only. The same in absolute height; override the fractions.
     min_split_height, min_abs_split_height : float, optional
@@ -706,13 +708,15 @@ def cutree_dynamic(
         within that cluster's diameter or ``max_pam_dist``.
     pam_respects_dendro : bool, default=True
         ``"hybrid"`` only. Restrict that assignment to clusters on the same branch.
-    cut_height : float, optional
-        Maximum joining height considered. Default for ``"hybrid"``: 99 % of the
-        range from the reference height to the top merge; for ``"tree"``: 99 %
-        of the top merge height (also used when ``cut_height`` exceeds it).
+    height : float, optional
+        Maximum joining height considered (R's ``cutHeight``; ``cut_height=``, hclust
+        0.1's name, works until hclust 0.3 with a FutureWarning). Default for
+        ``"hybrid"``: 99 % of the range from the reference height to the top merge;
+        for ``"tree"``: 99 % of the top merge height (also used when ``height``
+        exceeds it).
     max_pam_dist : float, optional
         ``"hybrid"`` only. Maximum distance for the PAM-like stage; default
-        ``cut_height``.
+        ``height``.
     respect_small_clusters : bool, default=True
         ``"hybrid"`` only. In the PAM-like stage, assign the members of each
         branch that was merged away for its size or split height (not for its
@@ -759,7 +763,7 @@ def cutree_dynamic(
     where R's ``"tree"`` method can fail, gives labels; in the PAM-like stage, a
     cluster-less basic branch is never a target. Trees with inversions are refused
     with a message where R fails (``"tree"``: any inversion; ``"hybrid"``: a merge
-    below ``cut_height`` of a node above it). R's ``useMedoids`` option and
+    below ``height`` of a node above it). R's ``useMedoids`` option and
     external split functions are not provided.
 
     *Complexity.* ``"tree"``: each pass over the branches is O(n) for usual trees
@@ -800,14 +804,14 @@ def cutree_dynamic(
     Z = check_linkage(Z)
     n = Z.shape[0] + 1
     method = check_option(method, "method", ("hybrid", "tree"))
-    if isinstance(min_cluster_size, (bool, np.bool_)) or not isinstance(min_cluster_size, (int, np.integer)):
+    if not is_integer(min_cluster_size):
         raise TypeError(f"min_cluster_size must be an integer; got {min_cluster_size!r}.")
     if min_cluster_size < 1:
         raise ValueError(f"min_cluster_size must be at least 1; got {min_cluster_size}.")
     min_cluster_size = int(min_cluster_size)
-    cut_height = _check_optional_number(cut_height, "cut_height")
+    cut_height = _check_optional_number(height, "height")
     if cut_height is not None and cut_height <= 0:
-        raise ValueError(f"cut_height must be positive; got {cut_height!r}.")
+        raise ValueError(f"height must be positive; got {cut_height!r}.")
 
     if method == "tree":
         if deep_split is None:

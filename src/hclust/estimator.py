@@ -11,10 +11,12 @@ from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
 
 from ._typing import FloatArray, IntArray
+from ._validation import is_integer
 from ._methods import method_info, methods_where
-from .linkage import METHODS
-from .linkage import linkage as _linkage
+from ._linkage import METHODS
+from ._linkage import linkage as _linkage
 from .metrics import METRICS, _default_inverse_covariance, _default_variances, cdist
+from .tree import _children
 
 #: Methods defined through Euclidean geometry (centroids, variances).
 _EUCLIDEAN_ONLY = methods_where(squared=True)
@@ -26,7 +28,7 @@ _BLOCK_ENTRIES = 1 << 22
 _SKLEARN_METRICS = {"l1": "cityblock", "manhattan": "cityblock", "l2": "euclidean"}
 
 
-class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types: Any bases
     """Agglomerative hierarchical clustering that can assign new observations.
 
     A drop-in for :class:`sklearn.cluster.AgglomerativeClustering`: the same
@@ -206,6 +208,8 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     array([0, 0, 0, 1, 1, 1])
     """
 
+    _left_out_rows: FloatArray | None  # rows the connectivity engine left out, for predict
+
     def __init__(
         self,
         n_clusters: int | None = 2,
@@ -264,11 +268,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
                 "To cut at a height, set n_clusters=None."
             )
         if self.n_clusters is not None:
-            if (
-                not isinstance(self.n_clusters, numbers.Integral)
-                or isinstance(self.n_clusters, bool)
-                or self.n_clusters < 1
-            ):
+            if not is_integer(self.n_clusters) or self.n_clusters < 1:
                 raise ValueError(f"n_clusters must be a positive integer; got {self.n_clusters!r}.")
             return int(self.n_clusters), None
         threshold = self.distance_threshold
@@ -354,7 +354,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
             connectivity = as_graph(connectivity, n)[keep][:, keep]
         full = self._full_tree(n_clusters, n_leaves, connectivity is not None)
-        n_merges = n_leaves - 1 if full else n_leaves - int(n_clusters)  # type: ignore[arg-type]
+        n_merges = n_leaves - 1 if full or n_clusters is None else n_leaves - int(n_clusters)
         build = check_memory(self.memory).cache(_build_tree)
         Z, n_components = build(
             X_tree, self.linkage, metric, connectivity, w_tree, self.beta, n_merges, self.n_jobs
@@ -416,7 +416,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             self.children_ = Z[:, :2].astype(np.intp)
             self.distances_ = Z[:, 2].copy()
         self._leaf_weights = weights
-        self._left_out_rows: FloatArray | None = None
+        self._left_out_rows = None
         self._n_rows = n
         self.n_clusters_ = k
         self.X_ = X
@@ -556,11 +556,7 @@ class HierarchicalClustering(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             if not isinstance(height, numbers.Real) or not np.isfinite(height):
                 raise ValueError(f"height must be a finite number; got {height!r}.")
             n_clusters = int(np.count_nonzero(Z[:, 2] >= height)) + 1
-        if (
-            not isinstance(n_clusters, numbers.Integral)
-            or isinstance(n_clusters, bool)
-            or not 1 <= n_clusters <= n
-        ):
+        if not is_integer(n_clusters) or not 1 <= n_clusters <= n:
             raise ValueError(f"n_clusters must be an integer from 1 to {n}; got {n_clusters!r}.")
         labels = _undo_last_merges(Z, n, n - int(n_clusters))
         if self._metric != "precomputed":
@@ -743,7 +739,7 @@ def _undo_last_merges(Z: FloatArray, n: int, n_kept_merges: int) -> IntArray:
     Labels are numbered by first appearance.
     """
     parent = np.arange(2 * n - 1)
-    children = Z[:n_kept_merges, :2].astype(np.int64)
+    children = _children(Z[:n_kept_merges])
     parent[children[:, 0]] = n + np.arange(n_kept_merges)
     parent[children[:, 1]] = n + np.arange(n_kept_merges)
     # every node's root: parents have larger ids, so one sweep from the top settles all
@@ -781,7 +777,7 @@ def _segment_roots(Z: FloatArray, labels: IntArray, k: int) -> IntArray:
     n = labels.shape[0]
     node_label = np.full(2 * n - 1, -1, dtype=np.int64)
     node_label[:n] = labels
-    children = Z[:, :2].astype(np.int64)
+    children = _children(Z)
     for i in range(n - 1):
         a, b = children[i]
         if node_label[a] == node_label[b]:
@@ -797,7 +793,7 @@ def _node_midpoints(Z: FloatArray, X: FloatArray) -> FloatArray:
     n = X.shape[0]
     centres = np.empty((2 * n - 1, X.shape[1]))
     centres[:n] = X
-    children = Z[:, :2].astype(np.int64)
+    children = _children(Z)
     for i in range(n - 1):
         a, b = children[i]
         centres[n + i] = 0.5 * (centres[a] + centres[b])
@@ -822,7 +818,7 @@ def _unrolled_recursion(
     coefficients[roots] = 1.0
     segment[roots] = np.arange(k)
     constants = np.zeros(k)
-    children = Z[:, :2].astype(np.int64)
+    children = _children(Z)
     for i in range(n - 2, -1, -1):
         s = segment[n + i]
         if s < 0:  # above the cut

@@ -26,7 +26,7 @@ from ._kernels.gower import (
 )
 from ._threads import numba_threads
 from ._typing import FloatArray
-from ._validation import check_memory, check_n_jobs, condensed_to_pair
+from ._validation import check_feature_weights, check_memory, check_n_jobs, condensed_to_pair
 
 __all__ = ["Gower", "GowerWarning", "GOWER_TYPES"]
 
@@ -500,10 +500,7 @@ class Gower:
                     f"weights has {len(values)} entries but df has {len(names)} columns; give one weight "
                     "per column or a dict {column: weight}."
                 )
-        bad = [(c, w) for c, w in zip(names, values) if not np.isfinite(w) or w < 0]
-        if bad:
-            raise ValueError(f"weights must be finite and non-negative; got {bad}.")
-        return values
+        return check_feature_weights(zip(names, values), "weights")
 
     @staticmethod
     def _infer_type(series: pd.Series) -> str:
@@ -534,14 +531,14 @@ class Gower:
         if isinstance(dtype, pd.CategoricalDtype):
             series = series.astype(object)
         try:
-            values = pd.to_numeric(series, errors="raise")
+            numeric = pd.to_numeric(series, errors="raise")
         except (TypeError, ValueError):
             bad = series[pd.to_numeric(series, errors="coerce").isna() & series.notna()]
             raise ValueError(
                 f"column {col!r} is numeric for Gower but holds values that are not numbers "
                 f"(e.g. {list(bad.unique()[:3])}); set types={{{col!r}: 'nominal'}} or clean the column."
             ) from None
-        result = np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+        result = np.asarray(numeric.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
         if np.isinf(result).any():
             raise ValueError(f"column {col!r} holds infinite values; replace them (e.g. by NaN = missing).")
         return result

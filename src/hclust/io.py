@@ -18,7 +18,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Collection, Iterator
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Callable, Collection, Iterator, Literal, cast
 
 if TYPE_CHECKING:  # numpy and pandas load when a function needs them
     import numpy as np
@@ -96,7 +96,7 @@ class CSVDialect:
 
 def _open_raw(file: Path) -> IO[bytes]:
     if file.name.lower().endswith(".gz"):
-        return gzip.open(file, "rb")
+        return cast(IO[bytes], gzip.open(file, "rb"))  # a GzipFile is a binary stream (typeshed types it apart)
     return open(file, "rb")
 
 
@@ -286,17 +286,18 @@ def sniff_csv(
 def _read_text(file: Path, dialect: CSVDialect) -> tuple[Any, CSVDialect]:
     import pandas as pd
 
-    options = dict(sep=dialect.sep, decimal=dialect.decimal, thousands=dialect.thousands,
-                   quotechar=dialect.quotechar, encoding=dialect.encoding)
+    def read(dialect: CSVDialect) -> Any:
+        return pd.read_csv(file, sep=dialect.sep, decimal=dialect.decimal, thousands=dialect.thousands,
+                           quotechar=dialect.quotechar, encoding=dialect.encoding)
+
     try:
-        return pd.read_csv(file, **options), dialect
+        return read(dialect), dialect
     except UnicodeDecodeError:
         if "encoding" in dialect.given or dialect.encoding not in ("utf-8", "utf-8-sig"):
             raise
     # The sample was UTF-8 but a later part is not: a Windows export after all.
     dialect = replace(dialect, encoding="cp1252")
-    options["encoding"] = "cp1252"
-    return pd.read_csv(file, **options), dialect
+    return read(dialect), dialect
 
 
 def read_table(
@@ -563,7 +564,7 @@ def _excel_writer(frame: Any, what: str, escape_formulas: bool) -> Callable[[IO[
 
     def write(stream: IO[Any]) -> None:
         changed = 0
-        with pd.ExcelWriter(stream, engine="openpyxl") as writer:
+        with pd.ExcelWriter(cast(BinaryIO, stream), engine="openpyxl") as writer:  # write_atomic opens it "wb"
             frame.to_excel(writer, index=False)
             if escape_formulas:
                 for sheet in writer.sheets.values():
@@ -922,7 +923,8 @@ def write_sql(
                     f"Table {table!r} already exists in {where}; pass if_exists='replace' or "
                     "'append', or choose another name."
                 )
-            frame.to_sql(table, connection, if_exists=if_exists, index=False)
+            mode = cast(Literal["fail", "replace", "append"], if_exists)  # checked above
+            frame.to_sql(table, connection, if_exists=mode, index=False)
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
         raise ValueError(f"Writing table {table!r} to {where} failed: {_db_message(exc)}") from None
     finally:

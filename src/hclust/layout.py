@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._deprecation import keyword_only
 from ._kernels import tree as _k
 from ._typing import FloatArray, IntArray
 from ._validation import check_option, is_integer
@@ -118,9 +119,11 @@ class DendrogramLayout:
         }
 
 
+@keyword_only(2)
 def dendrogram_layout(
     Z: Any,
     labels: Sequence[Any] | None = None,
+    *,
     truncate_mode: str | None = None,
     p: int = 30,
     n_clusters: int | None = None,

@@ -47,7 +47,7 @@ _TRUNCATE_MODES = {None: None, "none": None, "lastp": "lastp", "level": "level",
 _link_palette: list[str] = list(DEFAULT_LINK_PALETTE)
 
 
-class DendrogramResult(dict):  # type: ignore[type-arg]
+class DendrogramResult(dict[str, Any]):
     """scipy's dendrogram dictionary, plus the Axes it was drawn on.
 
     Keys (as in scipy): ``'icoord'``, ``'dcoord'`` (the links' x and height

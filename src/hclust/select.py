@@ -20,15 +20,25 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist, squareform
 
+from ._deprecation import renamed_keywords
 from ._typing import FloatArray, IntArray
-from ._validation import as_observations, check_memory, check_option, check_squares, check_weights, is_integer
-from .linkage import METHODS, linkage
+from ._validation import (
+    as_observations,
+    check_count,
+    check_memory,
+    check_option,
+    check_squares,
+    check_weights,
+    is_integer,
+)
+from ._linkage import METHODS, linkage
 from .tree import _cut_order, check_linkage, cut, cut_tree
 
-__all__ = ["Evaluation", "METRICS", "MIN_SEGMENT_SIZE", "evaluate", "min_segment_count", "stability"]
+__all__ = ["CRITERIA", "Evaluation", "MIN_SEGMENT_SIZE", "evaluate", "min_segment_count", "stability"]
 
-#: Criteria :func:`evaluate` can compute.
-METRICS: tuple[str, ...] = (
+#: Criteria (validity indices) :func:`evaluate` can compute. (``METRICS``, its old name,
+#: works until hclust 0.3 with a FutureWarning: a metric is a distance in hclust.)
+CRITERIA: tuple[str, ...] = (
     "wss",
     "silhouette",
     "calinski_harabasz",
@@ -108,12 +118,12 @@ class Evaluation:
         >>> from hclust import linkage
         >>> from hclust.select import evaluate
         >>> X = np.r_[np.zeros((5, 2)), np.full((5, 2), 9.0)] + np.arange(10)[:, None] * 0.01
-        >>> result = evaluate(linkage(X, "ward"), X, ks=[2, 3], metrics=("wss", "calinski_harabasz"))
+        >>> result = evaluate(linkage(X, "ward"), X, ks=[2, 3], criteria=("wss", "calinski_harabasz"))
         >>> json.dumps(result.to_dict())[:20]
         '{"recommended_k": 2,'
         """
         rows = []
-        for k, row in self.table.iterrows():
+        for k, row in zip(self.table.index.tolist(), self.table.to_dict("records")):
             entry: dict[str, Any] = {"k": int(k)}
             for column, value in row.items():
                 number = float(value)
@@ -169,18 +179,12 @@ def _check_ks(ks: Any, n: int) -> list[int]:
     return sorted({int(value) for value in values})
 
 
-def _check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    if not is_integer(value) or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
-
-
-def _check_metrics(metrics: Any) -> list[str]:
-    if isinstance(metrics, str):
-        metrics = (metrics,)
-    chosen = [check_option(name, "metric", METRICS) for name in metrics]
+def _check_criteria(criteria: Any) -> list[str]:
+    if isinstance(criteria, str):
+        criteria = (criteria,)
+    chosen = [check_option(name, "criterion", CRITERIA) for name in criteria]
     if not chosen:
-        raise ValueError(f"metrics is empty; choose from: {', '.join(METRICS)}.")
+        raise ValueError(f"criteria is empty; choose from: {', '.join(CRITERIA)}.")
     return list(dict.fromkeys(chosen))
 
 
@@ -221,7 +225,7 @@ def min_segment_count(spec: Any, total: float) -> tuple[int, str]:
     count: int | None = None
     if isinstance(spec, tuple) and len(spec) == 2:
         share_part, count_part = spec
-        if not (isinstance(share_part, numbers.Real) and not isinstance(share_part, bool) and 0 <= share_part < 1):
+        if not (isinstance(share_part, numbers.Real) and not isinstance(share_part, bool) and 0 <= float(share_part) < 1):
             raise ValueError(f"min_segment_size's share must be a number in [0, 1); got {share_part!r}.")
         if not (is_integer(count_part) and int(count_part) >= 0):
             raise ValueError(f"min_segment_size's count must be an integer >= 0; got {count_part!r}.")
@@ -459,27 +463,29 @@ def _gap_pick(table: pd.DataFrame, eligible: np.ndarray) -> int | None:
     return None
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+def _fmt(value: Any) -> str:
+    return f"{float(value):.4g}"
 
 
 def _k_list(ks: Sequence[int]) -> str:
     """``2, 3, 5..9``: runs of consecutive ks shortened."""
     parts: list[str] = []
-    start = prev = None
-    for k in list(ks) + [None]:
+    start: int | None = None
+    prev = 0
+    for k in [*ks, None]:
         if start is not None and (k is None or k != prev + 1):
             parts.append(str(start) if start == prev else f"{start}, {prev}" if prev == start + 1 else f"{start}..{prev}")
             start = None
-        if k is not None and start is None:
-            start = k
-        prev = k
+        if k is not None:
+            if start is None:
+                start = k
+            prev = k
     return ", ".join(parts)
 
 
 def _recommend(
     table: pd.DataFrame,
-    metrics: list[str],
+    criteria: list[str],
     silhouette_rows: int | None,
     n: int,
     *,
@@ -496,7 +502,7 @@ def _recommend(
     smallest = table["smallest_segment"].to_numpy(dtype=np.float64)
     eligible = smallest >= min_count
     excluded = [k for k, ok in zip(ks, eligible) if not ok]
-    computed = [_TITLES[name] for name in VOTING if name in metrics and name not in skipped]
+    computed = [_TITLES[name] for name in VOTING if name in criteria and name not in skipped]
     reasons.append(f"Criteria on {distance}: {', '.join(computed) if computed else 'none'}.")
     if min_count <= 0:
         reasons.append("No minimum segment size: every k evaluated is a candidate.")
@@ -521,8 +527,8 @@ def _recommend(
             picks[name] = None
             reasons.append(f"{title}: not computed ({skipped[name]}).")
             continue
-        if name not in metrics:
-            reasons.append(f"{title}: not computed (not among the metrics requested).")
+        if name not in criteria:
+            reasons.append(f"{title}: not computed (not among the criteria requested).")
             continue
         if not eligible.any():
             pick = None
@@ -600,12 +606,13 @@ def _recommend(
 # --------------------------------------------------------------------------- public API
 
 
+@renamed_keywords(metrics="criteria")
 def evaluate(
     Z: Any,
     X: Any,
     ks: Iterable[int] = range(2, 16),
     *,
-    metrics: Sequence[str] = METRICS,
+    criteria: Sequence[str] = CRITERIA,
     method: str = "ward",
     metric: str = "euclidean",
     sample_size: int | None = None,
@@ -631,8 +638,9 @@ def evaluate(
         k >= 2, so it is NaN at k=1), silhouette, Calinski-Harabasz and
         Davies-Bouldin are not (NaN), nor is the height jump (NaN; one cluster exists
         up to infinity).
-    metrics : sequence of str, default=all of :data:`METRICS`
-        Which quantities to compute. ``"gap"`` is by far the most expensive
+    criteria : sequence of str, default=all of :data:`CRITERIA`
+        Which validity indices to compute (``metrics=``, the old name, works until
+        hclust 0.3 with a FutureWarning; ``metric`` is the distance). ``"gap"`` is by far the most expensive
         (``n_refs`` clusterings of n rows); ``"silhouette"`` is O(m² d) for m rows.
     method : str, default="ward"
         Linkage method ``Z`` came from; the gap statistic clusters its reference sets
@@ -674,7 +682,7 @@ def evaluate(
     -------
     Evaluation
         ``table`` indexed by ``k`` with the columns below (those of the requested
-        metrics), ``recommended_k``, ``reasons``, ``picks``, ``silhouette_rows``.
+        criteria), ``recommended_k``, ``reasons``, ``picks``, ``silhouette_rows``.
 
         * ``wss``: within-cluster sum of squared Euclidean distances to the cluster
           means (plot against k for the elbow).
@@ -694,7 +702,7 @@ def evaluate(
     ------
     ValueError
         ``X`` has a different number of rows than ``Z`` has leaves; a k outside 1..n;
-        NaN or infinite values; unknown metrics; bad ``sample_size``, ``n_refs`` or
+        NaN or infinite values; unknown criteria; bad ``sample_size``, ``n_refs`` or
         ``gap_sample_size``.
 
     See Also
@@ -810,12 +818,12 @@ def evaluate(
                 f"Z has {n} leaves but X has {X.shape[0]} rows; pass the observations Z was built from."
             )
     k_list = _check_ks(ks, n)
-    chosen = _check_metrics(metrics)
+    chosen = _check_criteria(criteria)
     check_option(method, "method", METHODS)
-    limit = SILHOUETTE_EXACT_MAX if sample_size is None else _check_positive_int(sample_size, "sample_size", 2)
-    n_refs = _check_positive_int(n_refs, "n_refs")
+    limit = SILHOUETTE_EXACT_MAX if sample_size is None else check_count(sample_size, "sample_size", 2)
+    n_refs = check_count(n_refs, "n_refs")
     if gap_sample_size is not None:
-        gap_sample_size = _check_positive_int(gap_sample_size, "gap_sample_size", 2)
+        gap_sample_size = check_count(gap_sample_size, "gap_sample_size", 2)
     w = None if weights is None else check_weights(weights, n)
     min_count, min_text = min_segment_count(min_segment_size, float(n if w is None else w.sum()))
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
@@ -1065,11 +1073,12 @@ def _pseudo_t2_from_distances(squares: FloatArray, fine: IntArray, coarse: IntAr
     return float(max(w_ab - within, 0.0) / (within / (n_a + n_b - 2.0)))
 
 
+@renamed_keywords(k="n_clusters")
 def stability(
     X: Any,
     method: str = "ward",
     *,
-    k: int,
+    n_clusters: int,
     n_boot: int = 50,
     random_state: int | np.random.Generator | None = 0,
     sample_fraction: float = 0.8,
@@ -1085,8 +1094,9 @@ def stability(
         Observations, or with ``metric="precomputed"`` their square (n, n) distances.
     method : str, default="ward"
         Linkage method, used for the data and for every subsample.
-    k : int
-        Number of clusters, 1..n (and at most the subsample size).
+    n_clusters : int
+        Number of clusters k, 1..n (and at most the subsample size). (``k=``, its old
+        name, works until hclust 0.3 with a FutureWarning.)
     n_boot : int, default=50
         Number of subsamples.
     random_state : int, Generator or None, default=0
@@ -1099,7 +1109,7 @@ def stability(
         subsamples are clustered exactly as the data were (e.g. with Gower).
     labels : array-like of int, shape (n,), optional
         The cut to assess (0..k-1), when it is already known (e.g. a fitted
-        model's); default ``cut(linkage(X, method, metric), n_clusters=k)``.
+        model's); default ``cut(linkage(X, method, metric), n_clusters=n_clusters)``.
     weights : array-like of shape (n,), optional
         Counts per row, passed to every linkage (see :func:`hclust.linkage`).
 
@@ -1142,7 +1152,7 @@ def stability(
     >>> from hclust.select import stability
     >>> rng = np.random.default_rng(0)
     >>> X = np.repeat([[0.0, 0.0], [10.0, 10.0]], 20, axis=0) + rng.normal(size=(40, 2))
-    >>> table = stability(X, "ward", k=2, n_boot=10)
+    >>> table = stability(X, "ward", n_clusters=2, n_boot=10)
     >>> bool((table["jaccard_mean"] > 0.9).all())
     True
     """
@@ -1160,7 +1170,7 @@ def stability(
     n = X.shape[0]
     check_option(method, "method", METHODS)
     w = None if weights is None else check_weights(weights, n)
-    n_boot = _check_positive_int(n_boot, "n_boot")
+    n_boot = check_count(n_boot, "n_boot")
     if isinstance(sample_fraction, bool) or not isinstance(sample_fraction, numbers.Real) or not (
         0.0 < float(sample_fraction) <= 1.0
     ):
@@ -1170,13 +1180,14 @@ def stability(
         raise ValueError(
             f"sample_fraction={sample_fraction!r} leaves {m} of {n} rows per subsample; at least 2 are needed."
         )
-    if not is_integer(k):
-        raise TypeError(f"k must be an integer between 1 and {n}; got {k!r}.")
-    if not 1 <= int(k) <= min(n, m):
+    if not is_integer(n_clusters):
+        raise TypeError(f"n_clusters must be an integer between 1 and {n}; got {n_clusters!r}.")
+    if not 1 <= int(n_clusters) <= min(n, m):
         raise ValueError(
-            f"k={int(k)} is out of range: each subsample has {m} of {n} rows, so k must be in 1..{min(n, m)}."
+            f"n_clusters={int(n_clusters)} is out of range: each subsample has {m} of {n} rows, so it must be in "
+            f"1..{min(n, m)}."
         )
-    k = int(k)
+    k = int(n_clusters)
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
 
     def tree(rows: IntArray | None) -> FloatArray:
@@ -1237,3 +1248,16 @@ def stability(
         }
     )
     return table
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METRICS":  # the old name of CRITERIA (a metric is a distance in hclust)
+        import warnings
+
+        warnings.warn(
+            "hclust.select.METRICS is deprecated and will be removed in hclust 0.3; use hclust.select.CRITERIA.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return CRITERIA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

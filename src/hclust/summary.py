@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from ._deprecation import keyword_only
 from ._kernels import cftree as _cf
 from ._typing import FloatArray, IntArray, ProgressCallback
 from ._methods import methods_where
-from ._validation import as_observations, check_option, check_squares, check_weights
+from ._validation import as_observations, check_option, check_squares, check_weights, is_integer
 
 __all__ = ["SUMMARY_METHODS", "Summary", "SummaryQuality", "merge_moments", "summarize"]
 
@@ -103,7 +104,7 @@ class Summary:
     def micro_labels(self, n_clusters: int) -> IntArray:
         """Cluster (0..n_clusters-1) of each micro-cluster, from cutting ``Z``."""
         m = self.n_micro
-        if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
+        if not is_integer(n_clusters):
             raise TypeError(f"n_clusters must be an integer; got {n_clusters!r}.")
         if not 1 <= n_clusters <= m:
             raise ValueError(
@@ -175,7 +176,7 @@ def merge_moments(
 def _check_sizes(n_micro: Any, threshold: Any, n: int, algorithm: str) -> tuple[int | None, float | None]:
     m: int | None = None
     if n_micro is not None:
-        if isinstance(n_micro, bool) or not isinstance(n_micro, (int, np.integer)) or n_micro < 1:
+        if not is_integer(n_micro) or n_micro < 1:
             raise ValueError(f"n_micro must be a positive integer; got {n_micro!r}.")
         if n_micro > n:
             raise ValueError(
@@ -250,7 +251,7 @@ def _rebuild(tree: _CFTree, threshold_sq: float, branching: int) -> tuple[_CFTre
     ssd = np.ascontiguousarray(tree.e_ssd[slots])
     done = 0
     while done < m:
-        done, status = _cf.cf_insert_entries(count, mean, ssd, done, threshold_sq, *new.arrays(), redirect)  # type: ignore[call-arg]
+        done, status = _cf.cf_insert_entries(count, mean, ssd, done, threshold_sq, *new.arrays(), redirect)
         if status == _cf.STATUS_GROW:
             new.grow()
     mapping = np.full(tree.e_count.shape[0], -1, dtype=np.int64)
@@ -298,7 +299,7 @@ def _birch(
     done = 0
     while done < n:
         stop = min(n, done + _CHUNK)
-        done, status = _cf.cf_insert_rows(X, w, done, stop, threshold_sq, cap, *tree.arrays(), labels)  # type: ignore[call-arg]
+        done, status = _cf.cf_insert_rows(X, w, done, stop, threshold_sq, cap, *tree.arrays(), labels)
         if status == _cf.STATUS_GROW:
             tree.grow()
         elif status == _cf.STATUS_OVER:
@@ -324,11 +325,12 @@ def _kmeans(X: FloatArray, w: FloatArray, n_micro: int, random_state: Any) -> tu
     return labels.astype(np.int64), int(used.shape[0])
 
 
+@keyword_only(2)
 def summarize(
     X: Any,
     n_micro: int | None = None,
-    threshold: float | None = None,
     *,
+    threshold: float | None = None,
     weights: Any = None,
     method: str = "ward",
     algorithm: str = "birch",
@@ -451,7 +453,7 @@ def summarize(
     if m_max is None and t is None:
         m_max = min(n, 10_000)
     if algorithm == "birch":
-        if isinstance(branching_factor, bool) or not isinstance(branching_factor, (int, np.integer)) or branching_factor < 2:
+        if not is_integer(branching_factor) or branching_factor < 2:
             raise ValueError(f"branching_factor must be an integer >= 2; got {branching_factor!r}.")
         labels, m, used_threshold = _birch(data, w, m_max, t, int(branching_factor), progress)
     else:
@@ -463,7 +465,7 @@ def summarize(
     counts, means, ssd = _cf.group_stats(data, w, labels, m)
     quality = _quality(data, w, counts, means, ssd, used_threshold)
     if m >= 2:
-        from .linkage import linkage
+        from ._linkage import linkage
 
         Z = linkage(means, method, weights=counts)
     else:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._deprecation import keyword_only, renamed_keywords
 from ._kernels import tree as _k
 from ._typing import BoolArray, FloatArray, IntArray
 from ._validation import as_condensed, as_observations, check_memory, check_option, is_integer
@@ -436,7 +437,7 @@ def fclusterdata(
     """
     from ._metrics import normalize
     from ._inputs import EUCLIDEAN_ONLY as _EUCLIDEAN_ONLY
-    from .linkage import linkage
+    from ._linkage import linkage
     from .metrics import pdist
 
     data = as_observations(X, "X")
@@ -719,12 +720,11 @@ def optimal_leaf_ordering(Z: Any, y: Any, metric: str | Callable[..., float] = "
     return out
 
 
+@renamed_keywords(heights="height")
 def cut_tree(
     Z: Any,
     n_clusters: int | Sequence[int] | None = None,
     height: float | Sequence[float] | None = None,
-    *,
-    heights: float | Sequence[float] | None = None,
 ) -> IntArray:
     """Labels for several cuts at once, one column per cut, each equal to :func:`cut`.
 
@@ -735,9 +735,8 @@ def cut_tree(
     n_clusters : int or sequence of int, optional
         Numbers of clusters, each in 1..n.
     height : float or sequence of float, optional
-        Cut heights (see :func:`cut` for the rule); scipy's name.
-    heights : float or sequence of float, optional
-        The same, under hclust's plural name.
+        Cut heights (see :func:`cut` for the rule); scipy's name, and hclust's everywhere
+        (``heights=``, hclust 0.1's plural, works until hclust 0.3 with a FutureWarning).
 
     Returns
     -------
@@ -765,17 +764,13 @@ def cut_tree(
            [0, 1, 2],
            [0, 1, 3]])
     """
-    if height is not None:
-        if heights is not None:
-            raise ValueError("Pass heights or its alias height, not both.")
-        heights = height
     Z = check_linkage(Z)
     n = Z.shape[0] + 1
-    if n_clusters is not None and heights is not None:
-        raise ValueError("Pass n_clusters or heights, not both.")
+    if n_clusters is not None and height is not None:
+        raise ValueError("Pass n_clusters or height, not both.")
     order = _cut_order(Z)
-    if heights is not None:
-        values = [_check_height(h, "heights") for h in np.atleast_1d(np.asarray(heights, dtype=object))]
+    if height is not None:
+        values = [_check_height(h, "height") for h in np.atleast_1d(np.asarray(height, dtype=object))]
         masks = [order.keys > h for h in values]
     else:
         ks = list(range(n, 0, -1)) if n_clusters is None else list(np.atleast_1d(np.asarray(n_clusters, dtype=object)))
@@ -790,10 +785,12 @@ def cut_tree(
 # --------------------------------------------------------------------------- cuts
 
 
+@keyword_only(3)
 def cut(
     Z: Any,
     n_clusters: int | None = None,
     height: float | None = None,
+    *,
     min_cluster_size: int | None = None,
 ) -> IntArray:
     """Flat clusters with exactly ``n_clusters`` clusters, or at a height.
@@ -978,9 +975,11 @@ def outliers(Z: Any, fraction: float = 0.5, max_size: int = 1) -> BoolArray:
 # --------------------------------------------------------------------------- conversions
 
 
+@keyword_only(2)
 def from_sklearn(
     children: Any,
     distances: Any = None,
+    *,
     n_samples: int | None = None,
     counts: Any = None,
 ) -> FloatArray:

@@ -91,7 +91,7 @@ print("recommended k:", evaluation.recommended_k)
 # linkages on the same features, and scores them: the adjusted Rand index
 # against the true segments (``ari``), the silhouette, the sizes.
 truth = customers["true_segment"].to_numpy()
-comparison = hclust.compare(X, 4, labels_true=truth)
+comparison = hclust.compare(X, n_clusters=4, labels_true=truth)
 comparison.table[["n_clusters", "smallest_share", "largest_share", "silhouette", "ari"]].round(3)
 
 # %%
@@ -130,7 +130,7 @@ print(*comparison.notes, sep="\n")
 # * **Dynamic tree cut.** :func:`hclust.cutree_dynamic` cuts branches at
 #   different heights (R's ``dynamicTreeCut``), for segments of uneven
 #   density that no single height separates.
-stability = hclust.stability(X, "ward", k=4, n_boot=20)
+stability = hclust.stability(X, "ward", n_clusters=4, n_boot=20)
 stability.round(3)
 
 # %%

@@ -109,5 +109,5 @@ print("known customers re-scored into their own segment:",
 # %%
 # The same from the command line::
 #
-#     hclust segment customers.csv --k 4 --model model/ --out labelled.csv
+#     hclust segment customers.csv --n-clusters 4 --model model/ --out labelled.csv
 #     hclust assign model/ new_customers.csv --out scored.csv

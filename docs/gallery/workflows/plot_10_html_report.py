@@ -113,7 +113,7 @@ else:
 # The :ref:`reading-the-report` page of the user guide goes through each
 # part. From the command line::
 #
-#     hclust segment customers.csv --k 4 --report report.html
+#     hclust segment customers.csv --n-clusters 4 --report report.html
 #     hclust report model/ customers.csv --out report.html
 
 # %%

@@ -28,7 +28,7 @@ __all__ = ["build_report_html", "write_report"]
 
 
 def _asset(name: str) -> str:
-    return resources.files("hclust.report").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files("hclust.report").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from .._typing import FloatArray, IntArray
 from .._validation import as_observations, is_integer
 from ..select import Evaluation, evaluate
 from ..tree import _cut_order, check_linkage, cut
-from .profile import SegmentProfile, category_differences, profile, standardized_difference
+from ._profile import SegmentProfile, category_differences, profile, standardized_difference
 from .schema import infer_schema
 
 __all__ = [
@@ -91,7 +91,7 @@ class CutSummary:
         Per segment, the strongest distinguishing features (at most three).
     heatmap : ndarray of shape (n_clusters, n_heatmap_columns)
         Standardised differences (segment against the rest, see
-        :func:`hclust.segment.profile.standardized_difference`) of each heatmap column;
+        :func:`hclust.segment.standardized_difference`) of each heatmap column;
         NaN where undefined.
     """
 
@@ -724,7 +724,7 @@ def _summarize(
         if kk == k:
             profiled = [str(c) for c in prof.kinds]
     if evaluation is None:
-        evaluation = evaluate(Z, X, ks=ks_list, metrics=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE))
+        evaluation = evaluate(Z, X, ks=ks_list, criteria=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE))
     return SegmentationSummary(
         Z=Z,
         n_clusters=k,

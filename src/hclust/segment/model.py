@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import IO, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,19 +30,20 @@ import pandas as pd
 from .._version import __version__
 from .._methods import methods_where
 from .._typing import FloatArray, IntArray, ProgressCallback
-from .._validation import check_memory, check_option
+from .._validation import check_memory, check_option, is_integer
 from ..io import fsync_dir, locked_dir, write_atomic
 from ..estimator import HierarchicalClustering
 from ..gower import Gower
+from .._deprecation import renamed_keywords
 from .._metrics import normalize as normalize_metric
-from ..linkage import METHODS, linkage
-from ..select import METRICS, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
+from .._linkage import METHODS, linkage
+from ..select import CRITERIA, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
 from ..tree import cut
 from . import _assign
 from ._assign import ASSIGN_RULES, DEFAULT_NEIGHBORS, DEFAULT_RULE
 from ._summary import CHEAP_CRITERIA, SILHOUETTE_SAMPLE, SegmentationSummary, segmentation_summary
 from .prepare import PreparationRecord, Preparer
-from .profile import SegmentProfile, profile
+from ._profile import SegmentProfile, profile
 from .schema import Schema, infer_schema
 
 #: Name and version of the saved format (see :meth:`SegmentationModel.save`).
@@ -156,9 +157,9 @@ def _assignment_lines(check: pd.DataFrame | None) -> list[str]:
         f"Held-out agreement (fit on {1 - attrs['holdout']:.0%} of the customers, assign the other "
         f"{attrs['holdout']:.0%}: {attrs['rows']:,}; adjusted Rand index against this model's segments):"
     )
-    for row in check.itertuples():
-        value = "n/a" if row.held_out_ari != row.held_out_ari else f"{row.held_out_ari:.3f}"
-        lines.append(f"  {row.rule:<9} {value}")
+    for rule, ari in zip(check["rule"].tolist(), check["held_out_ari"].tolist()):
+        value = "n/a" if ari != ari else f"{ari:.3f}"
+        lines.append(f"  {rule:<9} {value}")
     fit = attrs.get("fit_ari")
     if fit is not None:
         lines.append(
@@ -307,6 +308,16 @@ class SegmentationModel:
     440 customers, ward linkage on Euclidean distances of the 6 prepared features.
     """
 
+    # fitted attributes that may be None (set by fit or load); the caches of _reset_caches
+    preparer_: Preparer | None
+    gower_: Gower | None
+    preparation_: PreparationRecord | None
+    assign_check_: pd.DataFrame | None
+    _summary: SegmentationSummary | None
+    _lookup: _assign.TrainingLookup | None
+    _medoids: IntArray | None
+    _grouped: tuple[IntArray, IntArray] | None
+
     def __init__(
         self,
         n_clusters: int | None = None,
@@ -380,7 +391,7 @@ class SegmentationModel:
                 f"give n_clusters ({self.n_clusters}) or height ({self.height}), not both."
             )
         min_segment_count(self.min_segment_size, 1.0)  # a bad form fails here, before any work
-        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, (int, np.integer)) or self.n_boot < 0:
+        if not is_integer(self.n_boot) or self.n_boot < 0:
             raise ValueError(f"n_boot must be an integer >= 0 (0: no stability); got {self.n_boot!r}.")
         if self.holdout is not None and not (
             isinstance(self.holdout, (float, int)) and not isinstance(self.holdout, bool) and 0 < self.holdout < 1
@@ -533,11 +544,12 @@ class SegmentationModel:
         return df[chosen], weights, left_out
 
     # ------------------------------------------------------------------ criteria
+    @renamed_keywords(metrics="criteria")
     def evaluate(
         self,
         ks: Sequence[int] | None = None,
         *,
-        metrics: Sequence[str] | None = None,
+        criteria: Sequence[str] | None = None,
         sample_size: int | None = None,
     ) -> Evaluation:
         """Score the cuts of this model's tree on the distances the tree was built on.
@@ -546,8 +558,10 @@ class SegmentationModel:
         ----------
         ks : sequence of int, optional
             Numbers of segments (default: the model's ``ks``).
-        metrics : sequence of str, optional
-            Criteria (default: all that apply; the gap statistic only for Euclidean features).
+        criteria : sequence of str, optional
+            Validity indices, of :data:`hclust.select.CRITERIA` (default: all that apply; the
+            gap statistic only for Euclidean features). ``metrics=``, the old name, works
+            until hclust 0.3 with a FutureWarning.
         sample_size : int, optional
             Rows for the silhouette (and, for other distances, every criterion); see
             :func:`hclust.evaluate`.
@@ -558,14 +572,14 @@ class SegmentationModel:
             With the model's ``min_segment_size`` and weights, and the distances named.
         """
         self._check_fitted()
-        return self._evaluate(self.ks if ks is None else ks, metrics=metrics, sample_size=sample_size)
+        return self._evaluate(self.ks if ks is None else ks, criteria=criteria, sample_size=sample_size)
 
     def _evaluate(
         self,
         ks: Sequence[int],
         *,
         distances: FloatArray | None = None,
-        metrics: Sequence[str] | None = None,
+        criteria: Sequence[str] | None = None,
         sample_size: int | None = None,
     ) -> Evaluation:
         n = self.features_.shape[0]
@@ -579,16 +593,16 @@ class SegmentationModel:
             "sample_size": sample_size,
             "distance_name": preparation.distance if preparation is not None else None,
         }
-        without_gap = tuple(m for m in (metrics or METRICS) if m != "gap")
+        without_gap = tuple(m for m in (criteria or CRITERIA) if m != "gap")
         if self.gower_ is not None:
             D = self.gower_.pairwise() if distances is None else distances
-            return evaluate(self.linkage_matrix_, D, candidates, metric="precomputed", metrics=without_gap, **common)
+            return evaluate(self.linkage_matrix_, D, candidates, metric="precomputed", criteria=without_gap, **common)
         if self.metric != "euclidean":
             return evaluate(self.linkage_matrix_, self.features_, candidates, metric=self.metric,
-                            metrics=without_gap, **common)
+                            criteria=without_gap, **common)
         method = self.method if self.method in ("ward", "average", "complete", "single") else "ward"
         return evaluate(
-            self.linkage_matrix_, self.features_, candidates, method=method, metrics=tuple(metrics or METRICS),
+            self.linkage_matrix_, self.features_, candidates, method=method, criteria=tuple(criteria or CRITERIA),
             gap_sample_size=min(n, 2000), **common,
         )
 
@@ -600,7 +614,7 @@ class SegmentationModel:
         table = stability(
             data,
             method,
-            k=self.n_clusters_,
+            n_clusters=self.n_clusters_,
             n_boot=int(self.n_boot),
             labels=self.labels_,
             metric="precomputed" if distances is not None else self.metric,
@@ -626,10 +640,10 @@ class SegmentationModel:
         self.n_clusters_ = estimator.n_clusters_
 
     def _reset_caches(self) -> None:
-        self._summary: SegmentationSummary | None = None
-        self._lookup: _assign.TrainingLookup | None = None
-        self._medoids: IntArray | None = None
-        self._grouped: tuple[IntArray, IntArray] | None = None
+        self._summary = None
+        self._lookup = None
+        self._medoids = None
+        self._grouped = None
 
     # ------------------------------------------------------------------ use
     def _check_fitted(self) -> None:
@@ -751,7 +765,7 @@ class SegmentationModel:
         [True, True, True]
         """
         rule = check_option(rule, "rule", ASSIGN_RULES)
-        if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
+        if not is_integer(n_neighbors) or n_neighbors < 1:
             raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
         frame, rows, kept = self._new_rows(new_df)
         n_rows, k = len(frame), self.n_clusters_
@@ -1072,7 +1086,7 @@ class SegmentationModel:
                 n = self.features_.shape[0]
                 wanted = sorted({int(k) for k in (ks or range(2, min(12, n) + 1))} | {self.n_clusters_})
                 evaluation = self._evaluate(
-                    [k for k in wanted if 2 <= k <= n], metrics=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE)
+                    [k for k in wanted if 2 <= k <= n], criteria=CHEAP_CRITERIA, sample_size=min(n, SILHOUETTE_SAMPLE)
                 )
         if ids is None:
             if df is not None:
@@ -1259,7 +1273,8 @@ class SegmentationModel:
                 summary = self.segmentation_summary()
             except (ValueError, TypeError):  # nothing a report can show (e.g. no profilable column):
                 summary = None  # the model is saved all the same; its report says why, when asked for
-        arrays = {
+        # Any values: mypy would match a dict of arrays against savez's allow_pickle: bool too
+        arrays: dict[str, Any] = {
             "linkage": self.linkage_matrix_,
             "labels": self.labels_,
             "features": self.features_,
@@ -1316,9 +1331,9 @@ class SegmentationModel:
                 return target
         with locked_dir(folder):
             _check_contents(folder)  # again, now that no other hclust writes here
-            write_atomic(folder / arrays_name, lambda stream: stream.write(blob), binary=True)
+            write_atomic(folder / arrays_name, lambda stream: _write_bytes(stream, blob), binary=True)
             # the commit: model.json now names the new arrays
-            write_atomic(folder / _JSON_NAME, lambda stream: stream.write(text.encode("utf-8")), binary=True)
+            write_atomic(folder / _JSON_NAME, lambda stream: _write_bytes(stream, text.encode("utf-8")), binary=True)
             for entry in folder.iterdir():
                 if entry.name != arrays_name and (_ARRAYS_FILE.match(entry.name) or _TEMP_FILE.match(entry.name)):
                     with contextlib.suppress(FileNotFoundError):
@@ -1528,9 +1543,13 @@ def _gower_record(gower: Gower, schema: Schema, left_out: Mapping[str, str], n_r
     )
 
 
+def _write_bytes(stream: IO[Any], data: bytes) -> None:
+    stream.write(data)
+
+
 def _no_k_message(evaluation: Evaluation, method: str, distance: str, total: float) -> str:
     table = evaluation.table
-    sizes = ", ".join(f"k={int(k)}: {int(v):,}" for k, v in table["smallest_segment"].items())
+    sizes = ", ".join(f"k={int(k)}: {int(v):,}" for k, v in zip(table.index.tolist(), table["smallest_segment"].tolist()))
     if method == "ward":
         advice = "log1p of skewed amounts or robust scaling (outliers), more ks"
     elif "Gower" in distance:
@@ -1557,7 +1576,7 @@ def _k_text(ks: Sequence[int]) -> str:
 
 
 def _check_k(k: Any, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+    if not is_integer(k):
         raise TypeError(f"n_clusters must be an integer; got {k!r}.")
     if not 1 <= int(k) <= n:
         raise ValueError(f"n_clusters={k} is out of range; choose 1..{n} (the number of customers).")

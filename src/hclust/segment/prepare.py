@@ -10,8 +10,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_option
-from .schema import Schema, _plain, infer_schema
+from .._deprecation import keyword_only
+from .._validation import check_feature_weights, check_option
+from .._column_kinds import _plain
+from .schema import Schema, infer_schema
 
 __all__ = ["PreparationRecord", "Preparer", "PreparerWarning"]
 
@@ -288,9 +290,11 @@ class Preparer:
     0   25.0
     """
 
+    @keyword_only(2)  # self and schema
     def __init__(
         self,
         schema: Schema | Mapping[str, Any] | None = None,
+        *,
         impute: str | None = "median",
         log1p: str | Sequence[Any] | None = "auto",
         scale: str | None = "standard",
@@ -399,7 +403,7 @@ class Preparer:
         self.specs_ = specs
         self.missing_counts_ = {k: v for k, v in missing_counts.items()}
         self.dropped_rows_ = [_plain(v) for v in frame.index[~keep]]
-        self.n_rows_in_ = int(len(frame))
+        self.n_rows_in_: int | None = int(len(frame))  # None in Preparers saved before issue 19
         self.n_rows_used_ = int(keep.sum())
         self.feature_names_out_ = self._feature_names(specs)
         self._set_weights()
@@ -682,7 +686,9 @@ class Preparer:
             raise ValueError(f"column {col!r} holds infinite values; replace them (e.g. by NaN = missing).")
         return values, []
 
-    def _learn_column(self, series: pd.Series, col: Any, kind: str, schema: Schema) -> tuple[np.ndarray, dict]:
+    def _learn_column(
+        self, series: pd.Series, col: Any, kind: str, schema: Schema
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Raw values (float, NaN = missing; codes for binary/categorical, -1 = missing) and the spec."""
         if kind == "numeric":
             values, bad = self._numeric(series, col)
@@ -836,9 +842,7 @@ class Preparer:
                 f"feature_weights names {unknown}, which are neither used columns ({list(by_column)}) nor "
                 f"features ({self.feature_names_out_})."
             )
-        bad = {k: v for k, v in weights.items() if not (math.isfinite(float(v)) and float(v) >= 0)}
-        if bad:
-            raise ValueError(f"feature_weights must be finite and non-negative; got {bad}.")
+        weights = dict(zip(weights, check_feature_weights(weights.items(), "feature_weights")))
         for spec in self.specs_:
             base = float(weights.get(spec["name"], 1.0))
             spec["weights"] = [float(weights.get(f, base)) for f in spec["features"]]

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ._typing import FloatArray, IntArray, ProgressCallback
-from ._validation import as_observations, check_squares
-from .linkage import METHODS, linkage
+from ._deprecation import renamed_keywords
+from ._validation import as_observations, check_squares, is_integer
+from ._linkage import METHODS, linkage
 from .tree import cut
 
 __all__ = ["Comparison", "DEFAULT_METHODS", "SKLEARN_METHODS", "compare"]
@@ -159,9 +160,10 @@ def _format_float(value: float) -> str:
     return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
 
 
+@renamed_keywords(k="n_clusters")
 def compare(
     X: Any,
-    k: int,
+    n_clusters: int,
     *,
     methods: Sequence[str] | str | None = None,
     labels_true: Any = None,
@@ -179,8 +181,9 @@ def compare(
         Numeric features, already prepared (scaled, encoded): every method
         sees them as they are, with Euclidean distances.
         :class:`hclust.segment.Preparer` prepares a customer table.
-    k : int
-        Number of clusters asked of every method but DBSCAN, ``1 <= k <= n``.
+    n_clusters : int
+        Number of clusters asked of every method but DBSCAN, ``1 <= n_clusters <= n``.
+        (``k=``, its old name, works until hclust 0.3 with a FutureWarning.)
     methods : sequence of str, optional
         Which methods to run, in this order: ``"kmeans"``, ``"gmm"``,
         ``"birch"``, ``"dbscan"`` (scikit-learn), and any linkage of
@@ -269,7 +272,7 @@ def compare(
     Examples
     --------
     >>> import numpy as np
-    >>> from hclust.compare import compare
+    >>> from hclust import compare
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(c, 0.3, size=(50, 2)) for c in (0.0, 5.0, 10.0)])
     >>> truth = np.repeat([0, 1, 2], 50)
@@ -282,7 +285,7 @@ def compare(
     data = as_observations(X, "X", min_samples=2)
     check_squares(data, "the methods' sums of squares (k-means, GMM, ward)")
     n, d = data.shape
-    n_clusters = _check_k(k, n)
+    n_clusters = _check_k(n_clusters, n)
     names = _check_methods(methods)
     truth = _check_labels_true(labels_true, n)
     _check_random_state(random_state)
@@ -351,12 +354,12 @@ def compare(
     )
 
 
-def _check_k(k: Any, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k must be an integer number of clusters; got {k!r}.")
-    if not 1 <= int(k) <= n:
-        raise ValueError(f"k={k} is out of range: with {n} rows, k must be between 1 and {n}.")
-    return int(k)
+def _check_k(n_clusters: Any, n: int) -> int:
+    if not is_integer(n_clusters):
+        raise TypeError(f"n_clusters must be an integer number of clusters; got {n_clusters!r}.")
+    if not 1 <= int(n_clusters) <= n:
+        raise ValueError(f"n_clusters={n_clusters} is out of range: with {n} rows, it must be between 1 and {n}.")
+    return int(n_clusters)
 
 
 def _check_methods(methods: Sequence[str] | str | None) -> list[str]:
@@ -398,14 +401,14 @@ def _check_labels_true(labels_true: Any, n: int) -> np.ndarray | None:
 def _check_random_state(random_state: Any) -> None:
     if random_state is None:
         return
-    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+    if not is_integer(random_state):
         raise TypeError(f"random_state must be an integer seed or None; got {random_state!r}.")
 
 
 def _check_sample_size(size: Any) -> int | None:
     if size is None:
         return None
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 2:
+    if not is_integer(size) or size < 2:
         raise ValueError(
             f"silhouette_sample_size must be an integer >= 2 or None (all rows); got {size!r}."
         )

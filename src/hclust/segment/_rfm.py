@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._deprecation import keyword_only
+
 __all__ = ["rfm", "RFMReport", "RFM_POLICY"]
 
 #: How rfm treats the awkward rows; also stored in every RFMReport.
@@ -129,8 +131,10 @@ def _numbers(values: pd.Series, name: Any, role: str) -> np.ndarray:
     return out
 
 
+@keyword_only(1)
 def rfm(
     transactions: pd.DataFrame,
+    *,
     customer: Any = "CustomerID",
     date: Any = "InvoiceDate",
     amount: Any = None,

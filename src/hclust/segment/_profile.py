@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from .._validation import is_integer
 from .schema import Schema, infer_schema
 
 __all__ = ["SegmentProfile", "profile", "standardized_difference", "UNASSIGNED"]
@@ -95,7 +95,7 @@ class SegmentProfile:
     Examples
     --------
     >>> import pandas as pd
-    >>> from hclust.segment.profile import profile
+    >>> from hclust.segment import profile
     >>> df = pd.DataFrame({"spend": [1.0, 2.0, 3.0, 10.0, 11.0, 12.0],
     ...                    "plan": ["a", "a", "b", "b", "b", "b"]})
     >>> p = profile(df, [0, 0, 0, 1, 1, 1])
@@ -140,7 +140,7 @@ class SegmentProfile:
         Examples
         --------
         >>> import pandas as pd
-        >>> from hclust.segment.profile import profile
+        >>> from hclust.segment import profile
         >>> p = profile(pd.DataFrame({"x": [1.0, 2.0, 8.0, 9.0]}), [0, 0, 1, 1])
         >>> p.rename({0: "Small"}).names
         {0: 'Small', 1: 'High x'}
@@ -163,7 +163,7 @@ class SegmentProfile:
         Examples
         --------
         >>> import pandas as pd
-        >>> from hclust.segment.profile import profile
+        >>> from hclust.segment import profile
         >>> p = profile(pd.DataFrame({"x": [1.0, 2.0, 8.0, 9.0]}), [0, 0, 1, 1])
         >>> p.summary()[["name", "size", "top_features"]].to_dict("records")[0]
         {'name': 'Low x', 'size': 2, 'top_features': 'Low x (-1.98)'}
@@ -173,7 +173,7 @@ class SegmentProfile:
         'All smoker=yes (100% vs 0%); High x (+1.89)'
 
         """
-        if not isinstance(n_features, numbers.Integral) or isinstance(n_features, bool) or n_features < 1:
+        if not is_integer(n_features) or n_features < 1:
             raise ValueError(f"n_features must be a positive integer; got {n_features!r}.")
         sizes = self.sizes[self.sizes["segment"] >= 0].set_index("segment")
         rows = []
@@ -268,7 +268,7 @@ def _check_names(names: Mapping[Any, Any] | None, segments: list[int]) -> dict[i
     out: dict[int, str] = {}
     unknown = []
     for key, value in names.items():
-        if isinstance(key, bool) or not isinstance(key, numbers.Integral) or int(key) not in segments:
+        if not is_integer(key) or int(key) not in segments:
             unknown.append(key)
             continue
         if not isinstance(value, str) or not value.strip():
@@ -338,7 +338,7 @@ def standardized_difference(
 
     Examples
     --------
-    >>> from hclust.segment.profile import standardized_difference
+    >>> from hclust.segment import standardized_difference
     >>> standardized_difference([3.0, 1.0], [2, 2], [1.0, 3.0], [2, 2], 1.0)
     array([ 2., -2.])
     >>> standardized_difference(5.0, 0, 1.0, 4, 2.0)  # an empty group
@@ -585,7 +585,7 @@ def profile(
     Examples
     --------
     >>> import pandas as pd
-    >>> from hclust.segment.profile import profile
+    >>> from hclust.segment import profile
     >>> df = pd.DataFrame({"spend": [10.0, 12.0, 11.0, 50.0, 55.0, 60.0],
     ...                    "channel": ["web", "web", "shop", "shop", "shop", "shop"]})
     >>> p = profile(df, [0, 0, 0, 1, 1, -1], names={1: "Big spenders"})
@@ -597,7 +597,7 @@ def profile(
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"profile needs a pandas DataFrame; got {type(df).__name__}.")
     for arg, value in (("top_categories", top_categories), ("top_features", top_features)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        if not is_integer(value) or value < 1:
             raise ValueError(f"{arg} must be a positive integer; got {value!r}.")
     lab = _check_labels(labels, len(df))
     if schema is None:
