@@ -545,7 +545,6 @@ def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf):
     node_min = tree.node_min
     dim = data.shape[1]
     k_list = out_j.shape[1]
-    no_label = np.full(node_left.shape[0], -1, dtype=np.int64)
     n_blocks = (leaves.shape[0] + LEAF_BLOCK - 1) // LEAF_BLOCK
     for b in prange(n_blocks):
         stack_node = np.empty(STACK_SIZE, dtype=np.int64)
@@ -559,9 +558,9 @@ def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf):
             lo = node_lo[leaf]
             hi = node_hi[leaf]
             # Each point's k nearest within its own leaf bound its true ones.
-            radius[0] = np.inf
+            leaf_radius = np.inf
             if hi - lo > k_list:
-                radius[0] = 0.0
+                leaf_radius = 0.0
                 for i in range(lo, hi):
                     for r in range(k_list):
                         out_j[i, r] = -1
@@ -569,11 +568,12 @@ def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf):
                     for f in range(dim):
                         q[f] = data[i, f]
                     _knn_scan_leaf(data, perm, q, i, lo, hi, acc, out_j, out_d2)
-                    if out_d2[i, k_list - 1] > radius[0]:
-                        radius[0] = out_d2[i, k_list - 1]
+                    if out_d2[i, k_list - 1] > leaf_radius:
+                        leaf_radius = out_d2[i, k_list - 1]
             count = -1
-            if radius[0] < np.inf:
-                count, _, _ = gather_leaves(node_left, box_lo, box_hi, no_label, -2, radius, 0,
+            if leaf_radius < np.inf:
+                radius[0] = leaf_radius
+                count, _, _ = gather_leaves(node_left, box_lo, box_hi, None, -2, radius, 0,
                                             leaf, cand, stack_node, stack_bound)
             for i in range(lo, hi):
                 for f in range(dim):
@@ -609,7 +609,8 @@ def gather_leaves(node_left, box_lo, box_hi, node_label, label, bound, b, leaf, 
     """Leaves that may hold a point within ``bound[b]`` of a point of leaf ``leaf``, into cand.
 
     Skips ``leaf`` itself and the nodes whose points all have ``label``
-    (``node_label[k] == label``; -1 marks a mixed node). ``bound[b]`` may
+    (``node_label[k] == label``; -1 marks a mixed node); ``node_label``
+    None: no labels (numba compiles that case without the label reads). ``bound[b]`` may
     be lowered meanwhile (by other threads): the smallest value seen prunes.
     Returns (count, bound_min, cut): count = -1 when more than
     ``cand.shape[0]`` leaves qualify; bound_min the smallest ``bound[b]``
@@ -620,11 +621,12 @@ def gather_leaves(node_left, box_lo, box_hi, node_label, label, bound, b, leaf, 
     bound_min = bound[b]
     cut = np.inf
     count = 0
-    top = 0
-    if node_label[0] != label:
-        stack_node[0] = 0
-        stack_bound[0] = 0.0
-        top = 1
+    stack_node[0] = 0
+    stack_bound[0] = 0.0
+    top = 1
+    if node_label is not None:
+        if node_label[0] == label:
+            top = 0
     while top > 0:
         top -= 1
         k = stack_node[top]
@@ -648,12 +650,16 @@ def gather_leaves(node_left, box_lo, box_hi, node_label, label, bound, b, leaf, 
         right = left + 1
         near = left
         far = right
-        gap_near = -1.0
-        gap_far = -1.0
-        if node_label[left] != label:
+        if node_label is None:
             gap_near = box_box_dist2(box_lo, box_hi, leaf, left)
-        if node_label[right] != label:
             gap_far = box_box_dist2(box_lo, box_hi, leaf, right)
+        else:
+            gap_near = -1.0
+            gap_far = -1.0
+            if node_label[left] != label:
+                gap_near = box_box_dist2(box_lo, box_hi, leaf, left)
+            if node_label[right] != label:
+                gap_far = box_box_dist2(box_lo, box_hi, leaf, right)
         if gap_near < 0.0 or (gap_far >= 0.0 and gap_far < gap_near):
             near, far = far, near
             gap_near, gap_far = gap_far, gap_near
