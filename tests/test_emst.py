@@ -11,6 +11,7 @@ from scipy.spatial.distance import pdist, squareform
 from hclust import _emst
 from hclust._emst import euclidean_mst
 from hclust._kernels import boruvka as _boruvka
+from hclust._kernels import kdtree as _kdtree
 from hclust._kernels import sorting as _sorting
 from hclust._kernels.unionfind import merges_to_linkage
 
@@ -200,55 +201,30 @@ def test_progress_can_stop_the_run():
     assert len(calls) == 1 and calls[0] < 1999
 
 
-def _check_tree(X: np.ndarray, leaf_size: int) -> None:
-    """build_tree's invariants: ranges partition the points, boxes are tight, Xt = X[perm]."""
-    Xt, perm, lo, hi, left, box_lo, box_hi, node_min = _boruvka.build_tree(X, leaf_size)
-    n = X.shape[0]
-    np.testing.assert_array_equal(np.sort(perm), np.arange(n))
-    np.testing.assert_array_equal(Xt, X[perm])
-    assert lo[0] == 0 and hi[0] == n
-    for k in range(lo.shape[0]):
-        assert hi[k] > lo[k]
-        rows = Xt[lo[k]:hi[k]]
-        np.testing.assert_array_equal(box_lo[k], rows.min(axis=0))
-        np.testing.assert_array_equal(box_hi[k], rows.max(axis=0))
-        assert node_min[k] == perm[lo[k]:hi[k]].min()
-        if left[k] >= 0:
-            assert left[k] > k
-            assert lo[left[k]] == lo[k] and hi[left[k]] == lo[left[k] + 1] and hi[left[k] + 1] == hi[k]
-        elif hi[k] - lo[k] > leaf_size:
-            assert np.all(rows == rows[0])  # only a node of equal points stays a big leaf
-
-
-@pytest.mark.parametrize("d", [1, 2, 3, 4])
-def test_tree_invariants(d):
-    X = spreads(1500, d, seed=11)
-    _check_tree(X, 16)
-    _check_tree(np.vstack([X, X[:400]]), 5)
-
-
-def test_points_sharing_a_grid_cell_still_split():
-    # 300 distinct points closer together than one step of the 2^32 (d = 2)
-    # or 2^21 (d = 3) Morton grid, beside a far point: the codes cannot tell
-    # them apart and the node falls back to median splits.
+def test_points_sharing_a_grid_cell_give_scipys_tree():
+    # closer together than one step of the Morton grid (see test_kdtree)
     rng = np.random.default_rng(12)
     for d in (2, 3):
         X = np.vstack([rng.normal(size=(300, d)) * 1e-13, np.full((1, d), 1e3)])
-        _check_tree(X, 16)
-        codes = _boruvka.morton_codes(X)
-        assert len(np.unique(codes[:300])) == 1
         assert_same_tree(single_linkage(X), sch.linkage(X, "single"))
 
 
-def test_morton_codes_order_the_grid():
-    # d = 2: x takes the even bits, y the odd ones, on one square grid
-    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.5]])
-    codes = _boruvka.morton_codes(X)
-    assert codes[0] == 0
-    assert codes[3] == np.uint64(2**64 - 1)
-    assert codes[0] < codes[1] < codes[2] < codes[3]
-    top = 2**32 - 1
-    assert codes[1] == sum(1 << (2 * i) for i in range(32)) and top.bit_length() == 32
+def test_select_kth_is_numpys_partition():
+    # vector ward's quantile of stale bounds: the k-th smallest value, ties
+    # and repeated values included, for every k
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 3, 7, 50, 1001):
+        for values in (rng.normal(size=n), rng.integers(0, 4, size=n).astype(float), np.zeros(n)):
+            for k in sorted({0, n // 3, n // 2, n - 1}):
+                keys = np.concatenate([values, rng.normal(size=5)])  # past n: left alone
+                tail = keys[n:].copy()
+                got = _sorting.select_kth(keys, n, k)
+                assert got == np.partition(values, k)[k]
+                np.testing.assert_array_equal(np.sort(keys[:n]), np.sort(values))
+                np.testing.assert_array_equal(keys[n:], tail)
+    # NaN: it stops (the value is then unspecified)
+    keys = np.array([np.nan, 1.0, np.nan, 0.0, 2.0])
+    _sorting.select_kth(keys, 5, 2)
 
 
 def test_edge_order_is_length_then_pair():
@@ -284,17 +260,15 @@ def test_parallel_round_start_follows_deep_forests():
     parent[40:] = np.arange(39, n - 1)
     parent[40] = 40  # second tree: 63 -> ... -> 40
     expected = np.where(np.arange(n) < 40, 0, 40)
-    leaves = np.array([0])
-    node_lo, node_hi, node_left = np.array([0]), np.array([n]), np.array([-1])
+    tree = _kdtree.build(np.random.default_rng(16).normal(size=(n, 2)), n)  # one leaf
+    leaves = _kdtree.leaf_nodes(tree)
+    assert leaves.tolist() == [0]
     knn_j = np.full((n, 1), -1)
     knn_d2 = np.full((n, 1), np.inf)
     for prepare in (_boruvka.prepare_round_serial, _boruvka.prepare_round_parallel):
-        p = parent.copy()
-        comp = np.empty(n, dtype=np.int64)
-        need = np.zeros(n, dtype=np.bool_)
-        prepare(p, comp, node_lo, node_hi, node_left, np.empty(1, dtype=np.int64), leaves, knn_j,
-                knn_d2, np.full(n, -1), np.full(n, np.inf), np.zeros(n, dtype=np.bool_),
-                np.empty(n), np.zeros(n), need)
+        state = _boruvka.new_state(n, 1, leaves, knn_j, knn_d2)._replace(parent=parent.copy())
+        prepare(tree, state)
+        comp, p, need = state.comp, state.parent, state.need
         np.testing.assert_array_equal(comp, expected)
         np.testing.assert_array_equal(p, expected)  # flattened for the next round
         assert need.all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernels import boruvka as _boruvka
+from ._kernels import kdtree as _kdtree
 from ._kernels import sorting as _sorting
 from ._typing import FloatArray, IntArray, ProgressCallback
 
@@ -20,7 +21,7 @@ def euclidean_mst(
     X: FloatArray,
     threads: int,
     progress: ProgressCallback | None = None,
-    leaf_size: int = _boruvka.LEAF_SIZE,
+    leaf_size: int = _kdtree.LEAF_SIZE,
     n_neighbors: int | None = None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Edges of the Euclidean minimum spanning tree of the rows of ``X``.
@@ -76,47 +77,18 @@ def euclidean_mst(
     n = X.shape[0]
     if n < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
-    Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min = _boruvka.build_tree(
-        X, leaf_size
-    )
-    n_nodes = node_lo.shape[0]
-    is_leaf = node_left < 0
-    max_leaf = int((node_hi - node_lo)[is_leaf].max())
+    tree = _kdtree.build(X, leaf_size)
+    leaves = _kdtree.leaf_nodes(tree)
+    max_leaf = int((tree.node_hi[leaves] - tree.node_lo[leaves]).max())
     if max_leaf > leaf_size:
         # only equal rows make a leaf this big: searches inside it would be
         # quadratic in its size, so the duplicates collapse first
-        del Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min
+        del tree, leaves
         return _mst_of_distinct_rows(X, threads, progress, leaf_size, n_neighbors)
-    leaves = np.flatnonzero(is_leaf)
-    leaves = leaves[np.argsort(node_lo[leaves])]
-    need = np.zeros(n, dtype=np.bool_)
-    parent = np.arange(n)
-    size = np.ones(n, dtype=np.int64)
-    comp = np.empty(n, dtype=np.int64)
-    node_comp = np.empty(n_nodes, dtype=np.int64)
-    nn_j = np.full(n, -1, dtype=np.int64)
-    nn_d2 = np.full(n, np.inf)
-    nn_exact = np.zeros(n, dtype=np.bool_)
-    comp_best = np.empty(n)
-    lower = np.zeros(n)
-    leaf_t = np.empty(leaves.shape[0], dtype=np.int64)
-    cand_d2 = np.empty(n)
-    cand_lo = np.empty(n, dtype=np.int64)
-    cand_hi = np.empty(n, dtype=np.int64)
-    cand_t = np.empty(n, dtype=np.int64)
-    a = np.empty(n - 1, dtype=np.int64)
-    b = np.empty(n - 1, dtype=np.int64)
-    h = np.empty(n - 1)
     parallel = threads > 1 and n >= _PARALLEL_MIN_POINTS
     search = _boruvka.search_parallel if parallel else _boruvka.search_serial
     prepare = _boruvka.prepare_round_parallel if parallel else _boruvka.prepare_round_serial
     merge = _boruvka.merge_round_parallel if parallel else _boruvka.merge_round_serial
-    if X.shape[1] <= _KNN_BY_LEAVES_MAX_DIM:
-        knn = _boruvka.knn_leaves_parallel if parallel else _boruvka.knn_leaves_serial
-        knn_last = leaves
-    else:
-        knn = _boruvka.knn_parallel if parallel else _boruvka.knn_serial
-        knn_last = _boruvka.BLOCK
     # First round: every point is its own component, and its k nearest
     # neighbours serve the next rounds as well.
     if n_neighbors is None:
@@ -124,27 +96,24 @@ def euclidean_mst(
     k_max = max(1, min(n_neighbors, n - 1))
     knn_j = np.empty((n, k_max), dtype=np.int64)
     knn_d2 = np.empty((n, k_max))
-    knn(Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min, knn_j, knn_d2,
-        knn_last, max_leaf)
+    if X.shape[1] <= _KNN_BY_LEAVES_MAX_DIM:
+        knn = _kdtree.knn_leaves_parallel if parallel else _kdtree.knn_leaves_serial
+        knn(tree, knn_j, knn_d2, leaves, max_leaf)
+    else:
+        knn = _kdtree.knn_parallel if parallel else _kdtree.knn_serial
+        knn(tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf)
+    state = _boruvka.new_state(n, tree.node_lo.shape[0], leaves, knn_j, knn_d2)
     done = 0
     while done < n - 1:
-        prepare(
-            parent, comp, node_lo, node_hi, node_left, node_comp, leaves, knn_j, knn_d2, nn_j,
-            nn_d2, nn_exact, comp_best, lower, need,
-        )
-        search(
-            Xt, perm, comp, node_lo, node_hi, node_left, box_lo, box_hi, node_comp, node_min,
-            nn_j, nn_d2, nn_exact, comp_best, lower, need, leaves, max_leaf,
-        )
-        new_done = merge(
-            parent, size, comp, perm, node_lo, node_hi, node_comp, leaves, nn_j, nn_d2, a, b, h,
-            done, cand_d2, cand_lo, cand_hi, cand_t, leaf_t,
-        )
+        prepare(tree, state)
+        search(tree, state, max_leaf)
+        new_done = merge(tree, state, done)
         if new_done == done:  # cannot happen on finite input; never loop forever
             raise RuntimeError("euclidean_mst made no progress (non-finite input?)")
         done = new_done
         if progress is not None:
             progress(done, n - 1)
+    a, b, h = state.edge_a, state.edge_b, state.edge_h
     # (squared length, a, b) order: a radix sort on the lengths' bits, ties by (a, b)
     order = _sorting.edge_order(h, a, b)
     return a[order], b[order], np.sqrt(h[order])

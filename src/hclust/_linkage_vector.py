@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from ._kernels import kdtree as _kdtree
 from ._kernels import vector as _vector
 from ._threads import ParallelChooser
 from ._typing import FloatArray, ProgressCallback
@@ -149,7 +150,7 @@ def _ward_unique(
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
     rnd = np.empty(n - 1, dtype=np.int64)
-    state = np.array([0, 0, 0, 0], dtype=np.int64)
+    counts = np.zeros(1, dtype=_vector.WARD_COUNTS)
     # Per-cluster search state, carried from stage to stage (by slot).
     nn = np.full(n, -1, dtype=np.int64)
     nn_cost = np.zeros(n)
@@ -161,8 +162,9 @@ def _ward_unique(
     done = 0
     while done < n - 1:
         m = C.shape[0]
-        perm, node_lo, node_hi, node_left, _ = _vector.build_kdtree(C, _vector.LEAF_SIZE)
-        C = np.ascontiguousarray(C[perm])
+        tree = _kdtree.build(C, _vector.LEAF_SIZE)
+        perm = tree.perm
+        C = tree.data  # C[perm]: the centroids move with the merges, the tree's boxes are refitted
         w = w[perm]
         ids = ids[perm]
         slot_of = np.empty(m + 1, dtype=np.int64)  # old slot -> new slot; -1 stays -1
@@ -173,64 +175,49 @@ def _ward_unique(
         nn_cost = nn_cost[perm]
         stale = stale[perm]
         bound = bound[perm]
-        node_parent, slot_leaf = _vector.tree_parents(node_left, node_lo, node_hi, m)
-        n_nodes = node_left.shape[0]
-        box_lo = np.empty((n_nodes, d))
-        box_hi = np.empty((n_nodes, d))
-        node_wmin = np.empty(n_nodes)
-        node_count = np.empty(n_nodes, dtype=np.int64)
-        alive = np.ones(m, dtype=np.bool_)
-        _vector.refit_all(C, w, alive, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count)
-        live = np.arange(m, dtype=np.int64)
-        todo = np.empty(m, dtype=np.int64)
-        searched = np.empty(m, dtype=np.bool_)
-        changed = np.zeros(m, dtype=np.bool_)
-        merged = np.empty(m, dtype=np.int64)
-        keys = np.empty(m)
-        into = np.full(m, -1, dtype=np.int64)
-        state[1] = m
+        node_parent, slot_leaf = _kdtree.node_parents(tree)
+        state = _vector.new_state(C, w, ids, nn, nn_cost, stale, cand, bound, tree, node_parent,
+                                  slot_leaf, a, b, h, rnd, counts)
+        _kdtree.refit_all(tree, C, w, state.alive, state.node_wmin, state.node_count)
+        counts["live"] = m
         stage_end = n - 1 if m <= _REBUILD_MIN else done + m // 2
         all_stale = True  # a stage's first round: every stale cluster
         reported = done
-        while done < stage_end and state[1] > 1:
+        while done < stage_end and counts["live"][0] > 1:
             every = all_stale or _QUANTILE >= 1.0
-            n_todo = _vector.ward_todo(live, stale, nn_cost, keys, todo, state, _QUANTILE, every)
+            n_todo = _vector.ward_todo(state, _QUANTILE, every)
             # a round's searches run on all threads where that pays (measured
             # round by round: on a busy machine one thread can be faster)
-            parallel = chooser.next()[0] and int(state[1]) >= _WARD_PARALLEL_FROM
+            parallel = chooser.next()[0] and int(counts["live"][0]) >= _WARD_PARALLEL_FROM
             batch = _vector.nearest_batch_parallel if parallel else _vector.nearest_batch_serial
             start = time.perf_counter()
-            batch(C, w, alive, ids, into, live, int(state[1]), node_lo, node_hi, node_left, box_lo, box_hi,
-                  node_wmin, node_count, cand, bound, todo, n_todo, nn, nn_cost, searched, use_tree)
+            batch(tree, state, n_todo, use_tree)
             chooser.record(parallel, n_todo, time.perf_counter() - start)
-            pairs = _vector.ward_merge(
-                C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
-                box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
-                todo, n_todo, changed, merged, searched, state, a, b, h, rnd, every,
-            )
+            pairs = _vector.ward_merge(tree, state, n_todo, every)
             if pairs == 0 and every:
                 raise no_progress("ward")  # every neighbour was fresh and none reciprocal: NaN
             all_stale = pairs == 0
-            done = int(state[0])
+            done = int(counts["merges"][0])
             if progress is not None and done - reported >= _MERGES_PER_REPORT:
                 progress(done, n - 1)
                 reported = done
         if progress is not None:
             progress(done, n - 1)
-        keep = np.sort(live[: state[1]])
+        keep = np.sort(state.live[: counts["live"][0]])
         # Compact: slots name the live clusters they became; -1 at index m.
         kept_of = np.full(m + 1, -1, dtype=np.int64)
         kept_of[keep] = np.arange(keep.shape[0])
-        nn = kept_of[_vector.follow_slots(nn[keep], into, alive)]
-        cand = kept_of[_vector.follow_slots(cand[keep], into, alive)]
+        nn = kept_of[_vector.follow_slots(nn[keep], state.into, state.alive)]
+        cand = kept_of[_vector.follow_slots(cand[keep], state.into, state.alive)]
         C = C[keep]
         w = w[keep]
         ids = ids[keep]
         nn_cost = nn_cost[keep]
         stale = stale[keep]
         bound = bound[keep]
-    _STATS["searches"] = int(state[3])
-    _STATS["rounds"] = int(state[2])
+        del tree, state
+    _STATS["searches"] = int(counts["searches"][0])
+    _STATS["rounds"] = int(counts["rounds"][0])
     # Equal heights: in round order, then by the smaller cluster id.
     order = np.lexsort((np.minimum(a, b), rnd, h))
     return a[order], b[order], h[order]
@@ -287,34 +274,22 @@ def _centroid_unique(
     # feature-major (a scan runs across clusters, one feature at a time); a
     # copy always (for d = 1 the transpose is already contiguous: a view)
     C = np.array(np.asarray(X, dtype=np.float64).T, order="C", copy=True)
-    S = np.zeros(n)
     w = np.ones(n) if weights is None else np.array(weights, dtype=np.float64, copy=True)
-    live = np.arange(n, dtype=np.int64)
-    where = np.arange(n, dtype=np.int64)
-    nn = np.empty(n, dtype=np.int64)
-    key = np.empty(n)
-    heap = np.empty(n, dtype=np.int64)
-    pos = np.empty(n, dtype=np.int64)
+    state = _centroid.new_state(C, w)
     parallel = threads > 1 and n >= _CENTROID_PARALLEL_FROM
     init = _centroid.centroid_init_parallel if parallel else _centroid.centroid_init_serial
-    init(C, S, live, nn, key, heap, pos)
-    state = np.array([n, n, 0], dtype=np.int64)
-    buf = np.empty(n)
-    a = np.empty(n - 1, dtype=np.int64)
-    b = np.empty(n - 1, dtype=np.int64)
-    h = np.empty(n - 1)
+    init(state)
+    counts = state.counts
     # each merge scans the active clusters once: about n * d operations
     step = max(1, work_per_call // max(1, n * X.shape[1]))
     done = 0
-    budget = np.zeros(1, dtype=np.int64)
     while done < n - 1:
         # each call's recomputation scans are bounded too, so Ctrl-C is seen
-        budget[0] = work_per_call // max(1, X.shape[1])
-        done = int(_centroid.centroid_run(C, S, w, live, where, nn, key, heap, pos, state, a, b, h,
-                                          min(n - 1, done + step), mode, buf, budget))
+        counts["budget"] = work_per_call // max(1, X.shape[1])
+        done = int(_centroid.centroid_run(state, min(n - 1, done + step), mode))
         if done < 0:
             raise no_progress(method)
         if progress is not None:
             progress(done, n - 1)
-    return a, b, h
+    return state.a, state.b, state.h
 

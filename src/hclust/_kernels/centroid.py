@@ -23,6 +23,8 @@ deviation from its (weighted) centroid, so each cluster needs only its
 centroid, weight and ``s``; the heights are these means themselves.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -37,6 +39,51 @@ MODE_AVERAGE_SQ = 2
 #: Clusters per block of a distance scan (the block's sums stay in L1 while
 #: the features are added one after the other).
 BLOCK = 512
+
+#: The counters of a run (``CentroidState.counts``, one record): active
+#: clusters, heap size, merges done, and the distance evaluations left to
+#: the current call's recomputation scans (set by the caller before each call).
+CENTROID_COUNTS = np.dtype(
+    [("active", np.int64), ("heap_size", np.int64), ("merges", np.int64), ("budget", np.int64)],
+    align=True,
+)
+
+#: The arrays of a run (n observations, d features):
+#:
+#: - ``A`` float64[d, n]: the centres, feature-major, packed in the order of
+#:   ``live`` (column t is the centre of slot live[t]; updated in place);
+#: - ``S`` float64[n]: packed like A, each cluster's mean squared deviation
+#:   (``MODE_AVERAGE_SQ``; zeros otherwise);
+#: - ``w`` float64[n]: the weights by slot;
+#: - ``live`` int64[n]: the active slots in its first ``counts.active``
+#:   entries; ``where`` int64[n]: the column of each slot (-1 once merged away);
+#: - ``nn`` int64[n], ``key`` float64[n]: each slot's candidate neighbour and
+#:   a lower bound of its squared distance to the nearest active cluster;
+#: - ``heap``/``pos`` int64[n]: the indexed heap of slots by key;
+#: - ``buf`` float64[n]: scratch of a scan;
+#: - ``a``, ``b``, ``h`` [n - 1]: merges a[i] < b[i] (slots = representative
+#:   observations), heights (Euclidean, or the mean squared distance for
+#:   ``MODE_AVERAGE_SQ``), in merge order;
+#: - ``counts`` CENTROID_COUNTS[1].
+CentroidState = namedtuple(
+    "CentroidState",
+    ["A", "S", "w", "live", "where", "nn", "key", "heap", "pos", "buf", "a", "b", "h", "counts"],
+)
+
+
+def new_state(A, w):
+    """The CentroidState of a run over the n columns of A (float64[d, n], kept) with weights w."""
+    n = A.shape[1]
+    counts = np.zeros(1, dtype=CENTROID_COUNTS)
+    counts["active"] = n
+    counts["heap_size"] = n
+    return CentroidState(
+        A=A, S=np.zeros(n), w=w, live=np.arange(n, dtype=np.int64),
+        where=np.arange(n, dtype=np.int64), nn=np.empty(n, dtype=np.int64), key=np.empty(n),
+        heap=np.empty(n, dtype=np.int64), pos=np.empty(n, dtype=np.int64), buf=np.empty(n),
+        a=np.empty(max(n - 1, 0), dtype=np.int64), b=np.empty(max(n - 1, 0), dtype=np.int64),
+        h=np.empty(max(n - 1, 0)), counts=counts,
+    )
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -105,18 +152,21 @@ def _scan(A, S, live, m, r, buf):
     return _nearest_in(buf, live, m, live[r])
 
 
-def _centroid_init(A, S, live, nn, key, heap, pos):
-    """Exact nearest neighbour of every slot (a full scan per slot, slots in parallel) and the heap.
-
-    A : float64[d, n] feature-major centres, column t = slot live[t].
-    """
+def _centroid_init(state):
+    A = state.A
+    S = state.S
+    live = state.live
+    nn = state.nn
+    key = state.key
+    heap = state.heap
+    pos = state.pos
     n = A.shape[1]
     n_rows = (n + BLOCK - 1) // BLOCK
     for c in prange(n_rows):
-        buf = np.empty(n)
+        row_buf = np.empty(n)
         for r in range(c * BLOCK, min(n, (c + 1) * BLOCK)):
-            _distances(A, S, n, r, buf)
-            j, d = _nearest_in(buf, live, n, live[r])
+            _distances(A, S, n, r, row_buf)
+            j, d = _nearest_in(row_buf, live, n, live[r])
             nn[live[r]] = j
             key[live[r]] = d
     for i in range(n):
@@ -126,29 +176,38 @@ def _centroid_init(A, S, live, nn, key, heap, pos):
         heap_sift_down(heap, pos, key, p, n)
 
 
+#: Exact nearest neighbour of every slot (a full scan per slot, slots in
+#: parallel) and the heap, from a new state (every slot active).
 centroid_init_serial, centroid_init_parallel = twins(_centroid_init)
 
 
 @njit(cache=NUMBA_CACHE)
-def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_stop, mode, buf, budget):
-    """Merge until ``k_stop`` merges are done; resumable (``state`` = [active, heap size, done]).
+def centroid_run(state, k_stop, mode):
+    """Merge until ``k_stop`` merges are done; resumable (see CentroidState).
 
-    A : float64[d, n] centres, feature-major, packed in the order of ``live``
-    (column ``t`` is the centre of slot ``live[t]``; updated in place); w : float64[n]
-    weights by slot; S : float64[n] packed like ``A``, each cluster's mean
-    squared deviation (``MODE_AVERAGE_SQ``; zeros otherwise); live : int64[n]
-    active slots in its first ``state[0]``
-    entries, ``where`` the row of each slot (-1 once merged away). Writes
-    merges ``a[i] < b[i]`` (slots = representative observations) with
-    heights ``h`` (Euclidean). Returns the number of merges done. (Serial:
-    a parallel region per merge cost more than it saved at 20 000 x 8.)
-    budget : int64[1], distance evaluations left for recomputation scans in
+    Returns the number of merges done (``counts.merges``). (Serial: a
+    parallel region per merge cost more than it saved at 20 000 x 8.)
+    ``counts.budget``: distance evaluations left for recomputation scans in
     this call; the call returns early when it runs out. Returns -1 if no
     merge can be found (only with NaN distances).
     """
-    m = state[0]
-    size = state[1]
-    done = state[2]
+    A = state.A
+    S = state.S
+    w = state.w
+    live = state.live
+    where = state.where
+    nn = state.nn
+    key = state.key
+    heap = state.heap
+    pos = state.pos
+    buf = state.buf
+    a = state.a
+    b = state.b
+    h = state.h
+    counts = state.counts[0]
+    m = counts.active
+    size = counts.heap_size
+    done = counts.merges
     dim = A.shape[0]
     scans = 0
     while done < k_stop:
@@ -162,8 +221,8 @@ def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_sto
             scans += 1
             if scans > m:
                 return -1
-            budget[0] -= m
-            if budget[0] < 0:
+            counts.budget -= m
+            if counts.budget < 0:
                 break
             j, d = _scan(A, S, live, m, where[i], buf)
             nn[i] = j
@@ -225,7 +284,7 @@ def centroid_run(A, S, w, live, where, nn, key, heap, pos, state, a, b, h, k_sto
                 heap_update(heap, pos, key, z, d, size)
         nn[y] = arg
         heap_update(heap, pos, key, y, best, size)
-    state[0] = m
-    state[1] = size
-    state[2] = done
+    counts.active = m
+    counts.heap_size = size
+    counts.merges = done
     return done

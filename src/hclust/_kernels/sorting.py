@@ -75,3 +75,44 @@ def edge_order(h, a, b):
                 order[i + r] = run[by_pair[r]]
         i = j
     return order
+
+
+@njit(cache=NUMBA_CACHE)
+def select_kth(keys, n, k):
+    """The k-th smallest of keys[:n] (0-based; float64), reordering keys[:n] in place.
+
+    Quickselect (Hoare partition, median-of-three pivot): the value of
+    ``np.partition(keys[:n], k)[k]`` without a copy, and about 5 s less of
+    numba compilation than ``np.partition`` (whose numba implementation is
+    generic over dtypes and NaN handling). Stops on any input, NaN included
+    (the partition scans stop at the pivot's side, which always holds an
+    element that stops them).
+    """
+    lo = 0
+    hi = n - 1
+    while hi > lo:
+        a = keys[lo]
+        b = keys[(lo + hi) // 2]
+        c = keys[hi]
+        if a < b:
+            pivot = b if b < c else (c if a < c else a)
+        else:
+            pivot = a if a < c else (c if b < c else b)
+        i = lo
+        j = hi
+        while i <= j:
+            while keys[i] < pivot:
+                i += 1
+            while keys[j] > pivot:
+                j -= 1
+            if i <= j:
+                keys[i], keys[j] = keys[j], keys[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return keys[k]

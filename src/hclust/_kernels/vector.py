@@ -5,145 +5,71 @@ A cluster is (weight, centroid); Ward's merge cost of clusters a and b is
 ``sqrt(2 * cost)``, scipy's convention. Merges happen in rounds of
 reciprocal nearest neighbours (Muellner 2011, sec. 3.2): Ward is reducible
 and order-independent, so any sequence of reciprocal-nearest merges gives
-its unique tree. Nearest neighbours are found in a kd-tree over the slots
-whose boxes are refitted to the moving centroids, pruned by Ward's bound
-``f(w_x, w_min) * mindist(c_x, box)^2`` with ``f`` increasing in the weight.
+its unique tree. Nearest neighbours are found in the shared kd-tree
+(``kdtree.KDTree``, built per stage over the centroids, which live in tree
+order) whose boxes are refitted to the moving centroids (``kdtree.refit_*``),
+pruned by Ward's bound ``f(w_x, w_min) * mindist(c_x, box)^2`` with ``f``
+increasing in the weight. A round is ``ward_todo``, ``nearest_batch_*`` and
+``ward_merge`` on the stage's tree and one ``WardState``.
 """
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from ._twins import twins
+from .kdtree import point_box_dist2, refit_path
+from .sorting import select_kth
 
+#: Points per leaf of the kd-tree over the slots.
 LEAF_SIZE = 32
 # Lower bounds are computed in floating point: shrink them slightly so that
 # rounding can never prune a node holding the exact nearest neighbour.
 BOUND_SHRINK = 1.0 - 1e-12
+#: Depth-first search stack: at most one pending sibling per level (median
+#: splits keep the depth near log2(n / LEAF_SIZE); Z-order cells at most 64
+#: levels plus median levels below them), plus the node expanded.
+STACK_SIZE = 256
 
+#: The counters of a run (``WardState.counts``, one record): merges done,
+#: live clusters, rounds done, nearest-neighbour searches done.
+WARD_COUNTS = np.dtype(
+    [("merges", np.int64), ("live", np.int64), ("rounds", np.int64), ("searches", np.int64)],
+    align=True,
+)
 
-@njit(cache=NUMBA_CACHE)
-def build_kdtree(X, leaf_size):
-    """Static kd-tree over the rows of X (median splits on the widest box side).
-
-    Returns (perm, node_lo, node_hi, node_left, n_nodes): leaf ranges are
-    perm[node_lo:node_hi]; node_left[k] = -1 for a leaf, else its left child
-    (the right child is node_left[k] + 1); node 0 is the root.
-    """
-    n, d = X.shape
-    perm = np.arange(n)
-    max_nodes = 2 * (n // max(1, leaf_size) + 1) * 2 + 1
-    node_lo = np.empty(max_nodes, dtype=np.int64)
-    node_hi = np.empty(max_nodes, dtype=np.int64)
-    node_left = np.full(max_nodes, -1, dtype=np.int64)
-    node_lo[0] = 0
-    node_hi[0] = n
-    n_nodes = 1
-    stack = np.empty(max_nodes, dtype=np.int64)
-    top = 0
-    stack[top] = 0
-    top += 1
-    keys = np.empty(n)
-    while top > 0:
-        top -= 1
-        k = stack[top]
-        lo = node_lo[k]
-        hi = node_hi[k]
-        if hi - lo <= leaf_size:
-            continue
-        best_f = 0
-        best_span = -1.0
-        for f in range(d):
-            mn = np.inf
-            mx = -np.inf
-            for t in range(lo, hi):
-                v = X[perm[t], f]
-                if v < mn:
-                    mn = v
-                if v > mx:
-                    mx = v
-            if mx - mn > best_span:
-                best_span = mx - mn
-                best_f = f
-        if best_span <= 0.0:
-            continue  # all points equal: keep as one (large) leaf
-        for t in range(lo, hi):
-            keys[t] = X[perm[t], best_f]
-        order = np.argsort(keys[lo:hi], kind="mergesort")
-        segment = perm[lo:hi].copy()
-        for t in range(hi - lo):
-            perm[lo + t] = segment[order[t]]
-        mid = (lo + hi) // 2
-        left = n_nodes
-        node_left[k] = left
-        node_lo[left] = lo
-        node_hi[left] = mid
-        node_lo[left + 1] = mid
-        node_hi[left + 1] = hi
-        n_nodes += 2
-        stack[top] = left
-        stack[top + 1] = left + 1
-        top += 2
-    return perm, node_lo[:n_nodes].copy(), node_hi[:n_nodes].copy(), node_left[:n_nodes].copy(), n_nodes
-
-
-@njit(cache=NUMBA_CACHE)
-def refit_leaf(C, w, alive, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k):
-    """Recompute a leaf's box, smallest weight and count from its live slots."""
-    d = C.shape[1]
-    for f in range(d):
-        box_lo[k, f] = np.inf
-        box_hi[k, f] = -np.inf
-    wmin = np.inf
-    count = 0
-    for s in range(node_lo[k], node_hi[k]):
-        if not alive[s]:
-            continue
-        count += 1
-        if w[s] < wmin:
-            wmin = w[s]
-        for f in range(d):
-            v = C[s, f]
-            if v < box_lo[k, f]:
-                box_lo[k, f] = v
-            if v > box_hi[k, f]:
-                box_hi[k, f] = v
-    node_wmin[k] = wmin
-    node_count[k] = count
-
-
-@njit(cache=NUMBA_CACHE)
-def refit_inner(node_left, box_lo, box_hi, node_wmin, node_count, k):
-    """An inner node's box, smallest weight and count from its two children."""
-    left = node_left[k]
-    right = left + 1
-    for f in range(box_lo.shape[1]):
-        box_lo[k, f] = min(box_lo[left, f], box_lo[right, f])
-        box_hi[k, f] = max(box_hi[left, f], box_hi[right, f])
-    node_wmin[k] = min(node_wmin[left], node_wmin[right])
-    node_count[k] = node_count[left] + node_count[right]
-
-
-@njit(cache=NUMBA_CACHE)
-def refit_all(C, w, alive, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count):
-    """Refit every node, children before parents (children have larger ids)."""
-    for k in range(node_left.shape[0] - 1, -1, -1):
-        if node_left[k] < 0:
-            refit_leaf(C, w, alive, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k)
-        else:
-            refit_inner(node_left, box_lo, box_hi, node_wmin, node_count, k)
-
-
-@njit(cache=NUMBA_CACHE)
-def refit_path(C, w, alive, node_lo, node_hi, node_left, node_parent, slot_leaf,
-               box_lo, box_hi, node_wmin, node_count, s):
-    """Refit the leaf holding slot s and its ancestors."""
-    k = slot_leaf[s]
-    refit_leaf(C, w, alive, node_lo, node_hi, box_lo, box_hi, node_wmin, node_count, k)
-    k = node_parent[k]
-    while k >= 0:
-        refit_inner(node_left, box_lo, box_hi, node_wmin, node_count, k)
-        k = node_parent[k]
+#: The arrays of a vector ward stage, by slot (m slots in kd-tree order: a
+#: stage's ``KDTree`` is built over the centroids) unless said otherwise:
+#:
+#: - ``C`` float64[m, d]: centroids (modified; the tree's ``data``);
+#:   ``w`` float64[m]: weights (modified); ``alive`` bool[m];
+#: - ``ids`` int64[m]: the row that names each slot's cluster, its largest
+#:   row (neighbour ties go to the smaller id);
+#: - ``live`` int64[m]: the live slots in ``live[:counts.live]``;
+#:   ``into`` int64[m]: the slot a dead slot merged into;
+#: - ``nn``/``nn_cost``: each live slot's nearest neighbour and Ward cost,
+#:   exact unless ``stale``, when nn_cost is a lower bound of it;
+#: - ``cand`` int64[m, K], ``bound`` float64[m]: each slot's candidate list
+#:   (see ward_todo);
+#: - ``todo``/``merged`` int64[m], ``searched``/``changed`` bool[m],
+#:   ``keys`` float64[m]: scratch of a round;
+#: - ``node_parent`` int64[n_nodes], ``slot_leaf`` int64[m]: the tree's
+#:   parents and each slot's leaf; ``node_wmin`` float64[n_nodes],
+#:   ``node_count`` int64[n_nodes]: the smallest weight and the number of
+#:   live slots below each node (refitted with the boxes as clusters merge);
+#: - ``a``, ``b``, ``h``, ``rnd`` [n - 1]: the merge records of the whole run
+#:   (row ids of the two clusters, height, round), by merge count;
+#: - ``counts`` WARD_COUNTS[1]: the counters of the whole run.
+WardState = namedtuple(
+    "WardState",
+    [
+        "C", "w", "alive", "ids", "live", "into", "nn", "nn_cost", "stale", "cand", "bound",
+        "todo", "searched", "changed", "merged", "keys", "node_parent", "slot_leaf", "node_wmin",
+        "node_count", "a", "b", "h", "rnd", "counts",
+    ],
+)
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -153,17 +79,6 @@ def _ward_cost(C, w, x, j):
         diff = C[x, f] - C[j, f]
         acc += diff * diff
     return w[x] * w[j] / (w[x] + w[j]) * acc
-
-
-@njit(cache=NUMBA_CACHE, inline="always")
-def _box_gap(C, x, box_lo, box_hi, k):
-    gap = 0.0
-    for f in range(C.shape[1]):
-        v = C[x, f]
-        # branch-free: at most one of the two differences is positive
-        diff = max(box_lo[k, f] - v, 0.0) + max(v - box_hi[k, f], 0.0)
-        gap += diff * diff
-    return gap
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
@@ -253,7 +168,10 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
     (any other cluster costs at least that). Returns the nearest (slot, cost).
 
     The search starts from the clusters the old list leads to, so its pruning
-    bound is tight from the first node; ``use_tree`` False scans live[:m].
+    bound is tight from the first node; a node is pruned by Ward's bound
+    ``f(w_x, w_min) * mindist(c_x, box)^2`` with ``w_min`` the smallest
+    weight below it (``f`` increases with the weight), and skipped when no
+    live slot is left below it. ``use_tree`` False scans live[:m].
     """
     cap = cand.shape[1]
     best_s = np.empty(cap, dtype=np.int64)
@@ -268,15 +186,13 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
             continue
         count = _offer(best_s, best_c, count, ids, s, _ward_cost(C, w, x, s))
     if use_tree:
-        # Depth-first: at most one pending sibling per level (median splits
-        # keep the depth near log2(n / LEAF_SIZE)), plus the node expanded.
-        stack = np.empty(2 * 64 + 2, dtype=np.int64)
-        stack_gap = np.empty(2 * 64 + 2)
+        stack = np.empty(STACK_SIZE, dtype=np.int64)
+        stack_gap = np.empty(STACK_SIZE)
+        q = C[x]  # a view: no allocation per search
         wx = w[x]
-        top = 0
-        stack[top] = 0
-        stack_gap[top] = _box_gap(C, x, box_lo, box_hi, 0)
-        top += 1
+        stack[0] = 0
+        stack_gap[0] = point_box_dist2(q, box_lo, box_hi, 0)
+        top = 1
         while top > 0:
             top -= 1
             k = stack[top]
@@ -297,9 +213,10 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
                     if not _listed(best_s, count, j):
                         count = _offer(best_s, best_c, count, ids, j, cost)
                 continue
-            # Visit the nearer child first: push it last.
-            gap_left = _box_gap(C, x, box_lo, box_hi, left)
-            gap_right = _box_gap(C, x, box_lo, box_hi, left + 1)
+            # Visit the nearer child first: push it last (empty children are
+            # dropped when popped).
+            gap_left = point_box_dist2(q, box_lo, box_hi, left)
+            gap_right = point_box_dist2(q, box_lo, box_hi, left + 1)
             if gap_left <= gap_right:
                 stack[top] = left + 1
                 stack_gap[top] = gap_right
@@ -327,9 +244,27 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
     return best_s[0], best_c[0]
 
 
-def _nearest_batch(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left, box_lo, box_hi,
-                   node_wmin, node_count, cand, bound, todo, n_todo, nn, nn_cost, searched,
-                   use_tree):
+def _nearest_batch(tree, state, n_todo, use_tree):
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_left = tree.node_left
+    box_lo = tree.box_lo
+    box_hi = tree.box_hi
+    C = state.C
+    w = state.w
+    alive = state.alive
+    ids = state.ids
+    into = state.into
+    live = state.live
+    nn = state.nn
+    nn_cost = state.nn_cost
+    cand = state.cand
+    bound = state.bound
+    todo = state.todo
+    searched = state.searched
+    node_wmin = state.node_wmin
+    node_count = state.node_count
+    m = state.counts[0].live
     for t in prange(n_todo):
         x = todo[t]
         s, c = _from_candidates(C, w, alive, ids, into, cand, bound, x)
@@ -341,6 +276,9 @@ def _nearest_batch(C, w, alive, ids, into, live, m, node_lo, node_hi, node_left,
         nn_cost[x] = c
 
 
+#: The nearest neighbour (nn, nn_cost) of every slot in todo[:n_todo]
+#: (tree, state, n_todo, use_tree): from its candidate list when that
+#: proves it, else by a search (searched[t] set). Parallel twin over todo.
 nearest_batch_serial, nearest_batch_parallel = twins(_nearest_batch)
 
 
@@ -380,48 +318,33 @@ def merge_candidates(C, w, alive, ids, into, cand, bound, x, y):
     bound[y] = b
 
 
-@njit(cache=NUMBA_CACHE)
-def tree_parents(node_left, node_lo, node_hi, n):
-    """(node_parent, slot_leaf) of a tree whose slots are in tree order."""
-    n_nodes = node_left.shape[0]
-    node_parent = np.full(n_nodes, -1, dtype=np.int64)
-    slot_leaf = np.empty(n, dtype=np.int64)
-    for k in range(n_nodes):
-        left = node_left[k]
-        if left >= 0:
-            node_parent[left] = k
-            node_parent[left + 1] = k
-        else:
-            for t in range(node_lo[k], node_hi[k]):
-                slot_leaf[t] = k
-    return node_parent, slot_leaf
+def new_state(C, w, ids, nn, nn_cost, stale, cand, bound, tree, node_parent, slot_leaf, a, b, h, rnd,
+              counts):
+    """The WardState of a stage over the m slots of ``tree`` (every slot live, no scratch set)."""
+    m = C.shape[0]
+    n_nodes = tree.node_left.shape[0]
+    return WardState(
+        C=C, w=w, alive=np.ones(m, dtype=np.bool_), ids=ids, live=np.arange(m, dtype=np.int64),
+        into=np.full(m, -1, dtype=np.int64), nn=nn, nn_cost=nn_cost, stale=stale, cand=cand,
+        bound=bound, todo=np.empty(m, dtype=np.int64), searched=np.empty(m, dtype=np.bool_),
+        changed=np.zeros(m, dtype=np.bool_), merged=np.empty(m, dtype=np.int64), keys=np.empty(m),
+        node_parent=node_parent, slot_leaf=slot_leaf, node_wmin=np.empty(n_nodes),
+        node_count=np.empty(n_nodes, dtype=np.int64), a=a, b=b, h=h, rnd=rnd, counts=counts,
+    )
 
 
 @njit(cache=NUMBA_CACHE)
-def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
-    """Choose the clusters whose nearest neighbour a round recomputes; returns their count.
+def ward_todo(state, quantile, all_stale):
+    """Choose the clusters whose nearest neighbour a round recomputes, into
+    ``state.todo``; returns their count.
 
     A round of reciprocal-nearest-neighbour merges is ``ward_todo``, a
     nearest-neighbour batch (``nearest_batch_serial`` or
     ``nearest_batch_parallel``, called from Python: a cached function that
     calls a parallel one can crash when loaded from the cache, numba issue
-    8578) and ``ward_merge``. ``all_stale``: every stale cluster, not only
+    8578) and ``ward_merge``, all on one ``WardState`` (the merged cluster
+    keeps the larger slot). ``all_stale``: every stale cluster, not only
     those within the quantile.
-
-    The arrays these three share: C : float64[m, d] centroids by slot,
-    slots in kd-tree order (modified); w : float64[m] weights (modified);
-    alive : bool[m]; ids : int64[m], the row that names each slot's
-    cluster, its largest row (neighbour ties go to the smaller id);
-    live : int64[m], live slots in ``live[:state[1]]``; nn/nn_cost : each
-    live slot's nearest neighbour and Ward cost, exact unless ``stale``,
-    when nn_cost is a lower bound of it; cand : int64[m, K], bound :
-    float64[m], each slot's candidate list (see below); into : int64[m],
-    the slot a dead slot merged into; todo, merged : int64[m], changed,
-    searched : bool[m], keys : float64[m] scratch; state : int64[4]
-    (merges done, live count, rounds done, neighbour searches done);
-    a, b, h, rnd : merge records (row ids of the two clusters, height,
-    round), indexed by the merge count. A merged cluster keeps the larger
-    slot.
 
     Lower bounds: a cluster's nearest-neighbour cost never decreases while it
     lives (Ward is reducible: the cost to a union is at least the smaller of
@@ -442,7 +365,12 @@ def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
     the lists of its parts and the smaller bound. Ties are decided by the
     full (cost, id) order, so the neighbour is the one a search would find.
     """
-    m = state[1]
+    live = state.live
+    stale = state.stale
+    nn_cost = state.nn_cost
+    keys = state.keys
+    todo = state.todo
+    m = state.counts[0].live
     threshold = np.inf
     if not all_stale:
         n_stale = 0
@@ -453,7 +381,7 @@ def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
                 n_stale += 1
         if n_stale > 0:
             q = int(quantile * (n_stale - 1))
-            threshold = np.partition(keys[:n_stale], q)[q]
+            threshold = select_kth(keys, n_stale, q)
     n_todo = 0
     for t in range(m):
         x = live[t]
@@ -464,9 +392,7 @@ def ward_todo(live, stale, nn_cost, keys, todo, state, quantile, all_stale):
 
 
 @njit(cache=NUMBA_CACHE)
-def ward_merge(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent, slot_leaf,
-               box_lo, box_hi, node_wmin, node_count, nn, nn_cost, stale, cand, bound, into,
-               todo, n_todo, changed, merged, searched, state, a, b, h, rnd, all_stale):
+def ward_merge(tree, state, n_todo, all_stale):
     """After a neighbour batch over todo[:n_todo]: merge every reciprocal pair
     of exact neighbours, update candidates, boxes and staleness, compact
     ``live``; returns the number of pairs merged (see ``ward_todo``).
@@ -475,13 +401,44 @@ def ward_merge(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent,
     stale neighbours tied with a smaller id hid them: every live cluster
     is marked stale for the next round (fresh neighbours always have a pair).
     """
-    k = state[0]
-    m = state[1]
-    r = state[2]
+    node_lo = tree.node_lo
+    node_hi = tree.node_hi
+    node_left = tree.node_left
+    box_lo = tree.box_lo
+    box_hi = tree.box_hi
+    C = state.C
+    w = state.w
+    alive = state.alive
+    ids = state.ids
+    live = state.live
+    into = state.into
+    nn = state.nn
+    nn_cost = state.nn_cost
+    stale = state.stale
+    cand = state.cand
+    bound = state.bound
+    todo = state.todo
+    searched = state.searched
+    changed = state.changed
+    merged = state.merged
+    node_parent = state.node_parent
+    slot_leaf = state.slot_leaf
+    node_wmin = state.node_wmin
+    node_count = state.node_count
+    a = state.a
+    b = state.b
+    h = state.h
+    rnd = state.rnd
+    counts = state.counts[0]
+    k = counts.merges
+    m = counts.live
+    r = counts.rounds
+    n_searched = 0
     for t in range(n_todo):
         stale[todo[t]] = False
         if searched[t]:
-            state[3] += 1
+            n_searched += 1
+    counts.searches += n_searched
     pairs = 0
     for t in range(m):
         x = live[t]
@@ -507,7 +464,7 @@ def ward_merge(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent,
             into[x] = y
             changed[y] = True
             stale[y] = True  # its merge cost stays in nn_cost: a lower bound
-    state[2] = r + 1
+    counts.rounds = r + 1
     if pairs == 0:
         if all_stale:
             for t in range(m):
@@ -530,6 +487,6 @@ def ward_merge(C, w, alive, ids, live, node_lo, node_hi, node_left, node_parent,
             stale[x] = True
     for t in range(pairs):
         changed[merged[2 * t + 1]] = False
-    state[0] = k
-    state[1] = kept
+    counts.merges = k
+    counts.live = kept
     return pairs
