@@ -1,7 +1,7 @@
 """Borůvka rounds across row partitions: nearest foreign point of one partition in another.
 
-hclust.dask's exact single linkage keeps a kd-tree per partition (built by
-:func:`hclust._kernels.boruvka.build_tree`) and, every round, asks for each
+hclust.dask's exact single linkage keeps a kd-tree per partition (the shared
+:func:`hclust._kernels.kdtree.build`) and, every round, asks for each
 component its lightest edge to another component. A query runs the points of
 one partition against the tree of another (or of the same) partition: for
 every query point the nearest point of a *different* component, pruned by the

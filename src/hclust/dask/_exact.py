@@ -461,15 +461,18 @@ def _identity(x: Any) -> Any:
 
 
 def _kd_tree(X: FloatArray) -> tuple[Any, ...]:
-    """The one place this module reads the kd-tree's internals: build_tree's arrays.
+    """The one place this module reads the kd-tree's internals: the shared KDTree's arrays.
 
     Returns (Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min)
     with rows in tree order (Xt = X[perm]) and node_min the smallest row
-    index of each node.
+    index of each node (:mod:`hclust._kernels.kdtree`, the tree of Borůvka
+    and the vector engines).
     """
-    from .._kernels.boruvka import LEAF_SIZE, build_tree
+    from .._kernels.kdtree import LEAF_SIZE, build
 
-    return tuple(build_tree(X, LEAF_SIZE))
+    tree = build(X, LEAF_SIZE)
+    return (tree.data, tree.perm, tree.node_lo, tree.node_hi, tree.node_left, tree.box_lo, tree.box_hi,
+            tree.node_min)
 
 
 def _one_cell(block: Any, offset: int) -> tuple[FloatArray, IntArray]:
