@@ -494,3 +494,52 @@ def test_to_parquet_failure_leaves_nothing(client, tmp_path):
     with pytest.raises(ValueError, match=r"The ID column has 90 rows and the summarised input 100"):
         s.to_parquet(tmp_path / "out", 2, id_column=shifted)
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- SegmentationModel
+
+
+@pytest.fixture(scope="module")
+def wholesale_model():
+    from hclust.datasets import load_wholesale
+
+    customers = load_wholesale()
+    model = hclust.SegmentationModel(4, exclude=["Channel", "Region"], holdout=None).fit(customers)
+    return customers, model
+
+
+@pytest.mark.parametrize("rule", ["nearest", "linkage", "centroid"])
+def test_model_assign_of_a_dask_dataframe(client, wholesale_model, rule):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    customers, model = wholesale_model
+    rng = np.random.default_rng(3)
+    new = customers.sample(300, random_state=1).copy()
+    new["Fresh"] = new["Fresh"] * rng.uniform(0.8, 1.2, len(new))  # mostly unseen customers
+    new.index = [f"n{i}" for i in range(len(new))]
+    frame = dd.from_pandas(new, npartitions=4, sort=False)
+    out = model.assign(frame, rule=rule, n_neighbors=7)
+    assert isinstance(out, dd.DataFrame) and out.npartitions == 4
+    assert list(out.columns) == ["segment", "segment_name", "distance", "confidence", "runner_up", "known"]
+    got = client.compute(out).result()
+    gathered = client.compute(frame).result()  # (dask stores the string index as pyarrow strings)
+    expected = model.assign(gathered, rule=rule, n_neighbors=7)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.index.tolist() == new.index.tolist()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  model.assign(new, rule=rule, n_neighbors=7).reset_index(drop=True))
+    assert got.dtypes.to_dict() == out._meta.dtypes.to_dict()  # the meta is what the workers return
+    assert not got["known"].all() and (got["segment"] >= 0).all()
+
+
+def test_model_assign_of_a_dask_dataframe_refuses_bad_input(client, wholesale_model):
+    dd = pytest.importorskip("dask.dataframe")
+    customers, model = wholesale_model
+    with pytest.raises(ValueError, match=r"lack the model's column\(s\) \['Milk'\]"):
+        model.assign(dd.from_pandas(customers.drop(columns="Milk"), npartitions=2))
+    with pytest.raises(ValueError, match="rule"):
+        model.assign(dd.from_pandas(customers, npartitions=2), rule="nope")
+    with pytest.raises(TypeError, match="pandas or dask DataFrame"):
+        model.assign(dd.from_pandas(customers["Milk"], npartitions=2))
+    empty = dd.from_pandas(customers.iloc[:0], npartitions=1)
+    assert len(client.compute(model.assign(empty)).result()) == 0
