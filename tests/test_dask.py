@@ -543,3 +543,53 @@ def test_model_assign_of_a_dask_dataframe_refuses_bad_input(client, wholesale_mo
         model.assign(dd.from_pandas(customers["Milk"], npartitions=2))
     empty = dd.from_pandas(customers.iloc[:0], npartitions=1)
     assert len(client.compute(model.assign(empty)).result()) == 0
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
+def test_cli_segment_with_dask(client, tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from hclust.cli import main
+
+    table, _ = _customers(2_000, seed=8, npartitions=1)
+    table["region"] = "north"  # text: left out of the features
+    source = tmp_path / "customers"
+    source.mkdir()
+    for i in range(3):
+        table.iloc[i * 700:(i + 1) * 700].to_parquet(source / f"part{i}.parquet", index=False)
+    out = tmp_path / "segments"
+    pattern = str(source / "*.parquet")
+    assert main(["segment", pattern, "--dask", "local:1", "--k", "2", "--n-micro", "50", "--id", "customer",
+                 "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "2000 customers, 3 features (a, b, c)" in said and f"Wrote {out}" in said
+    got = pd.read_parquet(out)
+    assert list(got.columns) == ["customer", "segment"] and got["customer"].tolist() == table["customer"].tolist()
+    # the same as the library on the same (standardised) features
+    frame = dd.read_parquet(pattern)
+    X = frame[["a", "b", "c"]]
+    mean, std = client.compute([X.mean(), X.std()], sync=True)
+    Xs = X.map_partitions(lambda part: (part - mean.to_numpy()) / std.to_numpy(), meta=X._meta)
+    s = hd.summarize(Xs, n_micro=50, client=client)
+    assert np.array_equal(got["segment"].to_numpy(), client.compute(s.labels(2)).result())
+    truth = (table["a"].to_numpy() > 10).astype(int)  # two far-apart blobs
+    assert abs(np.corrcoef(got["segment"], truth)[0, 1]) == pytest.approx(1.0)
+    # refusals, before any work: the input's folder, an unsupported option, no k, a bad cluster spec
+    for argv, message in [
+        (["--out", str(source)], "holds the input"),
+        (["--out", str(out), "--k", "2", "--model", str(tmp_path / "m")], "--model not available with --dask"),
+        (["--out", str(tmp_path / "x")], "--dask needs --n-clusters"),
+        (["--out", str(tmp_path / "x"), "--k", "2", "--id", "nope"], "--id: no column(s) ['nope']"),
+    ]:
+        if "--k" not in argv and "holds" in message:
+            argv = [*argv, "--k", "2"]
+        assert main(["segment", pattern, "--dask", "local:1", *argv]) == 1
+        assert message in capsys.readouterr().err
+    assert main(["segment", pattern, "--dask", "remote", "--k", "2", "--out", str(tmp_path / "x")]) == 1
+    assert "expected local, local:N or a scheduler address" in capsys.readouterr().err
+    assert main(["segment", pattern, "--n-micro", "5", "--k", "2", "--out", str(tmp_path / "x.csv")]) == 1
+    assert "--n-micro goes with --dask" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["customers", "segments"]
