@@ -778,7 +778,7 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
     import hclust.dask as hd
     import dask.dataframe as dd
     import numpy as np
-    from distributed import Client, LocalCluster
+    import distributed
 
     from .dask._summary import _check_parquet_target, _input_paths
 
@@ -805,10 +805,12 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
         if "://" in spec:
             client = stack.enter_context(hd._common.resolve_client(spec, hd._common.CONNECT_TIMEOUT)[0])
         else:
-            cluster = stack.enter_context(LocalCluster(
+            local: Any = distributed.LocalCluster  # (untyped)
+            connect: Any = distributed.Client
+            cluster = stack.enter_context(local(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
-            client = stack.enter_context(Client(cluster, set_as_default=False))
+            client = stack.enter_context(connect(cluster, set_as_default=False))
         X = frame[columns]
         bad = [str(c) for c, t in X.dtypes.items() if not (hasattr(t, "kind") and t.kind in "biuf")]
         if bad:
@@ -824,8 +826,7 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
         k = int(args.n_clusters)
         if not 1 <= k <= S.n_micro:
             raise ValueError(f"--n-clusters {k} is out of range: 1..{S.n_micro} (the micro-clusters; raise --n-micro).")
-        with _progress(args, "Writing the segments") as progress:
-            S.to_parquet(out, k, id_column=frame[args.id] if args.id else None, client=client)
+        S.to_parquet(out, k, id_column=frame[args.id] if args.id else None, client=client)
         sizes = np.bincount(S.micro_labels(k), weights=S.counts, minlength=k).astype(np.int64)
     total = int(sizes.sum())
     _say(

@@ -472,9 +472,7 @@ def _segment_frame(ids: Any, labels: IntArray, names: list[str] | None, id_name:
                 f"The ID Series' partition {p} has {len(ids)} rows and the input's {len(labels)}: "
                 "take the IDs from the same frame as the features."
             )
-        columns[id_name] = ids.to_numpy()
-        if isinstance(ids.dtype, pd.api.extensions.ExtensionDtype):
-            columns[id_name] = pd.array(ids.to_numpy(), dtype=ids.dtype)
+        columns[id_name] = ids.reset_index(drop=True)  # (its own dtype)
     columns["segment"] = np.asarray(labels, dtype=np.int64)
     if names is not None:
         columns["segment_name"] = pd.Series(np.asarray(names, dtype=object)[columns["segment"]]

@@ -1570,7 +1570,8 @@ def _assign_dask(model: "SegmentationModel", new_df: Any, rule: str, n_neighbors
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _assign_dtypes().items()}, index=new_df._meta.index)
     # the model as one task: sent to each worker once, not embedded in every partition's task
     shared = delayed(model, pure=True)
-    return new_df.map_partitions(_assign_partition, shared, rule, n_neighbors, meta=meta)
+    frame: Any = new_df  # (untyped)
+    return frame.map_partitions(_assign_partition, shared, rule, n_neighbors, meta=meta)
 
 
 def _assign_partition(part: pd.DataFrame, model: "SegmentationModel", rule: str, n_neighbors: int) -> pd.DataFrame:
