@@ -590,6 +590,12 @@ def test_cli_segment_with_dask(client, tmp_path, capsys):
         assert message in capsys.readouterr().err
     assert main(["segment", pattern, "--dask", "remote", "--k", "2", "--out", str(tmp_path / "x")]) == 1
     assert "expected local, local:N or a scheduler address" in capsys.readouterr().err
+    with socket.socket() as free:  # a loopback port that nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["segment", pattern, "--scheduler", f"tcp://127.0.0.1:{port}", "--k", "2",
+                 "--out", str(tmp_path / "x")]) == 1
+    assert f"No Dask scheduler answered at 'tcp://127.0.0.1:{port}'" in capsys.readouterr().err
     assert main(["segment", pattern, "--n-micro", "5", "--k", "2", "--out", str(tmp_path / "x.csv")]) == 1
     assert "--n-micro goes with --dask" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["customers", "segments"]

@@ -285,6 +285,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="local (a LocalCluster of 2 worker processes), local:N (N workers) or a scheduler "
                            "address tcp://HOST:8786; the input is Parquet (a file, folder or 'glob/*.parquet'), "
                            "--out a Parquet folder with one file per partition")
+    dask.add_argument("--scheduler", metavar="ADDRESS",
+                      help="the same as --dask ADDRESS: a running scheduler, e.g. tcp://HOST:8786")
     dask.add_argument("--n-micro", type=int, metavar="M", help="--dask: micro-clusters at most (default 10000)")
     dask.add_argument("--id", metavar="COL", help="--dask: the ID column written beside the segment")
     _add_common(seg)
@@ -679,6 +681,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_segment(args: argparse.Namespace) -> int:
     from .segment.model import SegmentationModel, _assignment_lines
 
+    if args.scheduler is not None:
+        if args.dask is not None:
+            raise ValueError("give --dask or --scheduler, not both.")
+        if "://" not in args.scheduler:
+            raise ValueError(f"--scheduler {args.scheduler}: expected an address such as tcp://HOST:8786.")
+        args.dask = args.scheduler
     if args.dask is not None:
         return _run_segment_dask(args)
     for option in ("n_micro", "id"):
