@@ -284,7 +284,8 @@ def _parser() -> argparse.ArgumentParser:
     dask.add_argument("--dask", metavar="CLUSTER",
                       help="local (a LocalCluster of 2 worker processes), local:N (N workers) or a scheduler "
                            "address tcp://HOST:8786; the input is Parquet (a file, folder or 'glob/*.parquet'), "
-                           "--out a Parquet folder with one file per partition")
+                           "--out a Parquet folder with one file per partition; the numeric columns are standardised "
+                           "(--scale standard|none), without imputation (NaN is refused) or log1p")
     dask.add_argument("--scheduler", metavar="ADDRESS",
                       help="the same as --dask ADDRESS: a running scheduler, e.g. tcp://HOST:8786")
     dask.add_argument("--n-micro", type=int, metavar="M", help="--dask: micro-clusters at most (default 10000)")
