@@ -7,6 +7,9 @@ answer, NaN in one partition) must end in the same result or a clear error.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -367,3 +370,232 @@ def test_a_failed_round_is_run_again(client, monkeypatch):
     monkeypatch.setattr(_exact, "_round", wrong)
     with pytest.raises(ZeroDivisionError):  # not retried
         hd.linkage(da.from_array(X, chunks=(100, 3)), "single", client=client)
+
+
+# ----------------------------------------------------------------------------- Parquet output
+
+
+def _customers(n: int, seed: int, npartitions: int):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X = _shuffled_blobs(n, seed)
+    table = pd.DataFrame(X, columns=["a", "b", "c"])
+    table.insert(0, "customer", [f"C{i:05d}" for i in range(n)])
+    return table, dd.from_pandas(table, npartitions=npartitions, sort=False)
+
+
+def test_to_parquet_labels_every_row_with_its_id(client, tmp_path):
+    pd = pytest.importorskip("pandas")
+    table, frame = _customers(3_000, seed=5, npartitions=4)
+    s = hd.summarize(frame[["a", "b", "c"]], n_micro=80, client=client)
+    out = s.to_parquet(tmp_path / "segments", 3, id_column=frame["customer"],
+                       names={0: "zero", 1: "one", 2: "two"})
+    assert out == tmp_path / "segments"
+    files = sorted(os.listdir(out))
+    assert files == ["_hclust_segments.json", *[f"part.{i}.parquet" for i in range(4)]]
+    assert json.loads((out / "_hclust_segments.json").read_text())["rows"] == 3_000
+    assert [p.name for p in tmp_path.iterdir()] == ["segments"]  # no temporary folder left
+    got = pd.concat([pd.read_parquet(out / f"part.{i}.parquet") for i in range(4)], ignore_index=True)
+    assert list(got.columns) == ["customer", "segment", "segment_name"]
+    expected = client.compute(s.labels(3)).result()
+    assert np.array_equal(got["segment"].to_numpy(), expected)  # every row, in the input's order
+    assert got["customer"].tolist() == table["customer"].tolist()
+    assert got["segment_name"].tolist() == [["zero", "one", "two"][k] for k in expected]
+    # each file is its input partition
+    sizes = [len(pd.read_parquet(out / f"part.{i}.parquet")) for i in range(4)]
+    assert sizes == list(frame.map_partitions(len).compute(scheduler="sync"))
+
+
+def test_to_parquet_id_column_of_the_input_and_no_ids(client, tmp_path):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X = _shuffled_blobs(1_000, seed=6)
+    table = pd.DataFrame({"id": np.arange(1_000, 2_000), "a": X[:, 0], "b": X[:, 1]})
+    frame = dd.from_pandas(table, npartitions=3)
+    s = hd.summarize(frame, n_micro=30, client=client)  # the ID is a column of the input (and a feature)
+    s.to_parquet(tmp_path / "with_id", 2, id_column="id")
+    got = pd.read_parquet(tmp_path / "with_id")
+    assert list(got.columns) == ["id", "segment"] and got["id"].tolist() == list(range(1_000, 2_000))
+    assert np.array_equal(got["segment"].to_numpy(), client.compute(s.labels(2)).result())
+    # a dask array as input: the segment column only, chunks of any size (an empty one included)
+    a = hd.summarize(da.from_array(X, chunks=((400, 0, 600), 3)), n_micro=30, client=client)
+    a.to_parquet(tmp_path / "plain", 2)
+    got = pd.read_parquet(tmp_path / "plain")
+    assert list(got.columns) == ["segment"] and len(got) == 1_000
+    assert np.array_equal(got["segment"].to_numpy(), client.compute(a.labels(2)).result())
+    # a previous output is replaced, atomically
+    a.to_parquet(tmp_path / "plain", 3)
+    assert np.array_equal(pd.read_parquet(tmp_path / "plain")["segment"].to_numpy(),
+                          client.compute(a.labels(3)).result())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "with_id"]
+    with pytest.raises(ValueError, match="not a dask DataFrame"):
+        a.to_parquet(tmp_path / "x", 2, id_column="id")
+    with pytest.raises(ValueError, match="no column 'nope'"):
+        s.to_parquet(tmp_path / "x", 2, id_column="nope")
+    other = dd.from_pandas(table, npartitions=2)["id"]  # the same rows, cut otherwise: the IDs' cuts
+    s.to_parquet(tmp_path / "cuts", 2, id_column=other)
+    assert sorted(os.listdir(tmp_path / "cuts")) == ["_hclust_segments.json", "part.0.parquet", "part.1.parquet"]
+    got = pd.read_parquet(tmp_path / "cuts")
+    assert got["id"].tolist() == list(range(1_000, 2_000))
+    assert np.array_equal(got["segment"].to_numpy(), client.compute(s.labels(2)).result())
+    shutil.rmtree(tmp_path / "cuts")
+    with pytest.raises(ValueError, match="names has 3 names for 2 segments"):
+        s.to_parquet(tmp_path / "x", 2, names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="n_clusters must be between 1"):
+        s.to_parquet(tmp_path / "x", 31)
+    assert not (tmp_path / "x").exists()
+
+
+# dask's Parquet reader (2026.8) calls reset_index(inplace=True), which pandas 3.1 deprecates
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
+def test_to_parquet_refuses_to_overwrite(client, tmp_path):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    table, _ = _customers(600, seed=7, npartitions=2)
+    source = tmp_path / "customers"
+    source.mkdir()
+    table.iloc[:300].to_parquet(source / "a.parquet")
+    table.iloc[300:].to_parquet(source / "b.parquet")
+    before = {p.name: p.read_bytes() for p in source.iterdir()}
+    frame = dd.read_parquet(str(source / "*.parquet"))
+    s = hd.summarize(frame[["a", "b", "c"]], n_micro=20, client=client)
+    for target in (source, tmp_path):  # the input's folder, a folder holding it
+        with pytest.raises(ValueError, match="holds the input"):
+            s.to_parquet(target, 2, id_column=frame["customer"])
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty and was not written by hclust"):
+        s.to_parquet(tmp_path / "notes", 2)
+    (tmp_path / "file.parquet").write_text("not a folder")
+    with pytest.raises(ValueError, match="is a file"):
+        s.to_parquet(tmp_path / "file.parquet", 2)
+    assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
+    assert (tmp_path / "file.parquet").read_text() == "not a folder"
+    (tmp_path / "empty").mkdir()
+    s.to_parquet(tmp_path / "empty", 2, id_column=frame["customer"])
+    got = pd.read_parquet(tmp_path / "empty")
+    assert got["customer"].tolist() == table["customer"].tolist()
+    # a previous output read as the input of the next one is not overwritten either
+    again = dd.read_parquet(str(tmp_path / "empty"))
+    t = hd.summarize(again[["segment"]].astype("float64"), n_micro=2, client=client)
+    with pytest.raises(ValueError, match="holds the input"):
+        t.to_parquet(tmp_path / "empty", 2)
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers", "empty", "file.parquet", "notes"]
+
+
+def test_to_parquet_failure_leaves_nothing(client, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame({"id": np.arange(100), "a": np.arange(100.0)})
+    frame = dd.from_pandas(table, npartitions=2)
+    s = hd.summarize(frame[["a"]], n_micro=10, client=client)
+    shifted = dd.from_pandas(table.iloc[:90], npartitions=2)["id"]
+    with pytest.raises(ValueError, match=r"The ID column has 90 rows and the summarised input 100"):
+        s.to_parquet(tmp_path / "out", 2, id_column=shifted)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- SegmentationModel
+
+
+@pytest.fixture(scope="module")
+def wholesale_model():
+    from hclust.datasets import load_wholesale
+
+    customers = load_wholesale()
+    model = hclust.SegmentationModel(4, exclude=["Channel", "Region"], holdout=None).fit(customers)
+    return customers, model
+
+
+@pytest.mark.parametrize("rule", ["nearest", "linkage", "centroid"])
+def test_model_assign_of_a_dask_dataframe(client, wholesale_model, rule):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    customers, model = wholesale_model
+    rng = np.random.default_rng(3)
+    new = customers.sample(300, random_state=1).copy()
+    new["Fresh"] = new["Fresh"] * rng.uniform(0.8, 1.2, len(new))  # mostly unseen customers
+    new.index = [f"n{i}" for i in range(len(new))]
+    frame = dd.from_pandas(new, npartitions=4, sort=False)
+    out = model.assign(frame, rule=rule, n_neighbors=7)
+    assert isinstance(out, dd.DataFrame) and out.npartitions == 4
+    assert list(out.columns) == ["segment", "segment_name", "distance", "confidence", "runner_up", "known"]
+    got = client.compute(out).result()
+    gathered = client.compute(frame).result()  # (dask stores the string index as pyarrow strings)
+    expected = model.assign(gathered, rule=rule, n_neighbors=7)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.index.tolist() == new.index.tolist()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  model.assign(new, rule=rule, n_neighbors=7).reset_index(drop=True))
+    assert got.dtypes.to_dict() == out._meta.dtypes.to_dict()  # the meta is what the workers return
+    assert not got["known"].all() and (got["segment"] >= 0).all()
+
+
+def test_model_assign_of_a_dask_dataframe_refuses_bad_input(client, wholesale_model):
+    dd = pytest.importorskip("dask.dataframe")
+    customers, model = wholesale_model
+    with pytest.raises(ValueError, match=r"lack the model's column\(s\) \['Milk'\]"):
+        model.assign(dd.from_pandas(customers.drop(columns="Milk"), npartitions=2))
+    with pytest.raises(ValueError, match="rule"):
+        model.assign(dd.from_pandas(customers, npartitions=2), rule="nope")
+    with pytest.raises(TypeError, match="pandas or dask DataFrame"):
+        model.assign(dd.from_pandas(customers["Milk"], npartitions=2))
+    empty = dd.from_pandas(customers.iloc[:0], npartitions=1)
+    assert len(client.compute(model.assign(empty)).result()) == 0
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
+def test_cli_segment_with_dask(client, tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from hclust.cli import main
+
+    table, _ = _customers(2_000, seed=8, npartitions=1)
+    table["region"] = "north"  # text: left out of the features
+    source = tmp_path / "customers"
+    source.mkdir()
+    for i in range(3):
+        table.iloc[i * 700:(i + 1) * 700].to_parquet(source / f"part{i}.parquet", index=False)
+    out = tmp_path / "segments"
+    pattern = str(source / "*.parquet")
+    assert main(["segment", pattern, "--dask", "local:1", "--k", "2", "--n-micro", "50", "--id", "customer",
+                 "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "2000 customers, 3 features (a, b, c)" in said and f"Wrote {out}" in said
+    got = pd.read_parquet(out)
+    assert list(got.columns) == ["customer", "segment"] and got["customer"].tolist() == table["customer"].tolist()
+    # the same as the library on the same (standardised) features
+    frame = dd.read_parquet(pattern)
+    X = frame[["a", "b", "c"]]
+    mean, std = client.compute([X.mean(), X.std()], sync=True)
+    Xs = X.map_partitions(lambda part: (part - mean.to_numpy()) / std.to_numpy(), meta=X._meta)
+    s = hd.summarize(Xs, n_micro=50, client=client)
+    assert np.array_equal(got["segment"].to_numpy(), client.compute(s.labels(2)).result())
+    truth = (table["a"].to_numpy() > 10).astype(int)  # two far-apart blobs
+    assert abs(np.corrcoef(got["segment"], truth)[0, 1]) == pytest.approx(1.0)
+    # refusals, before any work: the input's folder, an unsupported option, no k, a bad cluster spec
+    for argv, message in [
+        (["--out", str(source)], "holds the input"),
+        (["--out", str(out), "--k", "2", "--model", str(tmp_path / "m")], "--model not available with --dask"),
+        (["--out", str(tmp_path / "x")], "--dask needs --n-clusters"),
+        (["--out", str(tmp_path / "x"), "--k", "2", "--id", "nope"], "--id: no column(s) ['nope']"),
+    ]:
+        if "--k" not in argv and "holds" in message:
+            argv = [*argv, "--k", "2"]
+        assert main(["segment", pattern, "--dask", "local:1", *argv]) == 1
+        assert message in capsys.readouterr().err
+    assert main(["segment", pattern, "--dask", "remote", "--k", "2", "--out", str(tmp_path / "x")]) == 1
+    assert "expected local, local:N or a scheduler address" in capsys.readouterr().err
+    with socket.socket() as free:  # a loopback port that nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert main(["segment", pattern, "--scheduler", f"tcp://127.0.0.1:{port}", "--k", "2",
+                 "--out", str(tmp_path / "x")]) == 1
+    assert f"No Dask scheduler answered at 'tcp://127.0.0.1:{port}'" in capsys.readouterr().err
+    assert main(["segment", pattern, "--n-micro", "5", "--k", "2", "--out", str(tmp_path / "x.csv")]) == 1
+    assert "--n-micro goes with --dask" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["customers", "segments"]

@@ -280,6 +280,16 @@ def _parser() -> argparse.ArgumentParser:
                      "an existing hclust model there is replaced")
     seg.add_argument("--report", type=Path, help="HTML report to write")
     _add_keep_formulas(seg)
+    dask = seg.add_argument_group("on a Dask cluster (pip install \"hclust[dask]\"): the summary tier")
+    dask.add_argument("--dask", metavar="CLUSTER",
+                      help="local (a LocalCluster of 2 worker processes), local:N (N workers) or a scheduler "
+                           "address tcp://HOST:8786; the input is Parquet (a file, folder or 'glob/*.parquet'), "
+                           "--out a Parquet folder with one file per partition; the numeric columns are standardised "
+                           "(--scale standard|none), without imputation (NaN is refused) or log1p")
+    dask.add_argument("--scheduler", metavar="ADDRESS",
+                      help="the same as --dask ADDRESS: a running scheduler, e.g. tcp://HOST:8786")
+    dask.add_argument("--n-micro", type=int, metavar="M", help="--dask: micro-clusters at most (default 10000)")
+    dask.add_argument("--id", metavar="COL", help="--dask: the ID column written beside the segment")
     _add_common(seg)
 
     assign = commands.add_parser("assign", help="assign new customers to the segments of a saved model")
@@ -672,6 +682,17 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_segment(args: argparse.Namespace) -> int:
     from .segment.model import SegmentationModel, _assignment_lines
 
+    if args.scheduler is not None:
+        if args.dask is not None:
+            raise ValueError("give --dask or --scheduler, not both.")
+        if "://" not in args.scheduler:
+            raise ValueError(f"--scheduler {args.scheduler}: expected an address such as tcp://HOST:8786.")
+        args.dask = args.scheduler
+    if args.dask is not None:
+        return _run_segment_dask(args)
+    for option in ("n_micro", "id"):
+        if getattr(args, option) is not None:
+            raise ValueError(f"--{option.replace('_', '-')} goes with --dask.")
     extra = []
     if args.model is not None:
         extra.append(("--model", args.model, "model"))
@@ -727,6 +748,114 @@ def _run_segment(args: argparse.Namespace) -> int:
         "Wrote " + ", ".join(written),
     )
     return EXIT_OK
+
+
+def _run_segment_dask(args: argparse.Namespace) -> int:
+    """``hclust segment --dask``: the summary tier on a Dask cluster, every row's segment to a Parquet folder."""
+    unsupported = {"--model": args.model, "--report": args.report, "--height": args.height,
+                   "--weights": args.weights, "--out-table": args.out_table, "--feature-weights": args.feature_weights,
+                   "--table": args.table, "--query": args.query}
+    given = [name for name, value in unsupported.items() if value is not None]
+    if args.metric != "euclidean":
+        given.append("--metric")
+    if args.scale not in ("standard", "none"):
+        given.append(f"--scale {args.scale}")
+    if given:
+        raise ValueError(f"{', '.join(given)} not available with --dask yet (the summary tier writes the segments).")
+    if args.n_clusters is None:
+        raise ValueError("--dask needs --n-clusters (choosing k on the summary is not available yet).")
+    if args.n_micro is not None and args.n_micro < 1:
+        raise ValueError(f"--n-micro must be a positive integer; got {args.n_micro}.")
+    from .summary import SUMMARY_METHODS
+
+    if args.method not in SUMMARY_METHODS:
+        raise ValueError(f"--method {args.method} is not available with --dask; choose one of {', '.join(SUMMARY_METHODS)}.")
+    spec = args.dask.strip()
+    workers = 2
+    if spec == "local" or spec.startswith("local:"):
+        try:
+            workers = int(spec[6:]) if spec != "local" else 2
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ValueError(f"--dask {spec}: expected local, local:N (N >= 1 workers) or tcp://HOST:PORT.")
+    elif "://" not in spec:
+        raise ValueError(f"--dask {spec}: expected local, local:N or a scheduler address tcp://HOST:PORT.")
+    out = Path(str(args.out))
+    if out.suffix.lower() in (".csv", ".xlsx", ".tsv", ".gz", ".db", ".sqlite"):
+        raise ValueError(f"--out {out}: with --dask the output is a Parquet folder; give a folder name.")
+    import hclust.dask as hd
+    import dask.dataframe as dd
+    import numpy as np
+    import distributed
+
+    from .dask._summary import _check_parquet_target, _input_paths
+
+    # dask's Parquet reader calls reset_index(inplace=True), which pandas 3.1 deprecates: not the user's business
+    warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.reset_index")
+    frame = dd.read_parquet(args.input)
+    _check_parquet_target(out, _input_paths(frame))  # before any work
+    names = [str(c) for c in frame.columns]
+    for option, wanted in (("--columns", args.columns or []), ("--exclude", args.exclude or []),
+                           ("--id", [args.id] if args.id else [])):
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{option}: no column(s) {missing} in {args.input}; its columns are {names}.")
+    if args.columns:
+        columns = list(args.columns)
+    else:
+        left_out = set(args.exclude or []) | ({args.id} if args.id else set())
+        columns = [c for c, t in frame.dtypes.items()
+                   if c not in left_out and (t.kind in "biuf" if hasattr(t, "kind") else False)]
+        if not columns:
+            raise ValueError(f"{args.input} has no numeric columns to segment on; its columns are {names}.")
+    cluster = None
+    with contextlib.ExitStack() as stack:
+        if "://" in spec:
+            client = stack.enter_context(hd._common.resolve_client(spec, hd._common.CONNECT_TIMEOUT)[0])
+        else:
+            local: Any = distributed.LocalCluster  # (untyped)
+            connect: Any = distributed.Client
+            cluster = stack.enter_context(local(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
+            client = stack.enter_context(connect(cluster, set_as_default=False))
+        X = frame[columns]
+        bad = [str(c) for c, t in X.dtypes.items() if not (hasattr(t, "kind") and t.kind in "biuf")]
+        if bad:
+            raise ValueError(f"--columns {bad}: not numeric; --dask segments numeric columns (encode the others first).")
+        X = X.astype("float64")
+        if args.scale == "standard":
+            mean, std = client.compute([X.mean(), X.std()], sync=True)
+            scale = std.to_numpy(dtype=np.float64)
+            X = X.map_partitions(_standardise, centre=mean.to_numpy(dtype=np.float64),
+                                 scale=np.where(scale > 0, scale, 1.0), meta=X._meta)
+        with _progress(args, "Summarising the partitions") as progress:
+            S = hd.summarize(X, n_micro=args.n_micro, method=args.method, client=client, progress=progress)
+        k = int(args.n_clusters)
+        if not 1 <= k <= S.n_micro:
+            raise ValueError(f"--n-clusters {k} is out of range: 1..{S.n_micro} (the micro-clusters; raise --n-micro).")
+        S.to_parquet(out, k, id_column=frame[args.id] if args.id else None, client=client)
+        sizes = np.bincount(S.micro_labels(k), weights=S.counts, minlength=k).astype(np.int64)
+    total = int(sizes.sum())
+    _say(
+        args,
+        f"{total} customers, {len(columns)} features ({', '.join(map(str, columns[:12]))}"
+        f"{' ...' if len(columns) > 12 else ''}), {args.method} linkage on {S.n_micro} micro-clusters "
+        f"(scale: {args.scale}; {'a LocalCluster of ' + str(workers) + ' workers' if cluster else spec}).",
+        f"Summary quality: {S.quality.within_share:.1%} of the variance is within micro-clusters.",
+        "",
+        "segment  customers  share",
+        *(f"{s:>7}  {c:>9}  {c / total:>5.1%}" for s, c in enumerate(sizes.tolist())),
+        "",
+        f"Wrote {out}",
+    )
+    return EXIT_OK
+
+
+def _standardise(part: Any, centre: Any, scale: Any) -> Any:
+    """Worker task of ``segment --dask``: a partition's columns minus ``centre``, over ``scale``."""
+    return (part - centre) / scale
 
 
 def _run_assign(args: argparse.Namespace) -> int:

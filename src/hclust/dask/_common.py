@@ -65,7 +65,9 @@ def as_row_blocks(X: Any) -> tuple[Any, list[Any] | None]:
                 "select the numeric columns (or encode them) first."
             )
         columns = list(X.columns)
-        X = X.to_dask_array(lengths=True)
+        # the row counts of the array's own blocks: Dask's optimiser may read a projection such
+        # as map_partitions(len) in fewer, larger partitions (e.g. Parquet files combined)
+        X = X.optimize().to_dask_array()
     elif not isinstance(X, da.Array):
         raise TypeError(
             f"X must be a dask array or a dask DataFrame; got {type(X).__name__}. "

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +39,8 @@ class DaskSummary(Summary):
     """
 
     _parts: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    _source: Any = field(default=None, repr=False, compare=False)
+    _client: Any = field(default=None, repr=False, compare=False)
 
     def labels(self, n_clusters: int) -> Any:
         """Cluster (0..n_clusters-1) of every row, as a lazy dask array aligned with the input.
@@ -52,6 +60,79 @@ class DaskSummary(Summary):
         of_micro = self.micro_labels(n_clusters)
         lazy: Any = self.labels_  # a dask array here
         return lazy.map_blocks(_take, of_micro, dtype=np.int64)
+
+    def to_parquet(
+        self,
+        path: str | os.PathLike[str],
+        n_clusters: int,
+        *,
+        id_column: Any = None,
+        names: Sequence[str] | Mapping[int, str] | None = None,
+        client: Any = None,
+    ) -> Path:
+        """Write every row's segment to a Parquet folder, one file per input partition.
+
+        The rows are written by the workers (Dask's own ``to_parquet``) into a
+        temporary folder beside ``path``, which is then renamed to ``path``:
+        readers see the old folder or the new one, never half of one. A marker
+        file ``_hclust_segments.json`` (ignored by Parquet readers) names the
+        folder as hclust's output, so that a later call may replace it.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The output folder, on storage that the workers and this process
+            share (a local or mounted path). It must not exist, be empty, or
+            be a previous output of this method.
+        n_clusters : int
+            Number of segments, 1..``n_micro``.
+        id_column : str or dask Series, optional
+            The customer ID written beside the segment: the name of a column
+            of the input (a dask DataFrame), or a dask Series with the
+            input's partitions (e.g. ``frame["id"]`` when only the feature
+            columns were summarised).
+        names : sequence of str or mapping {segment: name}, optional
+            Segment names, written as ``segment_name``.
+        client : distributed.Client, optional
+            The cluster that writes; default: the one given to
+            :func:`summarize`, else the default Client.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written (``part.<i>.parquet`` for input partition i).
+
+        Raises
+        ------
+        ValueError
+            ``path`` is a file, a non-empty folder that is not hclust's
+            output, or a folder the input is read from; an unknown ID column,
+            an ID Series with another number of rows, names of the wrong
+            length; ``n_clusters`` out of range.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> import numpy as np, pandas as pd, dask.dataframe as dd
+        >>> from distributed import Client, LocalCluster
+        >>> import hclust.dask
+        >>> rng = np.random.default_rng(0)
+        >>> table = pd.DataFrame({"customer": np.arange(1000),
+        ...                       "spend": np.r_[rng.normal(0, 1, 500), rng.normal(20, 1, 500)]})
+        >>> frame = dd.from_pandas(table, npartitions=3)
+        >>> folder = os.path.join(tempfile.mkdtemp(), "segments")
+        >>> with LocalCluster(n_workers=1, processes=False, dashboard_address=None,
+        ...                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \\
+        ...         Client(cluster) as client:
+        ...     s = hclust.dask.summarize(frame[["spend"]], n_micro=40, client=client)
+        ...     _ = s.to_parquet(folder, 2, id_column=frame["customer"], names=["low", "high"])
+        >>> out = pd.read_parquet(folder)
+        >>> sorted(os.listdir(folder))
+        ['_hclust_segments.json', 'part.0.parquet', 'part.1.parquet', 'part.2.parquet']
+        >>> list(out.columns), len(out), out.groupby("segment_name")["customer"].count().tolist()
+        (['customer', 'segment', 'segment_name'], 1000, [500, 500])
+        """
+        return _to_parquet(self, path, n_clusters, id_column, names, client)
 
 
 def _take(micro: IntArray, of_micro: IntArray) -> IntArray:
@@ -210,7 +291,7 @@ def summarize(
             Z = np.empty((0, 4))
         labels_ = _lazy_labels(micro, parts, chunks, group, sizes)
         return DaskSummary(counts=counts, means=means, ssd=ssd, labels_=labels_, Z=Z, quality=quality,
-                           method=method, _parts=tuple(micro))
+                           method=method, _parts=tuple(micro), _source=X, _client=None if owned else client)
     finally:
         if owned:
             client.close()
@@ -271,3 +352,192 @@ def _total_ss(block: Any, centre: FloatArray) -> float:
 def _final_labels(result: tuple[Any, ...], mapping: IntArray) -> IntArray:
     return mapping[result[0]]
 
+
+
+# ----------------------------------------------------------------------------- Parquet output
+
+#: The file that marks a folder as written by DaskSummary.to_parquet (Parquet readers skip "_" files).
+PARQUET_MARKER = "_hclust_segments.json"
+
+
+def _to_parquet(s: DaskSummary, path: Any, n_clusters: int, id_column: Any, names: Any, client: Any) -> Path:
+    """DaskSummary.to_parquet: see there."""
+    import dask.dataframe as dd
+    import pandas as pd
+    from dask.delayed import delayed
+
+    if isinstance(path, str) and "://" in path:
+        raise ValueError(f"path must be a local or mounted folder that the workers share; got {path!r}.")
+    target = Path(os.fspath(path))
+    labels = s.labels(n_clusters)  # checks n_clusters
+    chunks = tuple(int(c) for c in labels.chunks[0])
+    name_list = _segment_names(names, int(n_clusters))
+    ids, id_name = _id_series(s._source, id_column)
+    _check_parquet_target(target, _input_paths(s._source) + _input_paths(ids))
+    client, owned = resolve_client(client if client is not None else s._client, CONNECT_TIMEOUT)
+    try:
+        id_parts: list[Any] = [None] * len(chunks)
+        if ids is not None:
+            # Dask may read a column alone in fewer, larger partitions than the features: the
+            # labels follow the IDs' partitions (same rows in the same order, other cuts)
+            id_parts = list(ids.to_delayed())
+            lengths = tuple(int(x) for x in client.gather(client.compute([delayed(len)(q) for q in id_parts])))
+            if sum(lengths) != sum(chunks):
+                raise ValueError(
+                    f"The ID column has {sum(lengths)} rows and the summarised input {sum(chunks)}: "
+                    "take the IDs from the same frame as the features."
+                )
+            labels = labels.rechunk((lengths,))
+        blocks = labels.to_delayed().ravel().tolist()
+        meta = _segment_frame(None if ids is None else ids._meta, np.zeros(0, dtype=np.int64), name_list, id_name, -1)
+        parts = [delayed(_segment_frame)(id_parts[p], blocks[p], name_list, id_name, p) for p in range(len(blocks))]
+        frame: Any = dd.from_delayed(parts, meta=meta, verify_meta=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        try:
+            os.chmod(temporary, 0o777 & ~_umask())
+            client.compute(frame.to_parquet(str(temporary), write_index=False, compute=False)).result()
+            marker = {"writer": "hclust.dask.DaskSummary.to_parquet", "n_clusters": int(n_clusters),
+                      "rows": int(sum(chunks)), "partitions": len(chunks), "columns": list(meta.columns)}
+            (temporary / PARQUET_MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
+            _replace_folder(temporary, target)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+    finally:
+        if owned:
+            client.close()
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _segment_names(names: Any, k: int) -> list[str] | None:
+    if names is None:
+        return None
+    if isinstance(names, Mapping):
+        unknown = [key for key in names if not (isinstance(key, (int, np.integer)) and 0 <= key < k)]
+        if unknown:
+            raise ValueError(f"names has keys that are not segments 0..{k - 1}: {unknown[:5]}.")
+        return [str(names.get(i, "")) for i in range(k)]
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise TypeError(f"names must be a sequence of {k} names or a mapping {{segment: name}}; got {type(names).__name__}.")
+    if len(names) != k:
+        raise ValueError(f"names has {len(names)} names for {k} segments.")
+    return [str(n) for n in names]
+
+
+def _id_series(source: Any, id_column: Any) -> tuple[Any, str | None]:
+    """(dask Series of IDs aligned with the input's partitions or None, its column name)."""
+    if id_column is None:
+        return None, None
+    import dask.dataframe as dd
+
+    if isinstance(id_column, str):
+        if not isinstance(source, dd.DataFrame):
+            raise ValueError(
+                f"id_column={id_column!r} names a column, but the summarised input was not a dask DataFrame; "
+                "pass the IDs as a dask Series with the input's partitions instead."
+            )
+        if id_column not in source.columns:
+            raise ValueError(
+                f"The input has no column {id_column!r}; its columns are {list(map(str, source.columns))}. "
+                "Pass the IDs as a dask Series (e.g. frame['id']) when only the features were summarised."
+            )
+        ids = source[id_column]
+    elif isinstance(id_column, dd.DataFrame) and len(id_column.columns) == 1:
+        ids = id_column[id_column.columns[0]]
+    elif isinstance(id_column, dd.Series):
+        ids = id_column
+    else:
+        raise TypeError(f"id_column must be a column name or a dask Series; got {type(id_column).__name__}.")
+    name = ids.name if ids.name is not None else "id"
+    if str(name) in ("segment", "segment_name"):
+        raise ValueError(f"The ID column may not be called {name!r} (an output column).")
+    return ids, str(name)
+
+
+def _segment_frame(ids: Any, labels: IntArray, names: list[str] | None, id_name: str | None, p: int) -> Any:
+    """Worker task: one partition's output table (ID, segment, segment_name)."""
+    import pandas as pd
+
+    columns: dict[str, Any] = {}
+    if id_name is not None:
+        if len(ids) != len(labels):
+            raise ValueError(
+                f"The ID Series' partition {p} has {len(ids)} rows and the input's {len(labels)}: "
+                "take the IDs from the same frame as the features."
+            )
+        columns[id_name] = ids.reset_index(drop=True)  # (its own dtype)
+    columns["segment"] = np.asarray(labels, dtype=np.int64)
+    if names is not None:
+        columns["segment_name"] = pd.Series(np.asarray(names, dtype=object)[columns["segment"]]
+                                            if len(labels) else np.zeros(0, dtype=object), dtype=object)
+    return pd.DataFrame(columns)
+
+
+def _input_paths(collection: Any) -> list[Path]:
+    """The files or folders a dask DataFrame is read from (as far as its expression says)."""
+    expr = getattr(collection, "expr", None)
+    if expr is None or not hasattr(expr, "walk"):
+        return []
+    found: list[Path] = []
+    for node in expr.walk():
+        for name in ("path", "filename", "urlpath", "paths"):
+            try:
+                value = node.operand(name)
+            except (KeyError, ValueError, AttributeError, IndexError):
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, (str, os.PathLike)) and "://" not in os.fspath(v):
+                    found.append(Path(os.fspath(v)))
+    return found
+
+
+def _check_parquet_target(target: Path, inputs: list[Path]) -> None:
+    """Refuse a file, a foreign non-empty folder, or a folder that holds the input."""
+    here = target.resolve()
+    for source in inputs:
+        # a glob such as 'folder/*.parquet': its folder part
+        while any(c in source.name for c in "*?["):
+            source = source.parent
+        src = source.resolve()
+        if src == here or here in src.parents:
+            raise ValueError(f"The output {target} holds the input ({source}); choose another folder.")
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"The output {target} is a file; give a folder name.")
+    if target.is_dir():
+        content = os.listdir(target)
+        if content and PARQUET_MARKER not in content:
+            raise ValueError(
+                f"The output folder {target} is not empty and was not written by hclust; "
+                "choose a new or empty folder (nothing was written)."
+            )
+
+
+def _replace_folder(new: Path, target: Path) -> None:
+    """Move the finished folder ``new`` to ``target`` (an absent, empty or previous output folder)."""
+    from ..io import fsync_dir
+
+    if target.is_dir():
+        if os.listdir(target):
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.rmdir(old)
+            os.rename(target, old)
+            try:
+                os.rename(new, target)
+            except BaseException:
+                os.rename(old, target)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rmdir(target)
+            os.rename(new, target)
+    else:
+        os.rename(new, target)
+    fsync_dir(target.parent)

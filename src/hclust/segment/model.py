@@ -735,8 +735,11 @@ class SegmentationModel:
 
         Parameters
         ----------
-        new_df : DataFrame
-            Customers with (at least) the model's :attr:`columns_`.
+        new_df : DataFrame or dask.dataframe.DataFrame
+            Customers with (at least) the model's :attr:`columns_`. A dask
+            DataFrame gives a lazy dask DataFrame with the same partitions:
+            each partition is assigned on its worker as a pandas frame would
+            be (the model travels to each worker once).
         rule : {"nearest", "linkage", "centroid"}, default="nearest"
             How a customer who is not identical to a training customer is placed
             (see the class Notes); identical ones always get the training segment.
@@ -767,6 +770,8 @@ class SegmentationModel:
         rule = check_option(rule, "rule", ASSIGN_RULES)
         if not is_integer(n_neighbors) or n_neighbors < 1:
             raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
+        if type(new_df).__module__.startswith("dask"):  # dask is imported only on this path
+            return _assign_dask(self, new_df, rule, int(n_neighbors))
         frame, rows, kept = self._new_rows(new_df)
         n_rows, k = len(frame), self.n_clusters_
         segment = np.full(n_rows, -1, dtype=np.int64)
@@ -1541,6 +1546,38 @@ def _gower_record(gower: Gower, schema: Schema, left_out: Mapping[str, str], n_r
                f"{f' and {len(types) - 12} more' if len(types) > 12 else ''}."],
         n_numeric=sum(1 for c in gower.columns_ if gower.feature_types_[c] == "numeric"),
     )
+
+
+def _assign_dtypes() -> dict[str, Any]:
+    """Columns and dtypes of :meth:`SegmentationModel.assign`'s result (names: pandas' own text dtype)."""
+    return {"segment": np.dtype(np.int64), "segment_name": pd.Series([""]).dtype, "distance": np.dtype(np.float64),
+            "confidence": np.dtype(np.float64), "runner_up": np.dtype(np.int64), "known": np.dtype(bool)}
+
+
+def _assign_dask(model: "SegmentationModel", new_df: Any, rule: str, n_neighbors: int) -> Any:
+    """SegmentationModel.assign of a dask DataFrame: the pandas assign on every partition, lazily."""
+    import dask.dataframe as dd
+    from dask.delayed import delayed
+
+    model._check_fitted()
+    if not isinstance(new_df, dd.DataFrame):
+        raise TypeError(f"new_df must be a pandas or dask DataFrame; got {type(new_df).__name__}.")
+    missing = [c for c in model.columns_ if c not in new_df.columns]
+    if missing:
+        raise ValueError(f"the new customers lack the model's column(s) {missing}; it needs {model.columns_}.")
+    if model._lookup is None:  # built once here rather than on every worker
+        model._lookup = _assign.TrainingLookup.build(model.features_, model.labels_, model.weights_)
+    meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in _assign_dtypes().items()}, index=new_df._meta.index)
+    # the model as one task: sent to each worker once, not embedded in every partition's task
+    shared = delayed(model, pure=True)
+    frame: Any = new_df  # (untyped)
+    return frame.map_partitions(_assign_partition, shared, rule, n_neighbors, meta=meta)
+
+
+def _assign_partition(part: pd.DataFrame, model: "SegmentationModel", rule: str, n_neighbors: int) -> pd.DataFrame:
+    """Worker task: one partition through the model's own (pandas) assign, in the meta's dtypes."""
+    # (an empty partition's names would otherwise be of dtype object)
+    return model.assign(part, rule=rule, n_neighbors=n_neighbors).astype(_assign_dtypes())
 
 
 def _write_bytes(stream: IO[Any], data: bytes) -> None:
