@@ -331,6 +331,9 @@ def _partitioned_rows(draw):
     return X, chunks, draw(st.sampled_from([None, 1, 2, 3, 7]))
 
 
+# The client's background threads use the random module (connection back-off) while
+# Hypothesis draws an example; Hypothesis takes that for a strategy using it.
+@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 @settings(max_examples=25)
 @given(data=_partitioned_rows())
 def test_single_equals_in_process_fuzzed(client, data):
