@@ -115,6 +115,17 @@ SPECS: dict[str, Spec] = {
          ("sklearn_gb", "scikit-learn peak memory"), ("same_tree", "same tree"), ("note", "note")],
         ratios=[("sklearn_s", "scikit-learn / hclust")],
     ),
+    "bench_dask.py": Spec(
+        "On a Dask cluster: hclust.dask against the in-process engine",
+        [("tier", "tier"), ("n", "n"), ("d", "d"), ("parts", "partitions"), ("round", "round"),
+         ("seconds", "round time"), ("bytes_sent", "bytes sent"), ("bytes_returned", "bytes back"),
+         ("bytes_points", "query rows moved (bytes)"), ("active_after", "clusters after the round"),
+         ("hclust_s", "in-process"), ("dask_s", "hclust.dask"), ("ratio", "hclust.dask / in-process"),
+         ("identical", "same Z"), ("worker_peak_gb", "worker peak memory"), ("n_micro", "micro-clusters"),
+         ("hclust_within_share", "share of SS inside (in-process)"),
+         ("dask_within_share", "share of SS inside (Dask)"), ("workers", "workers (projection)"),
+         ("rounds", "rounds (projection)")],
+    ),
     "bench_contention.py": Spec(
         "With one core busy: parallel kernels against their serial twins",
         [("engine", "engine"), ("n", "n"), ("d", "d"), ("idle", "idle"), ("idle_serial", "idle, 1 thread"),
