@@ -297,12 +297,12 @@ def _run(
     mark = np.full(n, -1, dtype=np.int64)
     state = arrays[-1]
     Z = np.empty((n - 1, 4))
-    while state[1] < n_merges:
-        before = int(state[1])
+    while int(state[0]["merges"]) < n_merges:
+        before = int(state[0]["merges"])
         stop = min(n_merges, before + _MERGES_PER_CALL)
         _kc.connectivity_run(code, *arrays, m1, m2, centre, node, count, mark, Z, stop)
-        if state[1] == before:
+        if int(state[0]["merges"]) == before:
             raise AssertionError("the completed connectivity graph ran out of edges")  # pragma: no cover
         if progress is not None:
-            progress(int(state[1]), n - 1)
+            progress(int(state[0]["merges"]), n - 1)
     return Z[:n_merges]

@@ -478,11 +478,19 @@ def _preload_matrix_kernels(distances: bool) -> None:
         heap = np.empty(4, dtype=np.int64)
         pos = np.full(4, -1, dtype=np.int64)
         heap_size = _generic.generic_init(D, offsets, active, 4, neighbour, mindist, heap, pos)
-        state = np.array([heap_size, 4, 0], dtype=np.int64)
+        state = _generic_cursor(heap_size, 4)
         merges = np.empty(3, dtype=np.int64), np.empty(3, dtype=np.int64), np.empty(3)
         run(D, offsets, np.ones(4), active, neighbour, mindist, heap, pos, state, *merges,
             _lw.METHOD_AVERAGE, 0.0, 3, np.array([100], dtype=np.int64), np.zeros(4, dtype=np.uint8),
             _PARALLEL_COLUMN)
+
+
+def _generic_cursor(heap_size: int, live: int) -> np.ndarray:
+    """A generic run's cursor (``GENERIC_CURSOR[1]``) before its first merge."""
+    state = np.zeros(1, dtype=_generic.GENERIC_CURSOR)
+    state[0]["heap_size"] = heap_size
+    state[0]["live"] = live
+    return state
 
 
 def _distances(
@@ -507,7 +515,8 @@ def _single_vectors(
     outside = np.arange(1, n, dtype=np.int64)
     dist = np.full(n, np.inf)
     parent = np.zeros(n, dtype=np.int64)
-    state = np.array([n - 1, 0, 0], dtype=np.int64)
+    state = np.zeros(1, dtype=_mst.PRIM_CURSOR)
+    state[0]["outside"] = n - 1
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
@@ -586,7 +595,8 @@ def _run_matrix(
         outside = np.arange(1, n, dtype=np.int64)
         dist = np.full(n, np.inf)
         parent = np.zeros(n, dtype=np.int64)
-        state = np.array([n - 1, 0, 0], dtype=np.int64)
+        state = np.zeros(1, dtype=_mst.PRIM_CURSOR)
+        state[0]["outside"] = n - 1
         while done < n - 1:
             done = _mst.prim_condensed_run(
                 D, offsets, outside, dist, parent, state, a, b, h, min(n - 1, done + step)
@@ -620,7 +630,7 @@ def _run_matrix(
     heap = np.empty(n, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
     heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
-    state = np.array([heap_size, n, 0], dtype=np.int64)
+    state = _generic_cursor(heap_size, n)
     # The column pass can run on all threads (same merges): whether that pays
     # is measured call by call, since on a busy machine a region per merge
     # loses to one thread (ParallelChooser).
@@ -630,7 +640,7 @@ def _run_matrix(
     stuck = 0
     while done < n - 1:
         parallel, guess = chooser.next()
-        m = int(state[1])
+        m = int(state[0]["live"])
         work = max(1, int(min(guess, _WORK_PER_CALL)))
         k_stop = min(n - 1, done + max(1, work // m))
         # recomputations allowed in this call: bounded, so Ctrl-C is seen
@@ -646,7 +656,8 @@ def _run_matrix(
         if new_done < 0:
             raise no_progress(method)
         used = allowance - int(budget[0])
-        chooser.record(parallel, (new_done - done) * 0.5 * (m + int(state[1])) + used, seconds)
+        live = int(state[0]["live"])
+        chooser.record(parallel, (new_done - done) * 0.5 * (m + live) + used, seconds)
         # no merge for longer than a full recomputation of every key: only NaN does that
         stuck = stuck + used if new_done == done else 0
         if stuck > 2 * m * m:
@@ -659,7 +670,10 @@ def _run_matrix(
                 break
     if done < n - 1:
         chain = np.empty(n, dtype=np.int64)
-        state = np.array([0, state[1], done], dtype=np.int64)
+        live = int(state[0]["live"])
+        state = np.zeros(1, dtype=_nnchain.CHAIN_CURSOR)
+        state[0]["live"] = live
+        state[0]["merges"] = done
         while done < n - 1:
             done = _nnchain.nn_chain_run(
                 D, offsets, size, active, chain, state, a, b, h, code, beta,

@@ -37,6 +37,12 @@ CONN_COMPLETE = 1
 CONN_AVERAGE = 2
 CONN_WARD = 3
 
+#: The resumable cursor of a constrained run (one record): heap size, merges
+#: done, hash-table slots in use (live or deleted).
+CONN_CURSOR = np.dtype(
+    [("heap_size", np.int64), ("merges", np.int64), ("table_used", np.int64)], align=True
+)
+
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _before(rec, e, f):
@@ -179,8 +185,8 @@ def connectivity_init(n, u, v, values, method, m1, centre):
     for ward); method : CONN_*; m1 : float64[n] (weights); centre : float64[n, d]
     (the rows; ward only, else shape (n, 0)). Returns (end, nxt, head, degree,
     rec, heap, pos, table_keys, table_values, state): rec[e] = (key, tie), pos[e] the
-    edge's heap position (-1 once it is gone), state =
-    [heap size, merges done, table slots in use (live or deleted)].
+    edge's heap position (-1 once it is gone), state : CONN_CURSOR[1]
+    (heap size, merges done, table slots in use, live or deleted).
     """
     m = u.shape[0]
     end = np.empty(2 * m, dtype=np.int64)
@@ -216,10 +222,11 @@ def connectivity_init(n, u, v, values, method, m1, centre):
             capacity *= 2
     table_keys = np.empty(capacity, dtype=np.int64)
     table_values = np.empty(capacity, dtype=np.int64)
-    state = np.zeros(3, dtype=np.int64)
-    state[0] = m
+    state = np.zeros(1, dtype=CONN_CURSOR)
+    cursor = state[0]
+    cursor.heap_size = m
     if method != CONN_WARD:
-        state[2] = _hash_rebuild(table_keys, table_values, end, pos, n)
+        cursor.table_used = _hash_rebuild(table_keys, table_values, end, pos, n)
     return end, nxt, head, degree, rec, heap, pos, table_keys, table_values, state
 
 
@@ -280,7 +287,9 @@ def connectivity_run(
     method, end, nxt, head, degree, rec, heap, pos, table_keys, table_values, state,
     m1, m2, centre, node, count, mark, Z, stop,
 ):
-    """Merge the closest connected pair until ``state[1] == stop`` or no edge is left; resumable.
+    """Merge the closest connected pair until ``state[0].merges == stop``; resumable.
+
+    Stops early when no edge is left.
 
     m1 : float64[n] cluster weights; m2 : float64[n, d] weighted sums of rows
     (ward; else (n, 0)); centre : float64[n, d] m2 / m1 (ward); node : int64[n]
@@ -289,9 +298,10 @@ def connectivity_run(
     merge order (ward heights are sqrt(2 * inertia)).
     """
     n = head.shape[0]
-    size = state[0]
-    step = state[1]
-    used = state[2]
+    cursor = state[0]
+    size = cursor.heap_size
+    step = cursor.merges
+    used = cursor.table_used
     mask = table_keys.shape[0] - 1
     while step < stop and size > 0:
         best = heap[0]
@@ -357,9 +367,9 @@ def connectivity_run(
                 used = _hash_rebuild(table_keys, table_values, end, pos, n)
         count[s] += count[t]
         step += 1
-    state[0] = size
-    state[1] = step
-    state[2] = used
+    cursor.heap_size = size
+    cursor.merges = step
+    cursor.table_used = used
 
 
 def _paired_vector_distances(X, u, v, metric):

@@ -13,6 +13,12 @@ from .._config import NUMBA_CACHE
 from ._twins import twins
 from .lance_williams import lw_update, position_of, remove_active, scan_nearest
 
+#: The resumable cursor of a generic run (one record): heap size, live
+#: (active) slots, merges done.
+GENERIC_CURSOR = np.dtype(
+    [("heap_size", np.int64), ("live", np.int64), ("merges", np.int64)], align=True
+)
+
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _before(key, i, j):
@@ -195,9 +201,9 @@ def _merge_and_update_neighbours(D, offsets, size, active, m, neighbour, mindist
 
 def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
                  a, b, h, method, beta, k_stop, budget, flag, par_min):
-    """Run merges until ``state[2] == k_stop`` or the budget runs out; resumable.
+    """Run merges until ``state[0].merges == k_stop`` or the budget runs out; resumable.
 
-    state : int64[3] (heap size, number active, merges done). ``mindist`` is a
+    state : GENERIC_CURSOR[1] (heap size, number active, merges done). ``mindist`` is a
     lower bound of each slot's distance to its later slots; a stale entry is
     recomputed when it reaches the top of the heap. budget : int64[1],
     distance reads left for recomputations (the generic algorithm is O(n^3)
@@ -209,18 +215,19 @@ def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
     runs that pass on all threads; both give the same merges). Returns -1
     if a merge cannot be found (only with NaN distances).
     """
-    heap_size = state[0]
-    m = state[1]
-    k = state[2]
+    cursor = state[0]
+    heap_size = cursor.heap_size
+    m = cursor.live
+    k = cursor.merges
     while k < k_stop:
         x = heap[0]
         y = neighbour[x]
         scans = 0
         while size[y] == 0 or mindist[x] != D[offsets[x] + y]:
             if budget[0] < 0:
-                state[0] = heap_size
-                state[1] = m
-                state[2] = k
+                cursor.heap_size = heap_size
+                cursor.live = m
+                cursor.merges = k
                 return k
             # each recomputation makes one key exact: more than m before a
             # merge only happens with NaN distances (defence in depth)
@@ -246,9 +253,9 @@ def _generic_run(D, offsets, size, active, neighbour, mindist, heap, pos, state,
         size[x] = 0.0
         m = remove_active(active, m, x)
         k += 1
-    state[0] = heap_size
-    state[1] = m
-    state[2] = k
+    cursor.heap_size = heap_size
+    cursor.live = m
+    cursor.merges = k
     return k
 
 

@@ -17,6 +17,12 @@ VEC_SQEUCLIDEAN = 1
 VEC_CITYBLOCK = 2
 VEC_CHEBYSHEV = 3
 
+#: The resumable cursor of a Prim run (one record): slots still outside the
+#: tree, edges done, the slot added last.
+PRIM_CURSOR = np.dtype(
+    [("outside", np.int64), ("edges", np.int64), ("last", np.int64)], align=True
+)
+
 
 @njit(cache=NUMBA_CACHE, inline="always")
 def _vector_distance(X, i, j, metric):
@@ -42,17 +48,18 @@ def _vector_distance(X, i, j, metric):
 
 @njit(cache=NUMBA_CACHE)
 def prim_condensed_run(D, offsets, outside, dist, parent, state, a, b, h, k_stop):
-    """Prim on a condensed matrix until ``state[1] == k_stop``; resumable.
+    """Prim on a condensed matrix until ``state[0].edges == k_stop``; resumable.
 
     outside : int64[n], slots not yet in the tree, sorted, in
-    ``outside[:state[0]]``; dist/parent : float64[n]/int64[n], best edge into
-    the tree; state : int64[3] (number outside, edges done, last added slot).
+    ``outside[:state[0].outside]``; dist/parent : float64[n]/int64[n], best edge into
+    the tree; state : PRIM_CURSOR[1] (number outside, edges done, last added slot).
     Ties: the smallest slot index among equally near candidates. Returns
     -1 if no outside slot has a finite distance (no progress possible).
     """
-    m = state[0]
-    k = state[1]
-    x = state[2]
+    cursor = state[0]
+    m = cursor.outside
+    k = cursor.edges
+    x = cursor.last
     while k < k_stop:
         best_t = -1
         best = np.inf
@@ -90,9 +97,9 @@ def prim_condensed_run(D, offsets, outside, dist, parent, state, a, b, h, k_stop
         for t in range(best_t, m):
             outside[t] = outside[t + 1]
         k += 1
-    state[0] = m
-    state[1] = k
-    state[2] = x
+    cursor.outside = m
+    cursor.edges = k
+    cursor.last = x
     return k
 
 
@@ -116,9 +123,10 @@ def _prim_scan(X, outside, lo, hi, x, dist, parent, metric):
 
 
 def _prim_vectors_run(X, outside, dist, parent, state, a, b, h, k_stop, metric, n_chunks):
-    m = state[0]
-    k = state[1]
-    x = state[2]
+    cursor = state[0]
+    m = cursor.outside
+    k = cursor.edges
+    x = cursor.last
     chunk_t = np.empty(n_chunks, dtype=np.int64)
     chunk_d = np.empty(n_chunks)
     chunk_s = np.empty(n_chunks, dtype=np.int64)
@@ -148,9 +156,9 @@ def _prim_vectors_run(X, outside, dist, parent, state, a, b, h, k_stop, metric, 
         outside[best_t] = outside[m]
         x = best_slot
         k += 1
-    state[0] = m
-    state[1] = k
-    state[2] = x
+    cursor.outside = m
+    cursor.edges = k
+    cursor.last = x
     return k
 
 

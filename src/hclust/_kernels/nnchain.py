@@ -7,20 +7,28 @@ index. hclust.linkage hands a run over to it when the generic algorithm
 exceeds its recomputation budget.
 """
 
+import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
 from .lance_williams import nearest_active, remove_active, update_merged
 
+#: The resumable cursor of a chain run (one record): chain length, live
+#: (active) slots, merges done.
+CHAIN_CURSOR = np.dtype(
+    [("chain_len", np.int64), ("live", np.int64), ("merges", np.int64)], align=True
+)
+
 
 @njit(cache=NUMBA_CACHE)
 def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, k_stop):
-    """Run merges until ``state[2] == k_stop``; resumable.
+    """Run merges until ``state[0].merges == k_stop``; resumable.
 
     D : float64[n(n-1)/2], modified; offsets : int64[n]; size : float64[n]
     (0 for merged-away slots); active : int64[n], sorted active slots in
-    ``active[:state[1]]``; chain : int64[n], the chain in ``chain[:state[0]]``;
-    state : int64[3] (chain length, number active, merges done);
+    ``active[:state[0].live]``; chain : int64[n], the chain in
+    ``chain[:state[0].chain_len]``; state : CHAIN_CURSOR[1] (chain length,
+    number active, merges done);
     a, b, h : int64/int64/float64[n-1] merge records (slot, slot, height).
 
     Ties: the nearest neighbour of the chain's top is the previous chain
@@ -28,9 +36,10 @@ def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, 
     the smallest slot index. Returns -1 if the chain cannot end (only with
     non-finite distances, which the caller refuses: defence in depth).
     """
-    chain_len = state[0]
-    m = state[1]
-    k = state[2]
+    cursor = state[0]
+    chain_len = cursor.chain_len
+    m = cursor.live
+    k = cursor.merges
     while k < k_stop:
         if chain_len == 0:
             chain[0] = active[0]
@@ -58,7 +67,7 @@ def nn_chain_run(D, offsets, size, active, chain, state, a, b, h, method, beta, 
         size[x] = 0.0
         m = remove_active(active, m, x)
         k += 1
-    state[0] = chain_len
-    state[1] = m
-    state[2] = k
+    cursor.chain_len = chain_len
+    cursor.live = m
+    cursor.merges = k
     return k
