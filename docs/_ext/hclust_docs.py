@@ -126,6 +126,16 @@ SPECS: dict[str, Spec] = {
          ("dask_within_share", "share of SS inside (Dask)"), ("workers", "workers (projection)"),
          ("rounds", "rounds (projection)")],
     ),
+    "bench_dask_large.py": Spec(
+        "On a Dask cluster: the summary tier on more rows than a worker's memory",
+        [("n", "n"), ("d", "d"), ("partitions", "partitions"), ("workers", "workers"),
+         ("memory_limit_gb", "memory limit a worker"), ("n_micro", "micro-clusters"),
+         ("summary_s", "summary"), ("write_s", "every row's segment to Parquet"), ("total_s", "total"),
+         ("worker_peak_gb", "worker peak memory"), ("spilled_gb", "spilled to disk"),
+         ("within_share", "share of SS inside"), ("rows_written", "rows written"),
+         ("ids_ok", "every ID once"), ("sizes_ok", "segment sizes = micro-cluster counts")],
+        baseline="total_s",
+    ),
     "bench_contention.py": Spec(
         "With one core busy: parallel kernels against their serial twins",
         [("engine", "engine"), ("n", "n"), ("d", "d"), ("idle", "idle"), ("idle_serial", "idle, 1 thread"),
