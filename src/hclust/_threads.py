@@ -157,9 +157,13 @@ class ParallelChooser:
     def _work(self, parallel: bool, share: float) -> float:
         rate = self.rate[parallel]
         if rate is None:
-            # an unknown twin: the other's rate (or the caller's guess), for a short call
+            # an unknown twin: the caller's guess, or a sixteenth of a call at the
+            # other's rate (a first parallel probe on a busy machine can run 10-30x
+            # slower than the serial twin: measured 99 ms for a quarter call of 10 ms)
             known = self.rate[not parallel]
-            return share * (self.first_work if known is None else known * self.target)
+            if known is None:
+                return share * self.first_work
+            return share * 0.25 * known * self.target
         return share * rate * self.target
 
     def record(self, parallel: bool, work: float, seconds: float) -> None:
