@@ -44,8 +44,9 @@ def euclidean_mst(
     X : ndarray of float64, shape (n, d)
         Observations, C-contiguous and finite (not checked: callers validate).
     threads : int
-        Numba threads available; above 1 the nearest-neighbour searches of a
-        round run in parallel (same result as the serial run).
+        Numba threads available; above 1 the nearest-neighbour searches run
+        in calls of a few milliseconds on all threads or on one, whichever is
+        faster at the time (``ParallelChooser``; same result either way).
     progress : callable, optional
         ``progress(done, total)`` after every round, with ``done`` edges found
         out of ``total = n - 1``.

@@ -287,7 +287,8 @@ def _search(tree, state, max_leaf, first, stop):
 
 #: Nearest foreign point of every point with need[t] (tree, state,
 #: max_leaf: the largest leaf's size, first and stop: the blocks of
-#: ``LEAF_BLOCK`` leaves to work, so that a round can run in calls), written to nn_j/nn_d2/nn_exact;
+#: ``LEAF_BLOCK`` leaves to work, so that a round can run in calls),
+#: written to nn_j/nn_d2/nn_exact;
 #: comp_best is lowered on the way (racy writes are safe: any value written
 #: is a real edge); lower is raised. Work goes by leaves: a leaf inside one
 #: component first gathers, with box-to-box bounds, the leaves that can
