@@ -8,8 +8,9 @@ from scipy.cluster import hierarchy as sch
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import pdist, squareform
 
-from hclust import _emst
+from hclust import _emst, _threads
 from hclust._emst import euclidean_mst
+from hclust._threads import forced_twins
 from hclust._kernels import boruvka as _boruvka
 from hclust._kernels import kdtree as _kdtree
 from hclust._kernels import sorting as _sorting
@@ -173,9 +174,15 @@ def test_parallel_equals_serial(monkeypatch, make, d):
     X = np.vstack([X, X[:500]])  # duplicates as well
     serial = euclidean_mst(X, 1)
     monkeypatch.setattr(_emst, "_PARALLEL_MIN_POINTS", 0)
-    parallel = euclidean_mst(X, 2)
-    for left, right in zip(serial, parallel):
-        np.testing.assert_array_equal(left, right)
+    monkeypatch.setattr(_emst, "_PARALLEL_PASS_MIN_POINTS", 0)
+    monkeypatch.setattr(_emst, "_FIRST_POINTS", 300)  # searches in several calls
+    monkeypatch.setattr(_threads, "_LEARNT", {})
+    # each twin throughout (calls sized by the chooser), then the chooser's own mix
+    for forced in (True, False, None):
+        with forced_twins(forced):
+            parallel = euclidean_mst(X, 2)
+        for left, right in zip(serial, parallel):
+            np.testing.assert_array_equal(left, right)
 
 
 def test_progress_reports_every_round():

@@ -110,14 +110,20 @@ def test_knn_matches_brute_force(n, d, k):
     leaves = _kdtree.leaf_nodes(tree)
     max_leaf = int((tree.node_hi[leaves] - tree.node_lo[leaves]).max())
     expected_j, expected_d2 = brute_knn(tree, k)
+    by_points = -(-n // _kdtree.BLOCK), -(-n // 16)
+    by_leaves = -(-leaves.shape[0] // _kdtree.LEAF_BLOCK)
     runs = [
-        (_kdtree.knn_serial, _kdtree.BLOCK), (_kdtree.knn_parallel, 16),
-        (_kdtree.knn_leaves_serial, leaves), (_kdtree.knn_leaves_parallel, leaves),
+        (_kdtree.knn_serial, _kdtree.BLOCK, [0, by_points[0]]),
+        (_kdtree.knn_parallel, 16, [0, by_points[1]]),
+        (_kdtree.knn_parallel, 16, [0, by_points[1] // 3, by_points[1]]),  # in calls
+        (_kdtree.knn_leaves_serial, leaves, [0, by_leaves // 2, by_leaves]),
+        (_kdtree.knn_leaves_parallel, leaves, [0, by_leaves]),
     ]
-    for knn, how in runs:
+    for knn, how, cuts in runs:
         out_j = np.empty((n, k), dtype=np.int64)
         out_d2 = np.empty((n, k))
-        knn(tree, out_j, out_d2, how, max_leaf)
+        for first, stop in zip(cuts[:-1], cuts[1:]):
+            knn(tree, out_j, out_d2, how, max_leaf, first, stop)
         np.testing.assert_array_equal(out_j, expected_j)
         np.testing.assert_array_equal(out_d2, expected_d2)
 

@@ -55,6 +55,24 @@ def test_chooser_follows_a_change_of_load():
     assert chooser.best() is False
 
 
+def test_chooser_believes_a_collapse_of_the_parallel_twin_at_once():
+    chooser = ParallelChooser("test", threads=2, first_work=1e5)
+    _drive(chooser, serial_rate=1e8, parallel_rate=1.8e8, calls=60)
+    # one parallel call at a tenth of its rate: no second call at the stale rate
+    _drive(chooser, serial_rate=1e8, parallel_rate=1.8e7, calls=1)
+    assert chooser.best() is False
+
+
+def test_chooser_warms_up_over_short_runs():
+    # runs of 2 ms each: none reaches the 0.1 s warmup alone, together they do
+    parallel_calls = 0
+    for _ in range(200):
+        chooser = ParallelChooser("short", threads=2, first_work=1e5)
+        parallel_calls += _drive(chooser, serial_rate=1e8, parallel_rate=1.8e8, calls=2)[1]
+    assert parallel_calls > 100
+    assert ParallelChooser("short", threads=2).best() is True
+
+
 def test_chooser_sizes_calls_by_the_measured_rate():
     chooser = ParallelChooser("test", threads=2, first_work=1e5, target=0.01)
     parallel, work = chooser.next()

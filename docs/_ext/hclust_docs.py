@@ -143,6 +143,14 @@ SPECS: dict[str, Spec] = {
         ratios=[("busy_serial", "busy 1 thread / busy")],
         baseline="busy",
     ),
+    "bench_matrix.py": Spec(
+        "Average, complete and weighted: the matrix engine against fastcluster (fastest of the runs)",
+        [("method", "method"), ("n", "n"), ("d", "d"), ("input", "input"), ("n_jobs", "hclust threads"),
+         ("hclust_min", "hclust"), ("hclust_median", "hclust median"), ("fastcluster_min", "fastcluster"),
+         ("fastcluster_median", "fastcluster median"), ("same_tree", "same tree")],
+        ratios=[("fastcluster_min", "fastcluster / hclust")],
+        baseline="hclust_min",
+    ),
 }
 
 SECONDS_SUFFIXES = ("_s",)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any, Callable
+
 import numpy as np
 
 from ._kernels import boruvka as _boruvka
 from ._kernels import kdtree as _kdtree
 from ._kernels import sorting as _sorting
+from ._threads import ParallelChooser
 from ._typing import FloatArray, IntArray, ProgressCallback
 
 #: Up to this dimension the first round's neighbour lists are computed
@@ -15,6 +19,15 @@ _KNN_BY_LEAVES_MAX_DIM = 2
 
 #: Below this many points the parallel search does not pay for its threads.
 _PARALLEL_MIN_POINTS = 512
+
+#: From this many points a round's label and merge passes (a few
+#: milliseconds per 100 000 points) may run on all threads; below, the
+#: parallel regions cost more than they save (measured at 5 000 points, one
+#: core busy: 100-250 ms against 3 ms serially, six rounds).
+_PARALLEL_PASS_MIN_POINTS = 100_000
+
+#: The first call of a search whose rates are not known yet: points.
+_FIRST_POINTS = 2_000
 
 
 def euclidean_mst(
@@ -31,8 +44,9 @@ def euclidean_mst(
     X : ndarray of float64, shape (n, d)
         Observations, C-contiguous and finite (not checked: callers validate).
     threads : int
-        Numba threads available; above 1 the nearest-neighbour searches of a
-        round run in parallel (same result as the serial run).
+        Numba threads available; above 1 the nearest-neighbour searches run
+        in calls of a few milliseconds on all threads or on one, whichever is
+        faster at the time (``ParallelChooser``; same result either way).
     progress : callable, optional
         ``progress(done, total)`` after every round, with ``done`` edges found
         out of ``total = n - 1``.
@@ -85,10 +99,16 @@ def euclidean_mst(
         # quadratic in its size, so the duplicates collapse first
         del tree, leaves
         return _mst_of_distinct_rows(X, threads, progress, leaf_size, n_neighbors)
-    parallel = threads > 1 and n >= _PARALLEL_MIN_POINTS
-    search = _boruvka.search_parallel if parallel else _boruvka.search_serial
-    prepare = _boruvka.prepare_round_parallel if parallel else _boruvka.prepare_round_serial
-    merge = _boruvka.merge_round_parallel if parallel else _boruvka.merge_round_serial
+    # Each search runs in calls of a few milliseconds, on all threads or on
+    # one, whichever is faster now (ParallelChooser: a busy machine can make
+    # the threads lose); both twins find the same edges.
+    searching = threads > 1 and n >= _PARALLEL_MIN_POINTS
+    knn_chooser = ParallelChooser("boruvka-knn", threads, enabled=searching, first_work=_FIRST_POINTS)
+    search_chooser = ParallelChooser("boruvka-search", threads, enabled=searching,
+                                     first_work=_FIRST_POINTS)
+    # a round's label and merge passes: one call each, by round
+    pass_chooser = ParallelChooser("boruvka-passes", threads,
+                                   enabled=threads > 1 and n >= _PARALLEL_PASS_MIN_POINTS)
     # First round: every point is its own component, and its k nearest
     # neighbours serve the next rounds as well.
     if n_neighbors is None:
@@ -96,18 +116,34 @@ def euclidean_mst(
     k_max = max(1, min(n_neighbors, n - 1))
     knn_j = np.empty((n, k_max), dtype=np.int64)
     knn_d2 = np.empty((n, k_max))
+    # points before each leaf (leaves are in tree order), n at the end
+    leaf_start = np.append(tree.node_lo[leaves], n)
+    leaf_blocks = -(-leaves.shape[0] // _kdtree.LEAF_BLOCK)
+    leaf_cuts = np.minimum(np.arange(leaf_blocks + 1) * _kdtree.LEAF_BLOCK, leaves.shape[0])
     if X.shape[1] <= _KNN_BY_LEAVES_MAX_DIM:
-        knn = _kdtree.knn_leaves_parallel if parallel else _kdtree.knn_leaves_serial
-        knn(tree, knn_j, knn_d2, leaves, max_leaf)
+        _in_calls(knn_chooser, _kdtree.knn_leaves_serial, _kdtree.knn_leaves_parallel,
+                  (tree, knn_j, knn_d2, leaves, max_leaf), leaf_start[leaf_cuts].astype(np.float64))
     else:
-        knn = _kdtree.knn_parallel if parallel else _kdtree.knn_serial
-        knn(tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf)
+        point_blocks = -(-n // _kdtree.BLOCK)
+        point_cuts = np.minimum(np.arange(point_blocks + 1) * _kdtree.BLOCK, n)
+        _in_calls(knn_chooser, _kdtree.knn_serial, _kdtree.knn_parallel,
+                  (tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf), point_cuts.astype(np.float64))
     state = _boruvka.new_state(n, tree.node_lo.shape[0], leaves, knn_j, knn_d2)
+    needed = np.zeros(n + 1)
     done = 0
     while done < n - 1:
-        prepare(tree, state)
-        search(tree, state, max_leaf)
+        parallel, _ = pass_chooser.next()
+        start = time.perf_counter()
+        (_boruvka.prepare_round_parallel if parallel else _boruvka.prepare_round_serial)(tree, state)
+        seconds = time.perf_counter() - start
+        # the search's work: the points it searches, counted before each block
+        np.cumsum(state.need, out=needed[1:])
+        _in_calls(search_chooser, _boruvka.search_serial, _boruvka.search_parallel,
+                  (tree, state, max_leaf), needed[leaf_start[leaf_cuts]])
+        start = time.perf_counter()
+        merge = _boruvka.merge_round_parallel if parallel else _boruvka.merge_round_serial
         new_done = merge(tree, state, done)
+        pass_chooser.record(parallel, n, seconds + time.perf_counter() - start)
         if new_done == done:  # cannot happen on finite input; never loop forever
             raise RuntimeError("euclidean_mst made no progress (non-finite input?)")
         done = new_done
@@ -117,6 +153,33 @@ def euclidean_mst(
     # (squared length, a, b) order: a radix sort on the lengths' bits, ties by (a, b)
     order = _sorting.edge_order(h, a, b)
     return a[order], b[order], np.sqrt(h[order])
+
+
+def _in_calls(
+    chooser: ParallelChooser,
+    serial: Callable[..., Any],
+    parallel: Callable[..., Any],
+    args: tuple[Any, ...],
+    work_before: FloatArray,
+) -> None:
+    """Run ``kernel(*args, first, stop)`` over all its blocks, in calls sized and
+    given to the serial or parallel twin by ``chooser``.
+
+    ``work_before[b]`` is the work (points) before block ``b``, non-decreasing,
+    with the total at the end; blocks without work ride along with the next call.
+    """
+    n_blocks = work_before.shape[0] - 1
+    first = 0
+    while first < n_blocks and work_before[first] < work_before[-1]:
+        use_parallel, guess = chooser.next()
+        stop = int(np.searchsorted(work_before, work_before[first] + guess, side="left"))
+        stop = min(n_blocks, max(first + 1, stop))
+        kernel = parallel if use_parallel else serial
+        start = time.perf_counter()
+        kernel(*args, first, stop)
+        chooser.record(use_parallel, float(work_before[stop] - work_before[first]),
+                       time.perf_counter() - start)
+        first = stop
 
 
 def _mst_of_distinct_rows(

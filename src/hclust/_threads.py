@@ -54,9 +54,18 @@ def numba_threads(n_jobs: int | None) -> Iterator[int]:
 
 
 #: What the choosers learnt, by kernel: (serial rate, parallel rate) in work
-#: per second. A later run of the same kernel in this process starts from it
-#: (and keeps probing), so short runs do not pay for the first probes again.
-_LEARNT: dict[str, tuple[float | None, float | None]] = {}
+#: per second, and the seconds spent in the kernel and lost to probes so far.
+#: A later run of the same kernel in this process starts from it (and keeps
+#: probing), so short runs do not pay for the first probes again, and runs
+#: too short to reach the warmup on their own reach it together.
+_LEARNT: dict[str, tuple[float | None, float | None, float, float]] = {}
+
+#: A parallel call whose rate falls below this share of the parallel twin's
+#: running rate replaces it instead of being averaged in: a core taken by
+#: another process makes the parallel twin many times slower at once, and a
+#: second call at the stale rate would cost as much again. (The serial twin
+#: cannot collapse that way: its rate is averaged.)
+_DROP = 1.0 / 3.0
 
 
 class ParallelChooser:
@@ -73,7 +82,8 @@ class ParallelChooser:
     of that for a probe). Probing is rationed by time: the time probes lose
     against the better twin stays under ``loss_share`` of the time spent so
     far, and the first probe of a twin nothing is known about waits until
-    ``warmup`` seconds have been spent; between probes the interval doubles
+    ``warmup`` seconds have been spent (both counted over every run of the
+    kernel in this process); between probes the interval doubles
     (up to ``longest_interval`` calls) while the probed twin keeps losing.
     Both twins give the same result: the choice changes only the time.
 
@@ -108,14 +118,14 @@ class ParallelChooser:
         self.longest_interval = longest_interval
         self.loss_share = loss_share
         self.warmup = warmup
-        serial, parallel = _LEARNT.get(name, (None, None))
+        serial, parallel, elapsed, lost = _LEARNT.get(name, (None, None, 0.0, 0.0))
         self.rate: dict[bool, float | None] = {False: serial, True: parallel}
         self.calls = 0
         self.interval = 2
         self.next_probe = 2
         self.probing = False
-        self.elapsed = 0.0
-        self.lost = 0.0
+        self.elapsed = elapsed
+        self.lost = lost
 
     def best(self) -> bool:
         """The twin with the higher known rate (serial while the parallel one is unknown)."""
@@ -147,9 +157,13 @@ class ParallelChooser:
     def _work(self, parallel: bool, share: float) -> float:
         rate = self.rate[parallel]
         if rate is None:
-            # an unknown twin: the other's rate (or the caller's guess), for a short call
+            # an unknown twin: the caller's guess, or a sixteenth of a call at the
+            # other's rate (a first parallel probe on a busy machine can run 10-30x
+            # slower than the serial twin: measured 99 ms for a quarter call of 10 ms)
             known = self.rate[not parallel]
-            return share * (self.first_work if known is None else known * self.target)
+            if known is None:
+                return share * self.first_work
+            return share * 0.25 * known * self.target
         return share * rate * self.target
 
     def record(self, parallel: bool, work: float, seconds: float) -> None:
@@ -163,11 +177,14 @@ class ParallelChooser:
         if self.probing and parallel != before and before_rate:
             self.lost += max(0.0, seconds - work / before_rate)
         previous = self.rate[parallel]
-        self.rate[parallel] = rate if previous is None else 0.5 * (previous + rate)
+        if previous is None or (parallel and rate < _DROP * previous):
+            self.rate[parallel] = rate
+        else:
+            self.rate[parallel] = 0.5 * (previous + rate)
         if self.probing:
             # a probe that confirms the choice: probe less often; one that
             # changes it: probe the loser again soon
             self.interval = min(2 * self.interval, self.longest_interval) if self.best() == before else 2
             self.next_probe = self.calls + self.interval
         if self.active and self.forced is None:
-            _LEARNT[self.name] = (self.rate[False], self.rate[True])
+            _LEARNT[self.name] = (self.rate[False], self.rate[True], self.elapsed, self.lost)

@@ -212,7 +212,7 @@ def _prepare_round(tree, state):
 prepare_round_serial, prepare_round_parallel = twins(_prepare_round)
 
 
-def _search(tree, state, max_leaf):
+def _search(tree, state, max_leaf, first, stop):
     data = tree.data
     perm = tree.perm
     node_lo = tree.node_lo
@@ -230,8 +230,7 @@ def _search(tree, state, max_leaf):
     comp_best = state.comp_best
     lower = state.lower
     need = state.need
-    n_blocks = (leaves.shape[0] + LEAF_BLOCK - 1) // LEAF_BLOCK
-    for b in prange(n_blocks):
+    for b in prange(first, stop):
         stack_node = np.empty(STACK_SIZE, dtype=np.int64)
         stack_bound = np.empty(STACK_SIZE)
         q = np.empty(data.shape[1])
@@ -287,7 +286,9 @@ def _search(tree, state, max_leaf):
 
 
 #: Nearest foreign point of every point with need[t] (tree, state,
-#: max_leaf: the largest leaf's size), written to nn_j/nn_d2/nn_exact;
+#: max_leaf: the largest leaf's size, first and stop: the blocks of
+#: ``LEAF_BLOCK`` leaves to work, so that a round can run in calls),
+#: written to nn_j/nn_d2/nn_exact;
 #: comp_best is lowered on the way (racy writes are safe: any value written
 #: is a real edge); lower is raised. Work goes by leaves: a leaf inside one
 #: component first gathers, with box-to-box bounds, the leaves that can

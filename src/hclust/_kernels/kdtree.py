@@ -476,7 +476,7 @@ def knn_query(data, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min,
         top += 2
 
 
-def _knn(tree, out_j, out_d2, block, max_leaf):
+def _knn(tree, out_j, out_d2, block, max_leaf, first, stop):
     data = tree.data
     perm = tree.perm
     node_lo = tree.node_lo
@@ -486,8 +486,7 @@ def _knn(tree, out_j, out_d2, block, max_leaf):
     box_hi = tree.box_hi
     node_min = tree.node_min
     n, d = data.shape
-    n_blocks = (n + block - 1) // block
-    for b in prange(n_blocks):
+    for b in prange(first, stop):
         stack_node = np.empty(STACK_SIZE, dtype=np.int64)
         stack_bound = np.empty(STACK_SIZE)
         q = np.empty(d)
@@ -530,11 +529,13 @@ knn_points_serial, knn_points_parallel = twins(_knn_points)
 #: The k nearest other points of every point (tree positions), sorted by
 #: (squared distance, row): out_j int64[n, k] (-1 past the end when
 #: n - 1 < k), out_d2 float64[n, k]; ``block`` points per parallel work
-#: item, ``max_leaf`` the largest leaf's size. Parallel twin over blocks.
+#: item, ``max_leaf`` the largest leaf's size; only the blocks ``first`` to
+#: ``stop - 1`` (points ``first * block`` to ``stop * block - 1``), so that a
+#: driver can run a long list in calls. Parallel twin over blocks.
 knn_serial, knn_parallel = twins(_knn)
 
 
-def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf):
+def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf, first, stop):
     data = tree.data
     perm = tree.perm
     node_lo = tree.node_lo
@@ -545,8 +546,7 @@ def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf):
     node_min = tree.node_min
     dim = data.shape[1]
     k_list = out_j.shape[1]
-    n_blocks = (leaves.shape[0] + LEAF_BLOCK - 1) // LEAF_BLOCK
-    for b in prange(n_blocks):
+    for b in prange(first, stop):
         stack_node = np.empty(STACK_SIZE, dtype=np.int64)
         stack_bound = np.empty(STACK_SIZE)
         q = np.empty(dim)
@@ -596,7 +596,8 @@ def _knn_leaves(tree, out_j, out_d2, leaves, max_leaf):
 #: The same lists, worked by leaves (``leaves``: the leaf nodes in tree
 #: order): each point's k nearest within its leaf bound the search radius of
 #: the whole leaf, whose candidate leaves are gathered once with box-to-box
-#: bounds. Pays in low dimension, where leaves are compact.
+#: bounds. Pays in low dimension, where leaves are compact. ``first`` and
+#: ``stop``: blocks of ``LEAF_BLOCK`` leaves, as in ``_search`` of boruvka.
 knn_leaves_serial, knn_leaves_parallel = twins(_knn_leaves)
 
 

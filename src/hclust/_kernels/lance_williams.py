@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
+from ._prefetch import PREFETCH_AHEAD, prefetch
 
 METHOD_SINGLE = 0
 METHOD_COMPLETE = 1
@@ -80,7 +81,10 @@ def scan_nearest(D, offsets, active, lo, hi, px, x):
     """(slot, distance) nearest to x among ``active[lo:hi]`` except position px; ties to the smaller slot."""
     best = -1
     current = np.inf
-    for t in range(lo, min(hi, px)):
+    stop = min(hi, px)
+    for t in range(lo, stop):
+        if t + PREFETCH_AHEAD < stop:  # strided: see _prefetch
+            prefetch(D, offsets[active[t + PREFETCH_AHEAD]] + x)
         i = active[t]
         d = D[offsets[i] + x]
         if d < current:
@@ -116,12 +120,19 @@ def update_merged(D, offsets, active, m, size, x, y, d_xy, method, beta):
     py = position_of(active, m, y)
     ox = offsets[x]
     oy = offsets[y]
+    # the strided reads prefetched PREFETCH_AHEAD slots ahead (see _prefetch)
     for t in range(px):
+        if t + PREFETCH_AHEAD < px:
+            ahead = offsets[active[t + PREFETCH_AHEAD]]
+            prefetch(D, ahead + x)
+            prefetch(D, ahead + y)
         k = active[t]
         D[offsets[k] + y] = lw_update(
             method, D[offsets[k] + x], D[offsets[k] + y], d_xy, n_x, n_y, size[k], beta
         )
     for t in range(px + 1, py):
+        if t + PREFETCH_AHEAD < py:
+            prefetch(D, offsets[active[t + PREFETCH_AHEAD]] + y)
         k = active[t]
         D[offsets[k] + y] = lw_update(method, D[ox + k], D[offsets[k] + y], d_xy, n_x, n_y, size[k], beta)
     for t in range(py + 1, m):
