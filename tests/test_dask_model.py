@@ -314,3 +314,23 @@ def test_cli_segment_dask_bad_input(tmp_path, capsys):
         assert len(err.strip().splitlines()) == 1, err
     assert {p.name: p.read_bytes() for p in (source, junk)} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.parquet", "junk.parquet"]
+
+
+def test_evaluate_on_summaries_gives_the_rows_sums_of_squares():
+    # micro-clusters that no cut of interest straddles: WSS, Calinski-Harabasz, pseudo-t² of the rows, exactly
+    rng = np.random.default_rng(9)
+    X = np.vstack([rng.normal(c, 0.3, (400, 2)) for c in ([0, 0], [6, 0], [0, 6])])
+    S = hclust.summarize(X, n_micro=60)
+    rows_labels = S.labels(3)
+    on_summaries = hclust.evaluate(S.Z, S.means, ks=[2, 3], weights=S.counts, within_ss=S.ssd,
+                                   criteria=("wss", "calinski_harabasz", "pseudo_t2"), min_segment_size=None)
+    Z_rows = hclust.linkage(X, "ward")
+    on_rows = hclust.evaluate(Z_rows, X, ks=[2, 3], criteria=("wss", "calinski_harabasz", "pseudo_t2"),
+                              min_segment_size=None)
+    assert adjusted_rand_score(rows_labels, hclust.cut(Z_rows, n_clusters=3)) == 1.0
+    pd.testing.assert_frame_equal(on_summaries.table[["wss", "calinski_harabasz", "pseudo_t2"]],
+                                  on_rows.table[["wss", "calinski_harabasz", "pseudo_t2"]], rtol=1e-9)
+    with pytest.raises(ValueError, match="within_ss describes summaries"):
+        hclust.evaluate(S.Z, S.means, ks=[2], within_ss=S.ssd)
+    with pytest.raises(ValueError, match=f"within_ss must hold {S.n_micro} finite"):
+        hclust.evaluate(S.Z, S.means, ks=[2], weights=S.counts, within_ss=-S.ssd)

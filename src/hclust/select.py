@@ -895,7 +895,7 @@ def evaluate(
     else:
         silhouette_rows = _euclidean_indices(
             table, X, all_labels, column_of, k_list, chosen, limit, rng, method, n_refs, gap_sample_size,
-            None if within is None else (w, within),
+            None if within is None or w is None else (w, within),
         )
 
     if "height_jump" in chosen:

@@ -100,10 +100,11 @@ def partition_lengths(frame: Any, client: Any, progress: Any = None) -> list[int
 
 def _with_row_counts(X: Any, client: Any) -> Any:
     """The dask array ``X`` with its unknown row counts computed by ``client`` (same blocks)."""
-    import dask.array as da
-
-    grid = X.to_delayed()
+    import dask.array
     from dask.delayed import delayed
+
+    da: Any = dask.array  # (untyped)
+    grid = X.to_delayed()
 
     rows = gather_tracked(client, [delayed(_rows)(b) for b in grid[:, 0]])
     widths = X.chunks[1]
@@ -123,8 +124,9 @@ def gather_tracked(client: Any, tasks: list[Any], progress: Any = None, offset: 
     events), ``done`` counted from ``offset`` and ``total`` defaulting to
     ``offset + len(tasks)``: several calls can feed one progress bar.
     """
-    from distributed import as_completed
+    import distributed
 
+    as_completed: Any = distributed.as_completed  # (untyped)
     futures = client.compute(tasks)
     if progress is not None:
         end = offset + len(futures) if total is None else total

@@ -101,7 +101,8 @@ def fit_dask(model: SegmentationModel, frame: Any, *, client: Any, progress: Any
         fit_preparer(prep, parts, sample, n, client, stages)
         kept = [int(k) for k in stages.run(client, [delayed(_kept_rows)(p, prep) for p in parts])]
         features = _prepared_array(parts, prep, kept)
-        summary = summarize(features, n_micro=n_micro, method=method, client=client, progress=stages.tick)
+        summary = summarize(features, n_micro=None if n_micro is None else int(n_micro), method=method,
+                            client=client, progress=stages.tick)
         stages.finish(len(parts) * 2)
         m = summary.n_micro
         if m < 2:
@@ -142,9 +143,12 @@ def fit_dask(model: SegmentationModel, frame: Any, *, client: Any, progress: Any
         segments = np.asarray(model.labels_, dtype=np.int64)
 
         # every row's segment, lazily (-1: a row the preparation dropped), and a sample to profile
-        micro = summary.labels_.to_delayed().ravel().tolist()
+        lazy: Any = summary.labels_  # a dask array here
+        micro = lazy.to_delayed().ravel().tolist()
         pieces = [delayed(_row_segments)(p, prep, b, segments) for p, b in zip(parts, micro)]
-        import dask.array as da
+        import dask.array
+
+        da: Any = dask.array  # (untyped)
 
         model.row_labels_ = da.concatenate(
             [da.from_delayed(piece, shape=(int(rows),), dtype=np.int64) for piece, rows in zip(pieces, lengths)]
@@ -200,8 +204,10 @@ def _summary_note(summary: Any, rows: int) -> str:
 
 def _prepared_array(parts: list[Any], prep: Preparer, kept: list[int]) -> Any:
     """The prepared features as a dask array, one block per partition (rows the preparation keeps)."""
-    import dask.array as da
+    import dask.array
     from dask.delayed import delayed
+
+    da: Any = dask.array  # (untyped)
 
     d = len(prep.feature_names_out_)
     return da.concatenate([da.from_delayed(delayed(_features)(p, prep), shape=(k, d), dtype=np.float64)
@@ -236,6 +242,7 @@ def _micro_summary(model: SegmentationModel) -> Any:
     from ..tree import cut
 
     cuts = {}
+    assert model.weights_ is not None  # (the micro-clusters' counts)
     total = float(model.weights_.sum())
     for k, c in summary.cuts.items():
         labels = cut(model.linkage_matrix_, n_clusters=k) if k != model.n_clusters_ else model.labels_
@@ -276,7 +283,8 @@ def fit_preparer(prep: Preparer, parts: list[Any], sample: pd.DataFrame, n: int,
     """
     from dask.delayed import delayed
 
-    from ..segment.prepare import PreparerWarning, _plain
+    from ..segment.prepare import PreparerWarning
+    from .._column_kinds import _plain
 
     if prep.impute is not None:
         from .._validation import check_option
@@ -520,7 +528,8 @@ def _sample(part: pd.DataFrame, rate: float, seed: int) -> pd.DataFrame:
 
 def _levels(part: pd.DataFrame, plan: list[tuple[Any, str, Any]]) -> list[dict[str, Any]]:
     """Worker task: per column, what levels need (distinct values, dtype facts, date maximum, junk)."""
-    from ..segment.prepare import Preparer, _lookup, _plain
+    from .._column_kinds import _plain
+    from ..segment.prepare import Preparer, _lookup
 
     out: list[dict[str, Any]] = []
     for col, kind, given in plan:

@@ -224,8 +224,8 @@ def summarize(
     >>> s.n_micro <= 40, counts.tolist()
     (True, [500, 500])
     """
+    import distributed
     from dask.delayed import delayed
-    from distributed import as_completed
 
     from .._kernels import cftree as _cf
     from .._validation import check_option
@@ -258,7 +258,8 @@ def summarize(
         if progress is not None:
             # as the cluster finishes partitions (the scheduler's completion events), in any order
             progress(0, len(parts))
-            for done, _ in enumerate(as_completed(stats, loop=client.loop), 1):
+            completed: Any = distributed.as_completed  # (untyped)
+            for done, _ in enumerate(completed(stats, loop=client.loop), 1):
                 progress(done, len(parts))
         got = [future.result() for future in stats]  # in partition order (the client's own, not the default)
         counts = np.concatenate([g[0] for g in got])

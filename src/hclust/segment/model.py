@@ -1387,7 +1387,7 @@ class SegmentationModel:
                 "min_segment_size": _size_to_json(self.min_segment_size),
                 "n_boot": int(self.n_boot),
                 "holdout": None if self.holdout is None else float(self.holdout),
-                "n_micro": None if getattr(self, "n_micro", None) is None else int(self.n_micro),
+                "n_micro": None if self.n_micro is None else int(self.n_micro),
             },
             "columns": [_plain(c) for c in self.columns_],
             "feature_names": list(self.feature_names_),
