@@ -167,7 +167,7 @@ def fit_dask(model: SegmentationModel, frame: Any, *, client: Any, progress: Any
         model._reset_caches()
         model.stability_ = model._stability(method, model.features_, None) if model.n_boot else None
         model.assign_check_ = None
-        model._summary = _micro_summary(model)
+        model._summary = None  # the report's numbers: computed when asked for (segmentation_summary)
         return model
     finally:
         if owned:
@@ -222,48 +222,6 @@ def _exact_sizes(prof: Any, segments: IntArray, counts: FloatArray) -> Any:
     table.loc[keep, "size"] = [int(round(sizes[s])) for s in table.loc[keep, "segment"]]
     table["share"] = table["size"] / float(sizes.sum())
     return dataclasses.replace(prof, sizes=table.reset_index(drop=True))
-
-
-def _micro_summary(model: SegmentationModel) -> Any:
-    """The report's numbers, from the micro-clusters (profiles in prepared features), with each
-    segment's size counted in customers."""
-    from ..segment._summary import CHEAP_CRITERIA, SILHOUETTE_SAMPLE
-
-    m = model.features_.shape[0]
-    evaluation = model.evaluation_
-    if evaluation is None:
-        wanted = sorted({*range(2, min(12, m) + 1), model.n_clusters_})
-        evaluation = model._evaluate([k for k in wanted if 2 <= k <= m], criteria=CHEAP_CRITERIA,
-                                     sample_size=min(m, SILHOUETTE_SAMPLE))
-    params = model._params_summary()
-    params["Built from"] = f"{m:,} micro-clusters (the summary tier, hclust.dask.summarize)"
-    details = model._report_details()
-    summary = model.segmentation_summary(evaluation=evaluation, params=params, details=details)
-    from ..tree import cut
-
-    cuts = {}
-    assert model.weights_ is not None  # (the micro-clusters' counts)
-    total = float(model.weights_.sum())
-    for k, c in summary.cuts.items():
-        labels = cut(model.linkage_matrix_, n_clusters=k) if k != model.n_clusters_ else model.labels_
-        sizes = np.bincount(labels, weights=model.weights_, minlength=k)
-        order = _cut_positions(model.linkage_matrix_, k, labels)
-        cuts[k] = dataclasses.replace(c, sizes=[int(round(sizes[s])) for s in order],
-                                      shares=[float(sizes[s] / total) for s in order])
-    return dataclasses.replace(summary, cuts=cuts)
-
-
-def _cut_positions(Z: FloatArray, k: int, labels: IntArray) -> list[int]:
-    """For each segment of the report's cut (numbered as the report numbers them), the label of
-    ``labels`` it is: both are cuts of ``Z`` into k, so each report segment is one label."""
-    from ..tree import _cut_order
-
-    report_labels, _ = _cut_order(Z).labels(k)
-    out = []
-    for s in range(k):
-        members = np.flatnonzero(np.asarray(report_labels) == s)
-        out.append(int(labels[members[0]]))
-    return out
 
 
 # ----------------------------------------------------------------------------- the preparation

@@ -38,7 +38,7 @@ from .._deprecation import renamed_keywords
 from .._metrics import normalize as normalize_metric
 from .._linkage import METHODS, linkage
 from ..select import CRITERIA, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
-from ..tree import cut
+from ..tree import _cut_order, cut
 from . import _assign
 from ._assign import ASSIGN_RULES, DEFAULT_NEIGHBORS, DEFAULT_RULE
 from ._summary import CHEAP_CRITERIA, SILHOUETTE_SAMPLE, SegmentationSummary, segmentation_summary
@@ -1158,6 +1158,9 @@ class SegmentationModel:
         frame = self._report_frame(df)  # a table passed must be the training table, even when unused
         if kept and self._summary is not None:
             return self._summary
+        if kept and getattr(self, "n_micro_", None) is not None and df is None:
+            self._summary = self._micro_summary()
+            return self._summary
         if evaluation is None:
             evaluation = self.evaluation_
             if evaluation is None:
@@ -1222,6 +1225,32 @@ class SegmentationModel:
 
         render, summary_options = _split_options(options, ("title", "dpi"))
         return write_static(folder, self.segmentation_summary(df, **summary_options), fmt=fmt, **render)
+
+    def _micro_summary(self) -> SegmentationSummary:
+        """The report's numbers for a model built from micro-clusters: the profiles describe the
+        micro-clusters' prepared features, each segment's size counts customers."""
+        m = self.features_.shape[0]
+        evaluation = self.evaluation_
+        if evaluation is None:
+            wanted = sorted({*range(2, min(12, m) + 1), self.n_clusters_})
+            evaluation = self._evaluate([k for k in wanted if 2 <= k <= m], criteria=CHEAP_CRITERIA,
+                                        sample_size=min(m, SILHOUETTE_SAMPLE))
+        params = self._params_summary()
+        params["Built from"] = f"{m:,} micro-clusters (the summary tier, hclust.dask.summarize)"
+        summary = self.segmentation_summary(evaluation=evaluation, params=params, details=self._report_details())
+        assert self.weights_ is not None  # (the micro-clusters' counts)
+        total = float(self.weights_.sum())
+        order = _cut_order(self.linkage_matrix_)
+        cuts = {}
+        for k, cut_summary in summary.cuts.items():
+            labels = cut(self.linkage_matrix_, n_clusters=k)
+            sizes = np.bincount(labels, weights=self.weights_, minlength=k)
+            # each segment of the report's numbering is one segment of cut()'s
+            report_labels = np.asarray(order.labels(k)[0])
+            first = [int(labels[np.flatnonzero(report_labels == s)[0]]) for s in range(k)]
+            cuts[k] = dataclasses.replace(cut_summary, sizes=[int(round(sizes[s])) for s in first],
+                                          shares=[float(sizes[s] / total) for s in first])
+        return dataclasses.replace(summary, cuts=cuts)
 
     def _report_details(self) -> dict[str, Any]:
         """What the report says about this model beyond the tree: features, preparation, stability."""
@@ -1347,7 +1376,7 @@ class SegmentationModel:
         target = Path(path)
         # what the report shows, saved so that a loaded model reports without its table
         summary = self._summary
-        if summary is None and self._training is not None:
+        if summary is None and (self._training is not None or getattr(self, "n_micro_", None) is not None):
             try:
                 summary = self.segmentation_summary()
             except (ValueError, TypeError):  # nothing a report can show (e.g. no profilable column):
