@@ -1,6 +1,6 @@
 """SegmentationModel.fit on a Dask DataFrame against the in-memory fits, on the same table in one run.
 
-Run: python benchmarks/bench_dask_model.py [--n 1000000] [--parts 8] [--n-micro 10000] [--exact]
+Run: python benchmarks/bench_dask_model.py [--n 1000000] [--parts 8] [--n-micro 10000] [--exact] [--json PATH]
 
 A customer table (6 skewed amounts with 1% gaps, a 4-level plan; 8 groups)
 is written as Parquet files (one per partition) in a temporary folder, then
@@ -22,12 +22,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import write_json  # noqa: E402
 
 
 def table(n: int, seed: int = 0):
@@ -51,6 +56,7 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=8)
     parser.add_argument("--n-micro", type=int, default=10_000)
     parser.add_argument("--exact", action="store_true", help="also the in-memory fit on the rows (slow at 1M)")
+    parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
 
     import dask.dataframe as dd
@@ -75,6 +81,11 @@ def main() -> None:
                                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
                 distributed.Client(cluster, set_as_default=False) as client:
             frame = dd.read_parquet(str(folder / "*.parquet"))
+            # warm-up (not timed): the workers import hclust and compile the CF-tree kernels once
+            small = dd.from_pandas(customers.head(5_000), npartitions=2)
+            SegmentationModel(8, exclude=["customer"], n_micro=500, n_boot=0).fit(small, client=client)
+            hclust.summarize(Preparer().fit_transform(customers.head(5_000).drop(columns="customer")).to_numpy(),
+                             n_micro=500)
             start = time.perf_counter()
             model = SegmentationModel(8, exclude=["customer"], n_micro=args.n_micro, n_boot=0)
             model.fit(frame, client=client)
@@ -96,8 +107,16 @@ def main() -> None:
               f"{model.summary_.quality.within_share:.1%} of the variance within them")
         print(f"in memory, Preparer + hclust.summarize: {fit_memory:.1f} s; {summary.n_micro:,} micro-clusters, "
               f"{summary.quality.within_share:.1%} within")
+        agree = adjusted_rand_score(rows, memory)
         print(f"ratio dask / in-memory summary: {fit_dask / fit_memory:.2f}x; "
-              f"adjusted Rand index between them: {adjusted_rand_score(rows, memory):.4f}")
+              f"adjusted Rand index between them: {agree:.4f}")
+        results = [
+            {"fit": "hclust.dask, SegmentationModel.fit (LocalCluster, 2 workers)", "n": args.n,
+             "seconds": round(fit_dask, 3), "labels_seconds": round(labels_dask, 3), "n_micro": model.n_micro_,
+             "ari_vs_memory_summary": round(agree, 4)},
+            {"fit": "in memory, Preparer + hclust.summarize", "n": args.n, "seconds": round(fit_memory, 3),
+             "n_micro": summary.n_micro},
+        ]
         if args.exact:
             start = time.perf_counter()
             exact = SegmentationModel(8, exclude=["customer"], n_boot=0, holdout=None).fit(customers)
@@ -105,6 +124,10 @@ def main() -> None:
             print(f"in memory, SegmentationModel on the rows (exact ward): {fit_exact:.1f} s; ratio dask / exact "
                   f"{fit_dask / fit_exact:.2f}x; adjusted Rand index dask vs exact: "
                   f"{adjusted_rand_score(rows, exact.labels_):.4f}")
+            results.append({"fit": "in memory, SegmentationModel on the rows (exact ward)", "n": args.n,
+                            "seconds": round(fit_exact, 3), "ari_vs_dask": round(adjusted_rand_score(rows, exact.labels_), 4)})
+        if args.json:
+            write_json(args.json, "bench_dask_model.py", results, n=args.n, parts=args.parts, n_micro=args.n_micro)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

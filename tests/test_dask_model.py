@@ -194,6 +194,11 @@ def test_save_load_assign_and_report(client, tmp_path):
     assert "micro-clusters" in page
     sizes = loaded.segmentation_summary().chosen.sizes
     assert sum(sizes) == 3_000 and sorted(sizes) == sorted(np.bincount(rows))
+    # no rows to match a table to: a clear error, not labels on the wrong rows
+    for call in (lambda: model.labelled(table), lambda: loaded.labelled(table), lambda: loaded.report(
+            tmp_path / "r.html", table)):
+        with pytest.raises(ValueError, match="built from .* micro-clusters"):
+            call()
 
 
 def test_bad_input_is_refused_clearly(client):
@@ -248,7 +253,19 @@ def _digest(folder) -> dict:
 
 @pytest.mark.filterwarnings(PARQUET_NOISE)
 @pytest.mark.filterwarnings("ignore::hclust.segment.PreparerWarning")
-def test_cli_segment_dask_auto_k_model_and_report(client, tmp_path, capsys):
+def test_cli_segment_dask_auto_k_model_and_report(client, tmp_path, capsys, monkeypatch):
+    import contextlib
+
+    import hclust.cli
+
+    bars: dict[str, list] = {}
+
+    @contextlib.contextmanager
+    def recording(args, label):  # the CLI's rich bar, as the calls it gets
+        bars[label] = []
+        yield lambda done, total: bars[label].append((done, total))
+
+    monkeypatch.setattr(hclust.cli, "_progress", recording)
     table, group = _table(3_000, seed=7)
     source = tmp_path / "customers"
     source.mkdir()
@@ -265,6 +282,12 @@ def test_cli_segment_dask_auto_k_model_and_report(client, tmp_path, capsys):
     assert f"{int((~dropped).sum())} customers" in said and "micro-clusters" in said
     assert "chosen automatically" in said
     assert f"Wrote {out}, {model_dir}, {report}" in said
+    # the bar followed the cluster's task completions: fitting, then labelling every row (3 partitions)
+    assert sorted(bars) == ["Labelling every row", "Segmenting on the Dask cluster"]
+    for calls in bars.values():
+        done = [d for d, _ in calls]
+        assert done == sorted(done) and calls[-1][0] == calls[-1][1] > 0
+    assert bars["Labelling every row"][-1] == (3, 3)
     assert _digest(source) == before  # the input is untouched
     got = pd.read_parquet(out)
     assert list(got.columns) == ["customer", "segment", "segment_name"]

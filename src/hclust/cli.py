@@ -846,11 +846,9 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
             model.fit(frame, client=client, progress=progress)
         k = model.n_clusters_
         segment_names = [model.names_.get(s, "") for s in range(k)]
-        with _progress(args, "Writing the segments") as progress:
-            if progress is not None:
-                progress(0, 1)
+        with _progress(args, "Labelling every row") as progress:
             write_segments(model.row_labels_, frame, out, k, frame[args.id] if args.id else None, segment_names,
-                           client)
+                           client, progress)
     written = [str(out)]
     if args.model is not None:
         written.append(str(model.save(args.model)))

@@ -373,10 +373,15 @@ def _to_parquet(s: DaskSummary, path: Any, n_clusters: int, id_column: Any, name
 
 
 def write_segments(labels: Any, source: Any, path: Any, n_clusters: int, id_column: Any, names: Any,
-                   client: Any) -> Path:
+                   client: Any, progress: ProgressCallback | None = None) -> Path:
     """Every row's segment (the lazy int64 dask array ``labels``, -1: a row without one) to a
-    Parquet folder, one file per partition, atomically; ``source``: the input the labels follow."""
+    Parquet folder, one file per partition, atomically; ``source``: the input the labels follow.
+
+    ``progress(done, total)``: the labels' partitions as the cluster finishes them (they are
+    then held on the workers, 8 bytes a row, while the files are written).
+    """
     import dask.dataframe as dd
+    import distributed
     from dask.delayed import delayed
 
     if isinstance(path, str) and "://" in path:
@@ -388,6 +393,13 @@ def write_segments(labels: Any, source: Any, path: Any, n_clusters: int, id_colu
     _check_parquet_target(target, _input_paths(source) + _input_paths(ids))
     client, owned = resolve_client(client, CONNECT_TIMEOUT)
     try:
+        if progress is not None:
+            labels = client.persist(labels)
+            futures = distributed.futures_of(labels)
+            completed: Any = distributed.as_completed  # (untyped)
+            progress(0, len(futures))
+            for done, _ in enumerate(completed(futures, loop=client.loop), 1):
+                progress(done, len(futures))
         id_parts: list[Any] = [None] * len(chunks)
         if ids is not None:
             # Dask may read a column alone in fewer, larger partitions than the features: the

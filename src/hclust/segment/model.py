@@ -1013,9 +1013,12 @@ class SegmentationModel:
     def labelled(self, df: pd.DataFrame | None = None) -> pd.DataFrame:
         """The training table (or ``df``, the same rows) with ``segment`` and ``segment_name`` added.
 
-        Rows the preparation dropped get segment -1 and an empty name.
+        Rows the preparation dropped get segment -1 and an empty name. A model built from
+        micro-clusters (a dask DataFrame's fit) has no rows to label: use :attr:`row_labels_`
+        or :meth:`assign`.
         """
         self._check_fitted()
+        self._refuse_micro("labelled()")
         if df is None:
             if getattr(self, "_training", None) is None:
                 raise ValueError("a loaded model does not keep the training table; pass it as df.")
@@ -1271,8 +1274,19 @@ class SegmentationModel:
             "assignment": _assignment_lines(summary.assignment, summary.data.get("micro_clusters")),
         }
 
+    def _refuse_micro(self, what: str) -> None:
+        """A clear error where a table's rows would be matched to a model built from micro-clusters."""
+        m = getattr(self, "n_micro_", None)
+        if m is not None:
+            raise ValueError(
+                f"{what}: this model was built from {m:,} micro-clusters (a dask DataFrame's fit), not from "
+                "the rows of a table; use row_labels_ (every row's segment, lazily) or assign(table)."
+            )
+
     def _report_frame(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
         """The segmented rows of the training table, in the model's columns."""
+        if df is not None:
+            self._refuse_micro("the training table (df)")
         frame = df if df is not None else getattr(self, "_training", None)
         if frame is None:
             return None
