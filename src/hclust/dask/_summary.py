@@ -395,7 +395,8 @@ def write_segments(labels: Any, source: Any, path: Any, n_clusters: int, id_colu
     try:
         if progress is not None:
             labels = client.persist(labels)
-            futures = distributed.futures_of(labels)
+            futures_of: Any = distributed.futures_of  # (untyped)
+            futures = futures_of(labels)
             completed: Any = distributed.as_completed  # (untyped)
             progress(0, len(futures))
             for done, _ in enumerate(completed(futures, loop=client.loop), 1):
