@@ -357,3 +357,16 @@ def test_evaluate_on_summaries_gives_the_rows_sums_of_squares():
         hclust.evaluate(S.Z, S.means, ks=[2], within_ss=S.ssd)
     with pytest.raises(ValueError, match=f"within_ss must hold {S.n_micro} finite"):
         hclust.evaluate(S.Z, S.means, ks=[2], weights=S.counts, within_ss=-S.ssd)
+
+
+def test_empty_and_uneven_partitions(client):
+    table, _ = _table(1_200, seed=10, missing=False)
+    frame = dd.from_pandas(table, npartitions=4, sort=True)
+    frame = frame.map_partitions(lambda part: part[part.index >= 300], meta=frame._meta)  # partition 0: empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PreparerWarning)
+        model = SegmentationModel(3, n_micro=120, n_boot=0).fit(frame, client=client)
+        ref = SegmentationModel(3, n_boot=0, holdout=None).fit(table.iloc[300:])
+    rows = client.compute(model.row_labels_).result()
+    assert rows.shape == (900,) and model.row_labels_.chunks[0][0] == 0
+    assert adjusted_rand_score(rows, ref.labels_) >= 0.95

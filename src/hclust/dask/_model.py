@@ -88,7 +88,7 @@ def fit_dask(model: SegmentationModel, frame: Any, *, client: Any, progress: Any
     try:
         used = used.optimize()  # the partitions every later task sees
         parts = list(used.to_delayed())
-        stages = _Stages(progress, len(parts), 6)
+        stages = _Stages(progress, len(parts), 9)  # 7 passes of tasks, and summarize (2)
         lengths = stages.run(client, [delayed(len)(p) for p in parts])
         n = int(sum(lengths))
         if n < 2:
