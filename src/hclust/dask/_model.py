@@ -52,8 +52,8 @@ class _Stages:
 # ----------------------------------------------------------------------------- the fit
 
 
-def fit_dask(model: SegmentationModel, frame: Any, *, client: Any, progress: Any, timeout: float,
-             method: str) -> SegmentationModel:
+def fit_dask(model: SegmentationModel, frame: Any, *, client: Any, progress: Any, method: str,
+             timeout: float = CONNECT_TIMEOUT) -> SegmentationModel:
     """SegmentationModel.fit of a dask DataFrame (see there): the summary tier."""
     from dask.delayed import delayed
 

@@ -457,13 +457,13 @@ class SegmentationModel:
         self.n_micro_: int | None = None
         self.within_ss_: FloatArray | None = None
         if not isinstance(df, pd.DataFrame):
-            if type(df).__module__.startswith("dask"):
-                from ..dask._common import CONNECT_TIMEOUT, _is_dask_dataframe
-                from ..dask._model import fit_dask
+            if type(df).__module__.startswith("dask"):  # dask is imported only on this path
+                import dask.dataframe as dd
 
-                if _is_dask_dataframe(df):
-                    return fit_dask(self, df, client=client, progress=progress, timeout=CONNECT_TIMEOUT,
-                                    method=method)
+                if isinstance(df, dd.DataFrame):
+                    from ..dask._model import fit_dask  # the summary tier: see tests/test_layers.py
+
+                    return fit_dask(self, df, client=client, progress=progress, method=method)
             raise TypeError(f"df must be a pandas or dask DataFrame; got {type(df).__name__}.")
         if client is not None:
             raise ValueError("client= goes with a dask DataFrame; this table is a pandas DataFrame.")
