@@ -570,21 +570,20 @@ def test_cli_segment_with_dask(client, tmp_path, capsys):
     said = capsys.readouterr().out
     assert "2000 customers, 3 features (a, b, c)" in said and f"Wrote {out}" in said
     got = pd.read_parquet(out)
-    assert list(got.columns) == ["customer", "segment"] and got["customer"].tolist() == table["customer"].tolist()
-    # the same as the library on the same (standardised) features
+    assert list(got.columns) == ["customer", "segment", "segment_name"]
+    assert got["customer"].tolist() == table["customer"].tolist()
+    # the same as the library: SegmentationModel.fit on the dask DataFrame (tests/test_dask_model.py)
+    from hclust.segment.model import SegmentationModel
+
     frame = dd.read_parquet(pattern)
-    X = frame[["a", "b", "c"]]
-    mean, std = client.compute([X.mean(), X.std()], sync=True)
-    Xs = X.map_partitions(lambda part: (part - mean.to_numpy()) / std.to_numpy(), meta=X._meta)
-    s = hd.summarize(Xs, n_micro=50, client=client)
-    assert np.array_equal(got["segment"].to_numpy(), client.compute(s.labels(2)).result())
+    model = SegmentationModel(2, columns=["a", "b", "c"], n_micro=50, n_boot=0).fit(frame, client=client)
+    assert np.array_equal(got["segment"].to_numpy(), client.compute(model.row_labels_).result())
     truth = (table["a"].to_numpy() > 10).astype(int)  # two far-apart blobs
     assert abs(np.corrcoef(got["segment"], truth)[0, 1]) == pytest.approx(1.0)
     # refusals, before any work: the input's folder, an unsupported option, no k, a bad cluster spec
     for argv, message in [
         (["--out", str(source)], "holds the input"),
-        (["--out", str(out), "--k", "2", "--model", str(tmp_path / "m")], "--model not available with --dask"),
-        (["--out", str(tmp_path / "x")], "--dask needs --n-clusters"),
+        (["--out", str(out), "--k", "2", "--weights", "a"], "--weights not available with --dask"),
         (["--out", str(tmp_path / "x"), "--k", "2", "--id", "nope"], "--id: no column(s) ['nope']"),
     ]:
         if "--k" not in argv and "holds" in message:

@@ -46,6 +46,12 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "those two methods; no number flows back up. hclust.write_report(path, model.segmentation_summary()) "
         "is the same without it."
     ),
+    ("hclust.segment.model", "hclust.dask._model"): (
+        "SegmentationModel.fit(dask DataFrame) hands the fit to the summary tier (issue 23): a lazy import "
+        "inside fit, only for a dask DataFrame, so that the model has one fit method for pandas and Dask "
+        "tables; hclust.dask._model then fills the model with the segment layer's own methods (the cycle "
+        "closes there). SegmentationModel.assign on a dask DataFrame needs no hclust.dask at all."
+    ),
     ("hclust._linkage", "hclust.tree"): (
         "linkage(..., optimal_ordering=True), scipy's argument, reorders the tree with "
         "tree.optimal_leaf_ordering (a lazy import), while tree.fclusterdata builds its tree with linkage: "

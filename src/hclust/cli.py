@@ -284,11 +284,12 @@ def _parser() -> argparse.ArgumentParser:
     dask.add_argument("--dask", metavar="CLUSTER",
                       help="local (a LocalCluster of 2 worker processes), local:N (N workers) or a scheduler "
                            "address tcp://HOST:8786; the input is Parquet (a file, folder or 'glob/*.parquet'), "
-                           "--out a Parquet folder with one file per partition; the numeric columns are standardised "
-                           "(--scale standard|none), without imputation (NaN is refused) or log1p")
+                           "--out a Parquet folder with one file per partition. The preparation options, --auto "
+                           "(the default), --n-clusters, --height, --model and --report work as without --dask, on "
+                           "micro-clusters of the prepared rows (the summary tier)")
     dask.add_argument("--scheduler", metavar="ADDRESS",
                       help="the same as --dask ADDRESS: a running scheduler, e.g. tcp://HOST:8786")
-    dask.add_argument("--n-micro", type=int, metavar="M", help="--dask: micro-clusters at most (default 10000)")
+    dask.add_argument("--n-micro", type=int, metavar="M", help="--dask: micro-clusters at most (default 10000); the tree and k are computed on them")
     dask.add_argument("--id", metavar="COL", help="--dask: the ID column written beside the segment")
     _add_common(seg)
 
@@ -680,7 +681,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_segment(args: argparse.Namespace) -> int:
-    from .segment.model import SegmentationModel, _assignment_lines
+    from .segment.model import SegmentationModel
 
     if args.scheduler is not None:
         if args.dask is not None:
@@ -724,6 +725,14 @@ def _run_segment(args: argparse.Namespace) -> int:
         written.append(str(model.save(args.model)))
     if args.report is not None:
         written.append(str(model.report(args.report, escape_formulas=not args.keep_formulas)))
+    _say_model(args, model, written)
+    return EXIT_OK
+
+
+def _say_model(args: argparse.Namespace, model: Any, written: Sequence[str], *notes: str) -> None:
+    """What ``segment`` prints: the data, preparation, choice of k, segments, assignment, files."""
+    from .segment.model import _assignment_lines
+
     summary = model.summary()
     segments = summary.segments
     segments["share"] = segments["share"].map("{:.1%}".format)
@@ -733,6 +742,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         f"{summary.data['rows']} customers, {summary.data['n_features']} features "
         f"({', '.join(summary.data['features'][:12])}{' ...' if summary.data['n_features'] > 12 else ''}), "
         f"{args.method} linkage on {summary.data['distance']}.",
+        *notes,
         "",
         *_preparation_lines(summary.preparation),
         "Number of segments:",
@@ -743,29 +753,25 @@ def _run_segment(args: argparse.Namespace) -> int:
         _table_text(segments.set_index("segment")),
         "",
         "Assigning customers (hclust assign):",
-        *("  " + line for line in _assignment_lines(summary.assignment)),
+        *("  " + line for line in _assignment_lines(summary.assignment, summary.data.get("micro_clusters"))),
         "",
         "Wrote " + ", ".join(written),
     )
-    return EXIT_OK
 
 
 def _run_segment_dask(args: argparse.Namespace) -> int:
-    """``hclust segment --dask``: the summary tier on a Dask cluster, every row's segment to a Parquet folder."""
-    unsupported = {"--model": args.model, "--report": args.report, "--height": args.height,
-                   "--weights": args.weights, "--out-table": args.out_table, "--feature-weights": args.feature_weights,
-                   "--table": args.table, "--query": args.query}
+    """``hclust segment --dask``: SegmentationModel.fit on a dask DataFrame (the summary tier), every
+    row's segment to a Parquet folder, the model and the report as without --dask."""
+    unsupported = {"--weights": args.weights, "--out-table": args.out_table, "--table": args.table,
+                   "--query": args.query}
     given = [name for name, value in unsupported.items() if value is not None]
     if args.metric != "euclidean":
-        given.append("--metric")
-    if args.scale not in ("standard", "none"):
-        given.append(f"--scale {args.scale}")
+        given.append(f"--metric {args.metric}")
     if given:
-        raise ValueError(f"{', '.join(given)} not available with --dask yet (the summary tier writes the segments).")
-    if args.n_clusters is None:
-        raise ValueError("--dask needs --n-clusters (choosing k on the summary is not available yet).")
-    if args.n_micro is not None and args.n_micro < 1:
-        raise ValueError(f"--n-micro must be a positive integer; got {args.n_micro}.")
+        raise ValueError(f"{', '.join(given)} not available with --dask (the summary tier clusters micro-clusters "
+                         "of prepared features with Euclidean distances, read from Parquet).")
+    if args.n_micro is not None and args.n_micro < 2:
+        raise ValueError(f"--n-micro must be an integer >= 2; got {args.n_micro}.")
     from .summary import SUMMARY_METHODS
 
     if args.method not in SUMMARY_METHODS:
@@ -784,16 +790,25 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
     out = Path(str(args.out))
     if out.suffix.lower() in (".csv", ".xlsx", ".tsv", ".gz", ".db", ".sqlite"):
         raise ValueError(f"--out {out}: with --dask the output is a Parquet folder; give a folder name.")
+    extra = [("--out", out, "parquet")]
+    if args.model is not None:
+        extra.append(("--model", args.model, "model"))
+    if args.report is not None:
+        extra.append(("--report", args.report, "file"))
+    _check_paths(extra, [("input", args.input)])
     import hclust.dask as hd
     import dask.dataframe as dd
-    import numpy as np
     import distributed
 
-    from .dask._summary import _check_parquet_target, _input_paths
+    from .dask._summary import _check_parquet_target, _input_paths, write_segments
+    from .segment.model import SegmentationModel
 
     # dask's Parquet reader calls reset_index(inplace=True), which pandas 3.1 deprecates: not the user's business
     warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.reset_index")
-    frame = dd.read_parquet(args.input)
+    try:
+        frame = dd.read_parquet(args.input)
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"{args.input}: not a readable Parquet file or folder ({_first_line(error)}).") from None
     _check_parquet_target(out, _input_paths(frame))  # before any work
     names = [str(c) for c in frame.columns]
     for option, wanted in (("--columns", args.columns or []), ("--exclude", args.exclude or []),
@@ -801,14 +816,21 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
         missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise ValueError(f"{option}: no column(s) {missing} in {args.input}; its columns are {names}.")
-    if args.columns:
-        columns = list(args.columns)
-    else:
-        left_out = set(args.exclude or []) | ({args.id} if args.id else set())
-        columns = [c for c, t in frame.dtypes.items()
-                   if c not in left_out and (t.kind in "biuf" if hasattr(t, "kind") else False)]
-        if not columns:
-            raise ValueError(f"{args.input} has no numeric columns to segment on; its columns are {names}.")
+    exclude = list(args.exclude or [])
+    if args.id and args.id not in exclude and not (args.columns and args.id in args.columns):
+        exclude.append(args.id)
+    model = SegmentationModel(
+        args.n_clusters,
+        height=args.height,
+        method=args.method,
+        columns=args.columns,
+        exclude=exclude or None,
+        preparer=_preparer(args),
+        ks=args.ks,
+        min_segment_size=args.min_segment_size,
+        n_jobs=args.n_jobs,
+        n_micro=args.n_micro,
+    )
     cluster = None
     with contextlib.ExitStack() as stack:
         if "://" in spec:
@@ -820,42 +842,27 @@ def _run_segment_dask(args: argparse.Namespace) -> int:
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
             client = stack.enter_context(connect(cluster, set_as_default=False))
-        X = frame[columns]
-        bad = [str(c) for c, t in X.dtypes.items() if not (hasattr(t, "kind") and t.kind in "biuf")]
-        if bad:
-            raise ValueError(f"--columns {bad}: not numeric; --dask segments numeric columns (encode the others first).")
-        X = X.astype("float64")
-        if args.scale == "standard":
-            mean, std = client.compute([X.mean(), X.std()], sync=True)
-            scale = std.to_numpy(dtype=np.float64)
-            X = X.map_partitions(_standardise, centre=mean.to_numpy(dtype=np.float64),
-                                 scale=np.where(scale > 0, scale, 1.0), meta=X._meta)
-        with _progress(args, "Summarising the partitions") as progress:
-            S = hd.summarize(X, n_micro=args.n_micro, method=args.method, client=client, progress=progress)
-        k = int(args.n_clusters)
-        if not 1 <= k <= S.n_micro:
-            raise ValueError(f"--n-clusters {k} is out of range: 1..{S.n_micro} (the micro-clusters; raise --n-micro).")
-        S.to_parquet(out, k, id_column=frame[args.id] if args.id else None, client=client)
-        sizes = np.bincount(S.micro_labels(k), weights=S.counts, minlength=k).astype(np.int64)
-    total = int(sizes.sum())
-    _say(
-        args,
-        f"{total} customers, {len(columns)} features ({', '.join(map(str, columns[:12]))}"
-        f"{' ...' if len(columns) > 12 else ''}), {args.method} linkage on {S.n_micro} micro-clusters "
-        f"(scale: {args.scale}; {'a LocalCluster of ' + str(workers) + ' workers' if cluster else spec}).",
-        f"Summary quality: {S.quality.within_share:.1%} of the variance is within micro-clusters.",
-        "",
-        "segment  customers  share",
-        *(f"{s:>7}  {c:>9}  {c / total:>5.1%}" for s, c in enumerate(sizes.tolist())),
-        "",
-        f"Wrote {out}",
-    )
+        with _progress(args, "Segmenting on the Dask cluster") as progress:
+            model.fit(frame, client=client, progress=progress)
+        k = model.n_clusters_
+        segment_names = [model.names_.get(s, "") for s in range(k)]
+        with _progress(args, "Labelling every row") as progress:
+            write_segments(model.row_labels_, frame, out, k, frame[args.id] if args.id else None, segment_names,
+                           client, progress)
+    written = [str(out)]
+    if args.model is not None:
+        written.append(str(model.save(args.model)))
+    if args.report is not None:
+        written.append(str(model.report(args.report, escape_formulas=not args.keep_formulas)))
+    where = f"a LocalCluster of {workers} worker{'s' if workers != 1 else ''}" if cluster else spec
+    _say_model(args, model, written,
+               f"On {where}: the summary tier, {model.summary_.quality.within_share:.1%} of the variance is within "
+               "the micro-clusters.")
     return EXIT_OK
 
 
-def _standardise(part: Any, centre: Any, scale: Any) -> Any:
-    """Worker task of ``segment --dask``: a partition's columns minus ``centre``, over ``scale``."""
-    return (part - centre) / scale
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 def _run_assign(args: argparse.Namespace) -> int:

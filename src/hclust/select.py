@@ -256,17 +256,42 @@ def min_segment_count(spec: Any, total: float) -> tuple[int, str]:
 # --------------------------------------------------------------------------- per-cut quantities
 
 
-def _cluster_moments(X: FloatArray, labels: IntArray, k: int) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Sizes (k,), means (k, d) and within sums of squares (k,) of labels 0..k-1."""
-    counts = np.bincount(labels, minlength=k).astype(np.float64)
+def _cluster_moments(
+    X: FloatArray, labels: IntArray, k: int, summaries: tuple[FloatArray, FloatArray] | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Sizes (k,), means (k, d) and within sums of squares (k,) of labels 0..k-1.
+
+    ``summaries``: (counts, within sums of squares) when the rows of ``X`` are
+    summaries of that many rows each: the moments of the rows summarised.
+    """
+    w = None if summaries is None else summaries[0]
+    counts = np.bincount(labels, weights=w, minlength=k).astype(np.float64)
     sums = np.empty((k, X.shape[1]))
     for j in range(X.shape[1]):
-        sums[:, j] = np.bincount(labels, weights=X[:, j], minlength=k)
-    means = sums / np.maximum(counts, 1.0)[:, None]
+        sums[:, j] = np.bincount(labels, weights=X[:, j] if w is None else w * X[:, j], minlength=k)
+    means = sums / np.where(counts > 0, counts, 1.0)[:, None]
     # Two passes (means, then squared deviations): no cancellation, unlike sum(x^2) - n mean^2.
     deviations = X - means[labels]
-    sse = np.bincount(labels, weights=np.einsum("ij,ij->i", deviations, deviations), minlength=k)
+    squares = np.einsum("ij,ij->i", deviations, deviations)
+    sse = np.bincount(labels, weights=squares if w is None else w * squares, minlength=k)
+    if summaries is not None:
+        sse = sse + np.bincount(labels, weights=summaries[1], minlength=k)
     return counts, means, np.asarray(sse, dtype=np.float64)
+
+
+def _calinski_harabasz_of_summaries(
+    X: FloatArray, summaries: tuple[FloatArray, FloatArray], sse: FloatArray, k: int
+) -> float:
+    """Calinski-Harabasz of the rows that summaries (means ``X``, counts, within sums of squares) stand for."""
+    w, within = summaries
+    n = float(w.sum())
+    centre = (w[:, None] * X).sum(axis=0) / n
+    deviations = X - centre
+    total = float(w @ np.einsum("ij,ij->i", deviations, deviations) + within.sum())
+    inside = float(sse.sum())
+    if inside == 0.0:
+        return 1.0  # as scikit-learn's
+    return (total - inside) * (n - k) / (inside * (k - 1.0))
 
 
 def _pseudo_t2(
@@ -622,6 +647,7 @@ def evaluate(
     min_segment_size: Any = MIN_SEGMENT_SIZE,
     weights: Any = None,
     distance_name: str | None = None,
+    within_ss: Any = None,
 ) -> Evaluation:
     """Score the cuts of a tree into k clusters and recommend a k.
 
@@ -677,6 +703,14 @@ def evaluate(
     distance_name : str, optional
         How the reasons name the distances (default: from ``metric``, e.g.
         ``"Euclidean distances"``, ``"precomputed distances"``).
+    within_ss : array-like of shape (n,), optional
+        Euclidean features only, with ``weights``: the rows of ``X`` are summaries
+        (micro-cluster means, ``weights`` their counts, ``within_ss`` the sum of
+        squared deviations of their members from the mean, as
+        :class:`hclust.Summary`'s ``ssd``). Then ``wss``, ``calinski_harabasz`` and
+        ``pseudo_t2`` are those of the customers summarised, exactly (the sums of
+        squares add up: ``W = sum ssd + sum_i w_i |mean_i - centre|^2``); the
+        silhouette, Davies-Bouldin and the gap statistic are computed on the means.
 
     Returns
     -------
@@ -825,6 +859,13 @@ def evaluate(
     if gap_sample_size is not None:
         gap_sample_size = check_count(gap_sample_size, "gap_sample_size", 2)
     w = None if weights is None else check_weights(weights, n)
+    within: FloatArray | None = None
+    if within_ss is not None:
+        if w is None or not euclidean:
+            raise ValueError("within_ss describes summaries: it needs weights= (their counts) and Euclidean features.")
+        within = np.asarray(within_ss, dtype=np.float64)
+        if within.shape != (n,) or not np.isfinite(within).all() or (within < 0).any():
+            raise ValueError(f"within_ss must hold {n} finite sums of squares >= 0 (one per row of X).")
     min_count, min_text = min_segment_count(min_segment_size, float(n if w is None else w.sum()))
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
     if distance_name is None:
@@ -853,7 +894,8 @@ def evaluate(
         silhouette_rows = _distance_indices(table, D, labels, rows, column_of, k_list, chosen)
     else:
         silhouette_rows = _euclidean_indices(
-            table, X, all_labels, column_of, k_list, chosen, limit, rng, method, n_refs, gap_sample_size
+            table, X, all_labels, column_of, k_list, chosen, limit, rng, method, n_refs, gap_sample_size,
+            None if within is None or w is None else (w, within),
         )
 
     if "height_jump" in chosen:
@@ -919,12 +961,17 @@ def _euclidean_indices(
     method: str,
     n_refs: int,
     gap_sample_size: int | None,
+    summaries: tuple[FloatArray, FloatArray] | None = None,
 ) -> int | None:
-    """The indices on Euclidean features, written into ``table``; returns the silhouette rows."""
+    """The indices on Euclidean features, written into ``table``; returns the silhouette rows.
+
+    ``summaries``: (counts, within sums of squares) of rows that are summaries
+    (see :func:`evaluate`'s ``within_ss``).
+    """
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 
     n = X.shape[0]
-    moments = {k: _cluster_moments(X, all_labels[:, column_of[k]], k) for k in k_list}
+    moments = {k: _cluster_moments(X, all_labels[:, column_of[k]], k, summaries) for k in k_list}
     wss = np.array([moments[k][2].sum() for k in k_list])
     if "wss" in chosen:
         table["wss"] = wss
@@ -962,7 +1009,8 @@ def _euclidean_indices(
             if 2 <= k <= n - 1:
                 labels = all_labels[:, column_of[k]]
                 if "calinski_harabasz" in chosen:
-                    ch[j] = calinski_harabasz_score(X, labels)
+                    ch[j] = (calinski_harabasz_score(X, labels) if summaries is None
+                             else _calinski_harabasz_of_summaries(X, summaries, moments[k][2], k))
                 if "davies_bouldin" in chosen:
                     db[j] = davies_bouldin_score(X, labels)
         if "calinski_harabasz" in chosen:
@@ -982,6 +1030,8 @@ def _euclidean_indices(
 
     if "gap" in chosen:
         gap_X, gap_wss = X, wss
+        if summaries is not None:  # the reference sets are drawn like the means: compare means with means
+            gap_wss = _wss_for_labels(X, all_labels[:, [column_of[k] for k in k_list]], k_list)
         if gap_sample_size is not None and gap_sample_size < n:
             if max(k_list) > gap_sample_size:
                 raise ValueError(

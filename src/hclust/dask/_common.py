@@ -46,11 +46,13 @@ def resolve_client(client: Any, timeout: float) -> tuple[Any, bool]:
     raise TypeError(f"client must be a distributed.Client, a scheduler address or None; got {type(client).__name__}.")
 
 
-def as_row_blocks(X: Any) -> tuple[Any, list[Any] | None]:
+def as_row_blocks(X: Any, client: Any = None) -> tuple[Any, list[Any] | None]:
     """``X`` as a 2-D dask array with one chunk across the columns and known row counts.
 
     Returns (array, column names or None). A dask DataFrame must have numeric
-    columns only; its partitions become the row blocks.
+    columns only; its partitions become the row blocks. Unknown row counts are
+    computed by ``client`` (the cluster that holds the data) when given, else
+    by Dask's default scheduler.
     """
     import dask.array as da
 
@@ -67,12 +69,13 @@ def as_row_blocks(X: Any) -> tuple[Any, list[Any] | None]:
         columns = list(X.columns)
         # the row counts of the array's own blocks: Dask's optimiser may read a projection such
         # as map_partitions(len) in fewer, larger partitions (e.g. Parquet files combined)
-        X = X.optimize().to_dask_array()
-    elif not isinstance(X, da.Array):
-        raise TypeError(
-            f"X must be a dask array or a dask DataFrame; got {type(X).__name__}. "
-            "For data in memory use hclust.linkage / hclust.summarize."
-        )
+        X = X.optimize()
+        if client is not None:
+            X = X.to_dask_array(lengths=partition_lengths(X, client))
+        else:
+            X = X.to_dask_array()
+    else:
+        check_collection(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (rows x features); got {X.ndim} dimension(s).")
     if X.dtype.kind not in "biuf":
@@ -80,8 +83,68 @@ def as_row_blocks(X: Any) -> tuple[Any, list[Any] | None]:
     if X.shape[1] == 0:
         raise ValueError("X has no features (0 columns).")
     if any(math.isnan(c) for c in X.chunks[0]):
-        X = X.compute_chunk_sizes()
+        X = X.compute_chunk_sizes() if client is None else _with_row_counts(X, client)
     return X.rechunk({1: -1}), columns
+
+
+def partition_lengths(frame: Any, client: Any, progress: Any = None) -> list[int]:
+    """Rows of each partition of a dask DataFrame (or Series), counted by ``client``'s workers.
+
+    ``frame`` should be optimised already (``frame.optimize()``): its partitions
+    are then the ones later tasks see.
+    """
+    from dask.delayed import delayed
+
+    return [int(v) for v in gather_tracked(client, [delayed(len)(p) for p in frame.to_delayed()], progress)]
+
+
+def _with_row_counts(X: Any, client: Any) -> Any:
+    """The dask array ``X`` with its unknown row counts computed by ``client`` (same blocks)."""
+    import dask.array
+    from dask.delayed import delayed
+
+    da: Any = dask.array  # (untyped)
+    grid = X.to_delayed()
+
+    rows = gather_tracked(client, [delayed(_rows)(b) for b in grid[:, 0]])
+    widths = X.chunks[1]
+    return da.block([[da.from_delayed(grid[i, j], shape=(int(rows[i]), int(widths[j])), dtype=X.dtype)
+                      for j in range(grid.shape[1])] for i in range(grid.shape[0])])
+
+
+def _rows(block: Any) -> int:
+    return int(block.shape[0])
+
+
+def gather_tracked(client: Any, tasks: list[Any], progress: Any = None, offset: int = 0, total: int | None = None) -> list[Any]:
+    """Compute the dask ``tasks`` on ``client``; their results in order.
+
+    ``progress(done, total)`` is called as each task's future completes on the
+    cluster (``distributed.as_completed``: the scheduler's own completion
+    events), ``done`` counted from ``offset`` and ``total`` defaulting to
+    ``offset + len(tasks)``: several calls can feed one progress bar.
+    """
+    import distributed
+
+    as_completed: Any = distributed.as_completed  # (untyped)
+    futures = client.compute(tasks)
+    if progress is not None:
+        end = offset + len(futures) if total is None else total
+        progress(offset, end)
+        for done, _ in enumerate(as_completed(futures, loop=client.loop), 1):
+            progress(offset + done, end)
+    return list(client.gather(futures))
+
+
+def check_collection(X: Any) -> None:
+    """TypeError unless ``X`` is a dask array or a dask DataFrame (no computation)."""
+    import dask.array as da
+
+    if not (_is_dask_dataframe(X) or isinstance(X, da.Array)):
+        raise TypeError(
+            f"X must be a dask array or a dask DataFrame; got {type(X).__name__}. "
+            "For data in memory use hclust.linkage / hclust.summarize."
+        )
 
 
 def _is_dask_dataframe(X: Any) -> bool:

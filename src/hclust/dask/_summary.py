@@ -20,6 +20,7 @@ from ._common import (
     as_row_blocks,
     block_offsets,
     check_block,
+    check_collection,
     check_scale,
     raise_on_bad_blocks,
     resolve_client,
@@ -223,6 +224,7 @@ def summarize(
     >>> s.n_micro <= 40, counts.tolist()
     (True, [500, 500])
     """
+    import distributed
     from dask.delayed import delayed
 
     from .._kernels import cftree as _cf
@@ -234,16 +236,17 @@ def summarize(
         raise ValueError(f"branching_factor must be an integer >= 2; got {branching_factor!r}.")
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
-    array, columns = as_row_blocks(X)
-    chunks = tuple(int(c) for c in array.chunks[0])
-    n = sum(chunks)
-    if n < 2:
-        raise ValueError(f"X has {n} observation{'s' if n != 1 else ''}; at least 2 are needed.")
-    m_max, t = _check_sizes(n_micro, threshold, n, "birch")
-    if m_max is None and t is None:
-        m_max = min(n, 10_000)
+    check_collection(X)
     client, owned = resolve_client(client, timeout)
     try:
+        array, columns = as_row_blocks(X, client)  # unknown row counts: counted by the client's workers
+        chunks = tuple(int(c) for c in array.chunks[0])
+        n = sum(chunks)
+        if n < 2:
+            raise ValueError(f"X has {n} observation{'s' if n != 1 else ''}; at least 2 are needed.")
+        m_max, t = _check_sizes(n_micro, threshold, n, "birch")
+        if m_max is None and t is None:
+            m_max = min(n, 10_000)
         offsets = block_offsets(chunks)
         blocks = array.to_delayed().ravel().tolist()
         infos = client.gather(client.compute([delayed(check_block)(b) for b in blocks]))
@@ -252,11 +255,13 @@ def summarize(
         parts = [p for p in range(len(chunks)) if chunks[p] > 0]
         micro = client.compute([delayed(_micro)(blocks[p], m_max, t, int(branching_factor)) for p in parts])
         stats = [client.submit(_stats_of, f, pure=False) for f in micro]
-        got = []
-        for done, future in enumerate(stats, 1):  # in partition order (the client's own, not the default)
-            got.append(future.result())
-            if progress is not None:
+        if progress is not None:
+            # as the cluster finishes partitions (the scheduler's completion events), in any order
+            progress(0, len(parts))
+            completed: Any = distributed.as_completed  # (untyped)
+            for done, _ in enumerate(completed(stats, loop=client.loop), 1):
                 progress(done, len(parts))
+        got = [future.result() for future in stats]  # in partition order (the client's own, not the default)
         counts = np.concatenate([g[0] for g in got])
         means = np.concatenate([g[1] for g in got])
         ssd = np.concatenate([g[2] for g in got])
@@ -362,20 +367,40 @@ PARQUET_MARKER = "_hclust_segments.json"
 
 def _to_parquet(s: DaskSummary, path: Any, n_clusters: int, id_column: Any, names: Any, client: Any) -> Path:
     """DaskSummary.to_parquet: see there."""
+    labels = s.labels(n_clusters)  # checks n_clusters
+    return write_segments(labels, s._source, path, n_clusters, id_column, names,
+                          client if client is not None else s._client)
+
+
+def write_segments(labels: Any, source: Any, path: Any, n_clusters: int, id_column: Any, names: Any,
+                   client: Any, progress: ProgressCallback | None = None) -> Path:
+    """Every row's segment (the lazy int64 dask array ``labels``, -1: a row without one) to a
+    Parquet folder, one file per partition, atomically; ``source``: the input the labels follow.
+
+    ``progress(done, total)``: the labels' partitions as the cluster finishes them (they are
+    then held on the workers, 8 bytes a row, while the files are written).
+    """
     import dask.dataframe as dd
-    import pandas as pd
+    import distributed
     from dask.delayed import delayed
 
     if isinstance(path, str) and "://" in path:
         raise ValueError(f"path must be a local or mounted folder that the workers share; got {path!r}.")
     target = Path(os.fspath(path))
-    labels = s.labels(n_clusters)  # checks n_clusters
     chunks = tuple(int(c) for c in labels.chunks[0])
     name_list = _segment_names(names, int(n_clusters))
-    ids, id_name = _id_series(s._source, id_column)
-    _check_parquet_target(target, _input_paths(s._source) + _input_paths(ids))
-    client, owned = resolve_client(client if client is not None else s._client, CONNECT_TIMEOUT)
+    ids, id_name = _id_series(source, id_column)
+    _check_parquet_target(target, _input_paths(source) + _input_paths(ids))
+    client, owned = resolve_client(client, CONNECT_TIMEOUT)
     try:
+        if progress is not None:
+            labels = client.persist(labels)
+            futures_of: Any = distributed.futures_of  # (untyped)
+            futures = futures_of(labels)
+            completed: Any = distributed.as_completed  # (untyped)
+            progress(0, len(futures))
+            for done, _ in enumerate(completed(futures, loop=client.loop), 1):
+                progress(done, len(futures))
         id_parts: list[Any] = [None] * len(chunks)
         if ids is not None:
             # Dask may read a column alone in fewer, larger partitions than the features: the
@@ -475,7 +500,8 @@ def _segment_frame(ids: Any, labels: IntArray, names: list[str] | None, id_name:
         columns[id_name] = ids.reset_index(drop=True)  # (its own dtype)
     columns["segment"] = np.asarray(labels, dtype=np.int64)
     if names is not None:
-        columns["segment_name"] = pd.Series(np.asarray(names, dtype=object)[columns["segment"]]
+        # segment -1 (a row the preparation dropped) indexes the appended "": no name
+        columns["segment_name"] = pd.Series(np.asarray([*names, ""], dtype=object)[columns["segment"]]
                                             if len(labels) else np.zeros(0, dtype=object), dtype=object)
     return pd.DataFrame(columns)
 

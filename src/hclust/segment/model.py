@@ -38,7 +38,7 @@ from .._deprecation import renamed_keywords
 from .._metrics import normalize as normalize_metric
 from .._linkage import METHODS, linkage
 from ..select import CRITERIA, MIN_SEGMENT_SIZE, Evaluation, evaluate, min_segment_count, stability
-from ..tree import cut
+from ..tree import _cut_order, cut
 from . import _assign
 from ._assign import ASSIGN_RULES, DEFAULT_NEIGHBORS, DEFAULT_RULE
 from ._summary import CHEAP_CRITERIA, SILHOUETTE_SAMPLE, SegmentationSummary, segmentation_summary
@@ -122,7 +122,9 @@ class ModelSummary:
                 f"{self.stability.attrs.get('sample_fraction', 0.8):.0%} subsamples are re-clustered; "
                 "below 0.6 a segment is not stable, above 0.85 highly stable)"
             )
-        out += ["", "Assigning customers (model.assign):"] + ["  " + line for line in _assignment_lines(self.assignment)]
+        out += ["", "Assigning customers (model.assign):"] + [
+            "  " + line for line in _assignment_lines(self.assignment, self.data.get("micro_clusters"))
+        ]
         return out
 
     def __str__(self) -> str:
@@ -144,11 +146,14 @@ class ModelSummary:
         }
 
 
-def _assignment_lines(check: pd.DataFrame | None) -> list[str]:
-    lines = [
-        "Training customers get their own segment back (exact match on the prepared features: 100%).",
-        f"New customers: rule={DEFAULT_RULE!r} by default ({', '.join(ASSIGN_RULES)} available).",
-    ]
+def _assignment_lines(check: pd.DataFrame | None, micro_clusters: int | None = None) -> list[str]:
+    first = (
+        "Training customers get their own segment back (exact match on the prepared features: 100%)."
+        if micro_clusters is None else
+        f"Customers are placed among the {micro_clusters:,} micro-clusters the tree was built from (the summary "
+        "tier): almost always their own micro-cluster's segment."
+    )
+    lines = [first, f"New customers: rule={DEFAULT_RULE!r} by default ({', '.join(ASSIGN_RULES)} available)."]
     if check is None:
         lines.append("Held-out agreement: not measured (model.check_assign(table) measures it).")
         return lines
@@ -218,6 +223,10 @@ class SegmentationModel:
         20,000 rows); None skips it.
     n_jobs : int, optional
         Threads for distances (None: all cores).
+    n_micro : int, optional
+        For a dask DataFrame (the summary tier, see the Notes): the largest
+        number of micro-clusters (default ``min(rows, 10_000)``). Ignored for
+        a pandas DataFrame.
 
     Attributes
     ----------
@@ -253,6 +262,19 @@ class SegmentationModel:
         linkage, distances and cut); None when ``n_boot=0``.
     assign_check_ : DataFrame or None
         Held-out agreement per assignment rule (:meth:`check_assign`).
+    summary_ : hclust.dask.DaskSummary or None
+        The micro-clusters of a fit on a dask DataFrame (None otherwise); not saved.
+    n_micro_ : int or None
+        The number of micro-clusters the model was built from (a dask DataFrame's
+        fit: the summary tier), None for a fit on the rows themselves.
+    within_ss_ : ndarray or None
+        A fit on a dask DataFrame: each micro-cluster's sum of squared deviations
+        of its rows from its mean, so that :func:`hclust.evaluate` scores WSS,
+        Calinski-Harabasz and pseudo-t² of the customers exactly (None otherwise).
+    row_labels_ : dask.array.Array or None
+        A fit on a dask DataFrame: the segment of every row of the table, lazily,
+        with its partitions (-1: a row the preparation dropped); None otherwise;
+        not saved.
 
     Notes
     -----
@@ -276,6 +298,30 @@ class SegmentationModel:
     chosen by measurement: fitted on 80% of a table, it agrees best with a fit
     on all rows on the 20% held out (README, "Segmenting customers"), and
     :meth:`check_assign` measures it on the model's own data.
+
+    **Fitting on a dask DataFrame** (``pip install "hclust[dask]"``): the summary
+    tier. The :class:`Preparer` is fitted from statistics the workers compute
+    (column kinds inferred on up to 100,000 rows, a seeded sample above that;
+    levels, date references, missing counts, means, standard deviations,
+    skewness, minima and maxima over every row; medians and quartiles from
+    per-partition quantile sketches of 1,001 points, exact with one partition and
+    within 0.1 percentile of rank per partition otherwise); the prepared
+    partitions are summarised by :func:`hclust.dask.summarize` into at most
+    ``n_micro`` micro-clusters, and the tree, the cut (or the choice of k, by
+    :func:`hclust.evaluate` with the counts as weights), the stability and the
+    assignment rules work on the micro-clusters weighted by their customers. So
+    the model's "training rows" are the micro-clusters: ``features_`` holds their
+    means, ``weights_`` their counts, ``labels_`` their segments and
+    ``row_index_`` is ``0..m-1``; every row's segment is the lazy
+    :attr:`row_labels_`. The profile is computed in the table's units on the rows
+    (on a seeded sample of 100,000 above that; the sizes and shares are exact);
+    the report's per-k profiles describe the micro-clusters' prepared features and
+    say that the tree was built from micro-clusters. The held-out check
+    (:attr:`assign_check_`) is not run, :meth:`labelled` needs a pandas table, and
+    ``weight_column``, Gower and non-Euclidean metrics are refused. A row's
+    segment in :attr:`row_labels_` is its micro-cluster's; :meth:`assign` places
+    a row by the rule among the micro-clusters, which agrees with it for almost
+    every row (the tests measure it).
 
     Saved format (:meth:`save`), a folder with two files:
 
@@ -336,6 +382,7 @@ class SegmentationModel:
         n_boot: int = 20,
         holdout: float | None = 0.2,
         n_jobs: int | None = None,
+        n_micro: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.height = height
@@ -352,17 +399,25 @@ class SegmentationModel:
         self.n_boot = n_boot
         self.holdout = holdout
         self.n_jobs = n_jobs
+        self.n_micro = n_micro
 
     # ------------------------------------------------------------------ fit
-    def fit(self, df: pd.DataFrame, *, progress: ProgressCallback | None = None) -> "SegmentationModel":
+    def fit(
+        self, df: pd.DataFrame, *, progress: ProgressCallback | None = None, client: Any = None
+    ) -> "SegmentationModel":
         """Prepare ``df``, build the tree, cut it, profile the segments and measure them.
 
         Parameters
         ----------
-        df : DataFrame
-            One row per customer.
+        df : DataFrame or dask DataFrame
+            One row per customer. A dask DataFrame is segmented through the
+            summary tier (see the class Notes).
         progress : callable, optional
-            ``progress(done, total)`` during the tree build.
+            ``progress(done, total)`` during the tree build (a dask DataFrame:
+            as the cluster finishes the partitions' tasks, pass after pass).
+        client : distributed.Client or str, optional
+            A dask DataFrame's cluster (a Client or a scheduler address);
+            default: the default Client.
 
         Returns
         -------
@@ -397,8 +452,21 @@ class SegmentationModel:
             isinstance(self.holdout, (float, int)) and not isinstance(self.holdout, bool) and 0 < self.holdout < 1
         ):
             raise ValueError(f"holdout must be a share in (0, 1), or None to skip the check; got {self.holdout!r}.")
+        self.summary_: Any = None
+        self.row_labels_: Any = None
+        self.n_micro_: int | None = None
+        self.within_ss_: FloatArray | None = None
         if not isinstance(df, pd.DataFrame):
-            raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}.")
+            if type(df).__module__.startswith("dask"):  # dask is imported only on this path
+                import dask.dataframe as dd
+
+                if isinstance(df, dd.DataFrame):
+                    from ..dask._model import fit_dask  # the summary tier: see tests/test_layers.py
+
+                    return fit_dask(self, df, client=client, progress=progress, method=method)
+            raise TypeError(f"df must be a pandas or dask DataFrame; got {type(df).__name__}.")
+        if client is not None:
+            raise ValueError("client= goes with a dask DataFrame; this table is a pandas DataFrame.")
         used, weights, left_out = self._select(df)
         if len(used) < 2:
             raise ValueError(f"need at least 2 customers to segment; the table has {len(used)}.")
@@ -603,7 +671,7 @@ class SegmentationModel:
         method = self.method if self.method in ("ward", "average", "complete", "single") else "ward"
         return evaluate(
             self.linkage_matrix_, self.features_, candidates, method=method, criteria=tuple(criteria or CRITERIA),
-            gap_sample_size=min(n, 2000), **common,
+            gap_sample_size=min(n, 2000), within_ss=getattr(self, "within_ss_", None), **common,
         )
 
     def _stability(self, method: str, data: Any, distances: FloatArray | None) -> pd.DataFrame | None:
@@ -729,7 +797,7 @@ class SegmentationModel:
         return "medoid", self._medoids
 
     def assign(
-        self, new_df: pd.DataFrame, *, rule: str = DEFAULT_RULE, n_neighbors: int = DEFAULT_NEIGHBORS
+        self, new_df: pd.DataFrame, *, rule: str = DEFAULT_RULE, n_neighbors: int | None = None
     ) -> pd.DataFrame:
         """Assign customers to the fitted segments.
 
@@ -743,8 +811,11 @@ class SegmentationModel:
         rule : {"nearest", "linkage", "centroid"}, default="nearest"
             How a customer who is not identical to a training customer is placed
             (see the class Notes); identical ones always get the training segment.
-        n_neighbors : int, default=15
-            Training customers that vote with ``rule="nearest"``.
+        n_neighbors : int, optional
+            Training customers that vote with ``rule="nearest"``: default 15; 1
+            for a model built from micro-clusters (:attr:`n_micro_`), whose
+            "training customers" are micro-clusters: a row gets the segment of
+            the nearest micro-cluster, as the summary placed it (almost always).
 
         Returns
         -------
@@ -768,6 +839,8 @@ class SegmentationModel:
         [True, True, True]
         """
         rule = check_option(rule, "rule", ASSIGN_RULES)
+        if n_neighbors is None:
+            n_neighbors = DEFAULT_NEIGHBORS if getattr(self, "n_micro_", None) is None else 1
         if not is_integer(n_neighbors) or n_neighbors < 1:
             raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
         if type(new_df).__module__.startswith("dask"):  # dask is imported only on this path
@@ -940,9 +1013,12 @@ class SegmentationModel:
     def labelled(self, df: pd.DataFrame | None = None) -> pd.DataFrame:
         """The training table (or ``df``, the same rows) with ``segment`` and ``segment_name`` added.
 
-        Rows the preparation dropped get segment -1 and an empty name.
+        Rows the preparation dropped get segment -1 and an empty name. A model built from
+        micro-clusters (a dask DataFrame's fit) has no rows to label: use :attr:`row_labels_`
+        or :meth:`assign`.
         """
         self._check_fitted()
+        self._refuse_micro("labelled()")
         if df is None:
             if getattr(self, "_training", None) is None:
                 raise ValueError("a loaded model does not keep the training table; pass it as df.")
@@ -1012,6 +1088,7 @@ class SegmentationModel:
             "n_features": len(self.feature_names_),
             "features": list(self.feature_names_),
             "weights": self.weight_column,
+            "micro_clusters": getattr(self, "n_micro_", None),
         }
         return ModelSummary(
             segments=segments,
@@ -1084,6 +1161,9 @@ class SegmentationModel:
         frame = self._report_frame(df)  # a table passed must be the training table, even when unused
         if kept and self._summary is not None:
             return self._summary
+        if kept and getattr(self, "n_micro_", None) is not None and df is None:
+            self._summary = self._micro_summary()
+            return self._summary
         if evaluation is None:
             evaluation = self.evaluation_
             if evaluation is None:
@@ -1149,6 +1229,32 @@ class SegmentationModel:
         render, summary_options = _split_options(options, ("title", "dpi"))
         return write_static(folder, self.segmentation_summary(df, **summary_options), fmt=fmt, **render)
 
+    def _micro_summary(self) -> SegmentationSummary:
+        """The report's numbers for a model built from micro-clusters: the profiles describe the
+        micro-clusters' prepared features, each segment's size counts customers."""
+        m = self.features_.shape[0]
+        evaluation = self.evaluation_
+        if evaluation is None:
+            wanted = sorted({*range(2, min(12, m) + 1), self.n_clusters_})
+            evaluation = self._evaluate([k for k in wanted if 2 <= k <= m], criteria=CHEAP_CRITERIA,
+                                        sample_size=min(m, SILHOUETTE_SAMPLE))
+        params = self._params_summary()
+        params["Built from"] = f"{m:,} micro-clusters (the summary tier, hclust.dask.summarize)"
+        summary = self.segmentation_summary(evaluation=evaluation, params=params, details=self._report_details())
+        assert self.weights_ is not None  # (the micro-clusters' counts)
+        total = float(self.weights_.sum())
+        order = _cut_order(self.linkage_matrix_)
+        cuts = {}
+        for k, cut_summary in summary.cuts.items():
+            labels = cut(self.linkage_matrix_, n_clusters=k)
+            sizes = np.bincount(labels, weights=self.weights_, minlength=k)
+            # each segment of the report's numbering is one segment of cut()'s
+            report_labels = np.asarray(order.labels(k)[0])
+            first = [int(labels[np.flatnonzero(report_labels == s)[0]]) for s in range(k)]
+            cuts[k] = dataclasses.replace(cut_summary, sizes=[int(round(sizes[s])) for s in first],
+                                          shares=[float(sizes[s] / total) for s in first])
+        return dataclasses.replace(summary, cuts=cuts)
+
     def _report_details(self) -> dict[str, Any]:
         """What the report says about this model beyond the tree: features, preparation, stability."""
         summary = self.summary()
@@ -1165,11 +1271,22 @@ class SegmentationModel:
                 f"mean Jaccard over {self.stability_.attrs.get('n_boot')} subsamples of "
                 f"{self.stability_.attrs.get('sample_fraction', 0.8):.0%}"
             ),
-            "assignment": _assignment_lines(summary.assignment),
+            "assignment": _assignment_lines(summary.assignment, summary.data.get("micro_clusters")),
         }
+
+    def _refuse_micro(self, what: str) -> None:
+        """A clear error where a table's rows would be matched to a model built from micro-clusters."""
+        m = getattr(self, "n_micro_", None)
+        if m is not None:
+            raise ValueError(
+                f"{what}: this model was built from {m:,} micro-clusters (a dask DataFrame's fit), not from "
+                "the rows of a table; use row_labels_ (every row's segment, lazily) or assign(table)."
+            )
 
     def _report_frame(self, df: pd.DataFrame | None) -> pd.DataFrame | None:
         """The segmented rows of the training table, in the model's columns."""
+        if df is not None:
+            self._refuse_micro("the training table (df)")
         frame = df if df is not None else getattr(self, "_training", None)
         if frame is None:
             return None
@@ -1273,7 +1390,7 @@ class SegmentationModel:
         target = Path(path)
         # what the report shows, saved so that a loaded model reports without its table
         summary = self._summary
-        if summary is None and self._training is not None:
+        if summary is None and (self._training is not None or getattr(self, "n_micro_", None) is not None):
             try:
                 summary = self.segmentation_summary()
             except (ValueError, TypeError):  # nothing a report can show (e.g. no profilable column):
@@ -1286,6 +1403,8 @@ class SegmentationModel:
         }
         if self.weights_ is not None:
             arrays["weights"] = self.weights_
+        if getattr(self, "within_ss_", None) is not None:
+            arrays["within_ss"] = self.within_ss_
         for name, array in arrays.items():  # np.savez pickles object arrays (and numpy < 2.1
             if np.asarray(array).dtype.hasobject:  # has no allow_pickle argument): refuse them here
                 raise TypeError(f"cannot save the model: its {name!r} array holds Python objects")
@@ -1311,6 +1430,7 @@ class SegmentationModel:
                 "min_segment_size": _size_to_json(self.min_segment_size),
                 "n_boot": int(self.n_boot),
                 "holdout": None if self.holdout is None else float(self.holdout),
+                "n_micro": None if self.n_micro is None else int(self.n_micro),
             },
             "columns": [_plain(c) for c in self.columns_],
             "feature_names": list(self.feature_names_),
@@ -1318,6 +1438,7 @@ class SegmentationModel:
             "id_column": _plain(getattr(self, "id_column_", None)),
             "n_clusters": int(self.n_clusters_),
             "names": [[int(s), name] for s, name in sorted(self.names_.items())],
+            "n_micro": getattr(self, "n_micro_", None),  # built from micro-clusters (issue 23)
             "preparer": None if self.preparer_ is None else self.preparer_.to_dict(),
             "gower": None if self.gower_ is None else self.gower_.to_dict(),
             "profile": self.profile_.to_dict(),
@@ -1428,6 +1549,7 @@ class SegmentationModel:
             "labels": ((n,), "iu"),
             "features": ((n, len(gower["columns"]) if gower is not None else len(feature_names)), "f"),
             "weights": ((n,), "f"),
+            "within_ss": ((n,), "f"),
         }
         arrays = _read_arrays(folder, document["arrays"], expected)
         missing = [name for name in ("linkage", "labels", "features") if name not in arrays]
@@ -1456,6 +1578,11 @@ class SegmentationModel:
             weights = np.ascontiguousarray(weights, dtype=np.float64)
             if not (np.isfinite(weights).all() and (weights > 0).all()):
                 raise ValueError(f"{folder}: the stored weights must be positive numbers.")
+        within_ss = arrays.get("within_ss")  # a model built from micro-clusters (issue 23)
+        if within_ss is not None:
+            within_ss = np.ascontiguousarray(within_ss, dtype=np.float64)
+            if weights is None or not (np.isfinite(within_ss).all() and (within_ss >= 0).all()):
+                raise ValueError(f"{folder}: the stored within_ss must be sums of squares >= 0, with weights.")
         try:
             # absent from models saved before hclust issue 19: the defaults of that time
             min_segment_size = _size_from_json(params.get("min_segment_size", None))
@@ -1463,6 +1590,9 @@ class SegmentationModel:
             holdout = params.get("holdout")
             if holdout is not None and not (isinstance(holdout, (int, float)) and 0.0 < float(holdout) < 1.0):
                 raise ValueError(f"holdout must be a share between 0 and 1; got {holdout!r}")
+            n_micro = params.get("n_micro")  # absent before issue 23
+            if n_micro is not None:
+                n_micro = _expect_int(n_micro, where, "params.n_micro", low=1)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{where} is corrupt: {_short(exc)}") from None
         model = cls(
@@ -1476,13 +1606,19 @@ class SegmentationModel:
             min_segment_size=min_segment_size,
             n_boot=n_boot,
             holdout=holdout,
+            n_micro=n_micro,
         )
+        model.summary_ = None
+        model.row_labels_ = None
+        built_from = document.get("n_micro")  # absent before issue 23: built on the rows
+        model.n_micro_ = None if built_from is None else _expect_int(built_from, where, "n_micro", low=2, high=n)
         model.columns_ = columns
         model.feature_names_ = feature_names
         model.row_index_ = row_index
         model.id_column_ = document.get("id_column")
         model.features_ = features
         model.weights_ = weights
+        model.within_ss_ = within_ss
         model.linkage_matrix_ = Z
         model.evaluation_ = None
         try:
