@@ -47,6 +47,12 @@ CLIENT_BELOW = 4_096
 #: Times a distributed round is retried after a failure of the cluster.
 ROUND_RETRIES = 3
 
+#: Where the last run's time went, in seconds (read by benchmarks/bench_dask.py
+#: for its projection): the workers' searches (summed over workers), their
+#: replays of the previous round (the slowest worker's, summed over rounds),
+#: the client's merges (distributed rounds) and the rounds finished on the client.
+LAST_RUN: dict[str, float] = {}
+
 
 class _ReplicaMissing(RuntimeError):
     """A worker has no replica of the run at the round's state (new or restarted worker)."""
@@ -219,6 +225,7 @@ def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: 
     replica is then at ``version - 1``, or already at ``version`` when it
     ran another share of this round).
     """
+    started = time.perf_counter()
     with _REPLICAS_LOCK:
         kind, data = payload
         if kind == "snapshot":
@@ -236,7 +243,9 @@ def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: 
             raise _ReplicaMissing(f"the replica of ward run {token} is at round {run.version}, not {version}")
         if run.todo() != n_todo:  # cannot happen: the same kernels on the same arrays
             raise RuntimeError(f"ward replica out of step: {run.n_todo} stale clusters, the client has {n_todo}")
-        return run.search(lo, hi)
+        replayed = time.perf_counter()
+        results = run.search(lo, hi)
+        return (*results, np.array([replayed - started, time.perf_counter() - replayed]))
 
 
 def _drop_replica(token: str) -> None:
@@ -321,6 +330,8 @@ def _rounds(
     token = f"hclust-ward-{uuid.uuid4().hex}"
     pending: tuple[Any, ...] | None = None  # the last distributed round's results, not yet on the workers
     round_no = 0
+    LAST_RUN.clear()
+    LAST_RUN.update(worker_search_s=0.0, worker_replay_s=0.0, client_merge_s=0.0, client_rounds_s=0.0)
     try:
         while not run.finished:
             round_no += 1
@@ -343,7 +354,12 @@ def _rounds(
                         pending = None  # every worker gets a copy of the run
                 run.store(results)
                 pending = results
+            merging = time.perf_counter()
             run.merge()
+            if tasks:
+                LAST_RUN["client_merge_s"] += time.perf_counter() - merging
+            else:
+                LAST_RUN["client_rounds_s"] += time.perf_counter() - start
             if on_round is not None:
                 on_round(RoundStats(round_no, time.perf_counter() - start, sent, returned, 0, tasks, before,
                                     run.live))
@@ -393,4 +409,6 @@ def _remote_round(
     del futures, payloads
     results = tuple(np.concatenate([p[f] for p in parts]) for f in range(5))
     returned = sum(x.nbytes for p in parts for x in p)
+    LAST_RUN["worker_replay_s"] += max(float(p[5][0]) for p in parts)
+    LAST_RUN["worker_search_s"] += sum(float(p[5][1]) for p in parts)
     return results, sent, returned, k
