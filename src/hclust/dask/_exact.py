@@ -124,7 +124,7 @@ def linkage(
         ``on_round(stats)`` after every round, with a :class:`RoundStats`
         (time, bytes moved, active clusters).
     n_slabs : int, optional
-        Number of slabs of space the rows are regrouped into (each with its
+        Single only: number of slabs of space the rows are regrouped into (each with its
         kd-tree on a worker; a round runs about ``n_slabs`` to ``n_slabs**2``
         tasks). Default: one per worker, more where a slab would exceed
         256 MiB of rows.
@@ -189,7 +189,11 @@ def linkage(
     ...                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \\
     ...         Client(cluster) as client:
     ...     Z = hclust.dask.linkage(da.from_array(X, chunks=(120, 3)), "single", client=client)
+    ...     Xw = np.random.default_rng(1).normal(size=(2_500, 3))
+    ...     Zw = hclust.dask.linkage(da.from_array(Xw, chunks=(1_000, 3)), "ward", client=client)
     >>> bool((Z == hclust.linkage(X, "single")).all())
+    True
+    >>> bool((Zw == hclust.linkage(Xw, "ward")).all())
     True
     """
     from .._methods import METHODS

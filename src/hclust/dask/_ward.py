@@ -34,6 +34,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -220,7 +221,7 @@ _REPLICAS_LOCK = threading.Lock()
 def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: int, n_todo: int) -> tuple[Any, ...]:
     """Worker task: bring the replica to ``version`` (rounds merged), then search todo[lo:hi].
 
-    ``payload`` is ("snapshot", run): the client's run at ``version``; or
+    ``payload`` is ("snapshot", pickled run): the client's run at ``version``; or
     ("results", results): the search results of round ``version`` (the
     replica is then at ``version - 1``, or already at ``version`` when it
     ran another share of this round).
@@ -229,7 +230,9 @@ def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: 
     with _REPLICAS_LOCK:
         kind, data = payload
         if kind == "snapshot":
-            run = data
+            import pickle
+
+            run = pickle.loads(data)
             _REPLICAS[token] = run
         else:
             run = _REPLICAS.get(token)  # type: ignore[assignment]
@@ -248,10 +251,9 @@ def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: 
         return (*results, np.array([replayed - started, time.perf_counter() - replayed]))
 
 
-def _drop_replica(token: str) -> None:
-    """Worker function: forget a run's replica."""
-    with _REPLICAS_LOCK:
-        _REPLICAS.pop(token, None)
+async def _drop_replica(token: str) -> None:
+    """Worker function: forget a run's replica (a coroutine: Client.run need not wait for it)."""
+    _REPLICAS.pop(token, None)  # atomic; the run's tasks have ended
 
 
 # ----------------------------------------------------------------------------- client side
@@ -310,6 +312,11 @@ def ward_linkage(
     return merges_to_linkage(a, b, h, np.ones(n))
 
 
+def _identity(x: Any) -> Any:
+    """Worker task holding a round's data (it lives in the task: recomputable)."""
+    return x
+
+
 def _as_float64(block: Any) -> FloatArray:
     """Worker task: a block as float64 rows."""
     return np.ascontiguousarray(block, dtype=np.float64)
@@ -366,8 +373,8 @@ def _rounds(
             if progress is not None:
                 progress(run.done, n - 1)
     finally:
-        try:
-            client.run(_drop_replica, token)
+        try:  # not waited for: a worker that is dying must not hold the result back
+            client.run(_drop_replica, token, wait=False)
         except Exception:  # noqa: BLE001 - best effort: a lost worker took its replica with it
             pass
     return run.merges()
@@ -382,31 +389,32 @@ def _remote_round(
         client.wait_for_workers(1, timeout=60)
         workers = sorted(client.scheduler_info()["workers"])
     k = len(workers)
-    sent = 0
+    # What the workers need travels in a task (through the scheduler, then from worker to
+    # worker), not scattered: a task's data is recomputed when its worker dies, where a
+    # scatter to a dying worker can wait forever.
     if pending is None:
-        # a copy of the client's run for every worker (first round, or after a failure)
+        # a copy of the client's run (first round, or after a failure), pickled here: a
+        # worker in this process (threads) must not share the client's arrays
         import pickle
 
         blob = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
-        payloads = []
-        for address in workers:
-            [future] = client.scatter([run], workers=[address], hash=False)
-            payloads.append(("snapshot", future))
-            sent += len(blob)
+        payload: tuple[str, Any] = ("snapshot", blob)
+        sent = k * len(blob)
         del blob
-        version = run.version
     else:
-        [future] = client.scatter([pending], broadcast=True, hash=False)
-        payloads = [("results", future)] * k
-        sent += k * sum(x.nbytes for x in pending)
-        version = run.version
+        payload = ("results", pending)
+        sent = k * sum(x.nbytes for x in pending)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        data = client.submit(_identity, payload, pure=False)
+    del payload
     futures = []
     for i, address in enumerate(workers):
         lo, hi = i * n_todo // k, (i + 1) * n_todo // k
-        futures.append(client.submit(_ward_step, token, version, payloads[i], lo, hi, n_todo,
+        futures.append(client.submit(_ward_step, token, run.version, data, lo, hi, n_todo,
                                      workers=[address], allow_other_workers=True, pure=False))
     parts = client.gather(futures)
-    del futures, payloads
+    del futures, data
     results = tuple(np.concatenate([p[f] for p in parts]) for f in range(5))
     returned = sum(x.nbytes for p in parts for x in p)
     LAST_RUN["worker_replay_s"] += max(float(p[5][0]) for p in parts)
