@@ -120,7 +120,7 @@ def ward_projection(n: int, d: int, breakdown: dict[str, float], rounds: int, co
     here, per row); the network is left out.
     """
     grow = n_big / n * math.log(n_big) / math.log(n)
-    search = breakdown["worker_search_s"] * grow / workers
+    search = breakdown["worker_search_work_s"] * grow / workers
     serial = (breakdown["worker_replay_s"] + breakdown["client_merge_s"] + breakdown["client_rounds_s"]) * grow
     copy = copy_bytes / n * n_big
     print(f"ward projection, {n_big:,} x {d} on {workers} workers: about {(search + serial) / 60:.0f} min "
@@ -211,8 +211,9 @@ def ward_tier(client, X, Xd, args) -> list[dict]:
     print(f"ward, hclust.dask (LocalCluster 2 x 1 thread): {t_d:.1f} s = {t_d / t_in:.2f} x in-process; "
           f"Z identical: {same}; {len(stats)} rounds, {len(shipped)} on the workers; client peak +{gb(mem_d)}, "
           "worker peak memory " + ", ".join(gb(v) for v in memory.peak.values()))
+    walls = ("worker_search_s", "worker_replay_s", "client_merge_s", "client_rounds_s")
     print("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in breakdown.items())
-          + f", other (gathering, collapsing, transfers, Z) {t_d - sum(breakdown.values()):.1f} s")
+          + f"; other (gathering, collapsing duplicates, transfers, Z) {t_d - sum(breakdown[k] for k in walls):.1f} s")
     print(f"  {'round':>5} {'time s':>8} {'sent MB':>8} {'returned MB':>11} {'tasks':>5} {'clusters before -> after':>26}")
     for s in shipped:
         print(f"  {s.round:>5} {s.seconds:>8.2f} {s.bytes_sent / 1e6:>8.1f} {s.bytes_returned / 1e6:>11.1f} "
@@ -227,10 +228,21 @@ def ward_tier(client, X, Xd, args) -> list[dict]:
     rows.append({"tier": "exact ward", "n": args.n, "d": args.d, "parts": args.parts, "hclust_s": t_in,
                  "dask_s": t_d, "ratio": t_d / t_in, "identical": same, "rounds": len(stats),
                  "rounds_on_workers": len(shipped), "breakdown": breakdown,
-                 "copy_bytes": shipped[0].bytes_sent // 2 if shipped else 0,
+                 "copy_bytes": _run_bytes(X),
                  "bytes_sent": sum(s.bytes_sent for s in stats),
                  "worker_peak_gb": max(memory.peak.values()) / 1e9})
     return rows
+
+
+def _run_bytes(X: np.ndarray) -> int:
+    """Bytes of a ward run's copy for X's rows (what the client and every worker hold), from 20,000 rows."""
+    import pickle
+
+    from hclust.dask import _ward
+
+    m = min(20_000, X.shape[0])
+    run = _ward._WardRun(np.unique(X[:m], axis=0), np.ones(np.unique(X[:m], axis=0).shape[0]))
+    return int(len(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)) / m * X.shape[0])
 
 
 def single_tier(client, X, Xd, args) -> list[dict]:

@@ -48,10 +48,11 @@ CLIENT_BELOW = 4_096
 #: Times a distributed round is retried after a failure of the cluster.
 ROUND_RETRIES = 3
 
-#: Where the last run's time went, in seconds (read by benchmarks/bench_dask.py
-#: for its projection): the workers' searches (summed over workers), their
-#: replays of the previous round (the slowest worker's, summed over rounds),
-#: the client's merges (distributed rounds) and the rounds finished on the client.
+#: Where the last run's time went, in seconds summed over the rounds (read by
+#: benchmarks/bench_dask.py for its projection): the workers' searches and
+#: their replays of the previous round (the slowest worker's), the client's
+#: merges (distributed rounds), the rounds finished on the client, and the
+#: searches' work (summed over the workers).
 LAST_RUN: dict[str, float] = {}
 
 
@@ -79,6 +80,10 @@ class _WardRun:
 
         n, d = X.shape
         self.n = n
+        # what the run started from (the client sends it to start a replica); the arrays
+        # below are copies, so these stay as they were
+        self.X0 = X
+        self.w0 = w
         self.use_tree = d <= _TREE_MAX_DIM
         self.C = np.array(X, dtype=np.float64, order="C", copy=True)
         self.w = np.array(w, dtype=np.float64, copy=True)
@@ -99,6 +104,11 @@ class _WardRun:
         self.n_todo = 0
         self.every = True
         self._begin_stage()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["X0"] = state["w0"] = None  # a snapshot continues a run; it never starts one
+        return state
 
     @property
     def finished(self) -> bool:
@@ -221,7 +231,8 @@ _REPLICAS_LOCK = threading.Lock()
 def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: int, n_todo: int) -> tuple[Any, ...]:
     """Worker task: bring the replica to ``version`` (rounds merged), then search todo[lo:hi].
 
-    ``payload`` is ("snapshot", pickled run): the client's run at ``version``; or
+    ``payload`` is ("init", (X, w)): the rows and weights of a new run
+    (``version`` 0); ("snapshot", pickled run): the client's run at ``version``; or
     ("results", results): the search results of round ``version`` (the
     replica is then at ``version - 1``, or already at ``version`` when it
     ran another share of this round).
@@ -229,7 +240,10 @@ def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: 
     started = time.perf_counter()
     with _REPLICAS_LOCK:
         kind, data = payload
-        if kind == "snapshot":
+        if kind == "init":
+            run = _WardRun(*data)
+            _REPLICAS[token] = run
+        elif kind == "snapshot":
             import pickle
 
             run = pickle.loads(data)
@@ -338,7 +352,8 @@ def _rounds(
     pending: tuple[Any, ...] | None = None  # the last distributed round's results, not yet on the workers
     round_no = 0
     LAST_RUN.clear()
-    LAST_RUN.update(worker_search_s=0.0, worker_replay_s=0.0, client_merge_s=0.0, client_rounds_s=0.0)
+    LAST_RUN.update(worker_search_s=0.0, worker_replay_s=0.0, client_merge_s=0.0, client_rounds_s=0.0,
+                    worker_search_work_s=0.0)
     try:
         while not run.finished:
             round_no += 1
@@ -392,13 +407,17 @@ def _remote_round(
     # What the workers need travels in a task (through the scheduler, then from worker to
     # worker), not scattered: a task's data is recomputed when its worker dies, where a
     # scatter to a dying worker can wait forever.
-    if pending is None:
-        # a copy of the client's run (first round, or after a failure), pickled here: a
-        # worker in this process (threads) must not share the client's arrays
+    if pending is None and run.version == 0:
+        # the first round: the rows and weights (a worker builds the same run from them)
+        payload: tuple[str, Any] = ("init", (run.X0, run.w0))
+        sent = k * (run.X0.nbytes + run.w0.nbytes)
+    elif pending is None:
+        # a copy of the client's run (after a failure), pickled here: a worker in this
+        # process (threads) must not share the client's arrays
         import pickle
 
         blob = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
-        payload: tuple[str, Any] = ("snapshot", blob)
+        payload = ("snapshot", blob)
         sent = k * len(blob)
         del blob
     else:
@@ -418,5 +437,6 @@ def _remote_round(
     results = tuple(np.concatenate([p[f] for p in parts]) for f in range(5))
     returned = sum(x.nbytes for p in parts for x in p)
     LAST_RUN["worker_replay_s"] += max(float(p[5][0]) for p in parts)
-    LAST_RUN["worker_search_s"] += sum(float(p[5][1]) for p in parts)
+    LAST_RUN["worker_search_s"] += max(float(p[5][1]) for p in parts)
+    LAST_RUN["worker_search_work_s"] += sum(float(p[5][1]) for p in parts)
     return results, sent, returned, k
