@@ -188,9 +188,14 @@ def test_ward_lost_replicas_are_sent_again(client):
     X = _blobs(2_500, 2, seed=12)
     lost = []
 
+    def clear():  # on a worker: its module's replicas
+        from hclust.dask import _ward
+
+        _ward._REPLICAS.clear()
+
     def forget(stats):
         if stats.round in (2, 5):
-            client.run(_ward._REPLICAS.clear)  # as if both workers had been replaced
+            client.run(clear)  # as if both workers had been replaced
             lost.append(stats.round)
 
     rounds = _same_with(X, client, forget)
@@ -237,9 +242,16 @@ def test_ward_failed_round_is_run_again(client, monkeypatch):
         _ward_z(X, 500, client)
     # nothing is left on the workers (dropped without waiting)
     deadline = time.monotonic() + 30
-    while any(client.run(lambda: len(_ward._REPLICAS)).values()) and time.monotonic() < deadline:
+    while any(client.run(_replicas_held).values()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(client.run(lambda: len(_ward._REPLICAS)).values())
+    assert not any(client.run(_replicas_held).values())
+
+
+def _replicas_held() -> int:
+    """On a worker: the number of ward replicas it holds."""
+    from hclust.dask import _ward
+
+    return len(_ward._REPLICAS)
 
 
 # ----------------------------------------------------------------------------- fuzz: ties at small sizes
