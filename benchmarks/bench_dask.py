@@ -108,7 +108,7 @@ def projection(rounds: list[tuple[float, int]], n: int, d: int, n_big: int = 100
             "seconds": seconds, "bytes_sent": sent}
 
 
-def ward_projection(n: int, d: int, breakdown: dict[str, float], rounds: int, copy_bytes: int,
+def ward_projection(n: int, d: int, breakdown: dict, rounds: int, copy_bytes: int,
                     sent: int, n_big: int = 100_000_000, workers: int = 32) -> dict:
     """Exact ward at n_big rows on ``workers`` workers, from the measured run.
 
@@ -185,7 +185,7 @@ def main() -> None:
     ward = [r for r in rows if r["tier"] == "exact ward"]
     if ward:
         w = ward[0]
-        rows.append(ward_projection(args.n, args.d, w["breakdown"], w["rounds"], w["copy_bytes"], w["bytes_sent"]))
+        rows.append(ward_projection(args.n, args.d, w, w["rounds"], w["copy_bytes"], w["bytes_sent"]))
     if args.json:
         import dask
         import distributed
@@ -227,7 +227,7 @@ def ward_tier(client, X, Xd, args) -> list[dict]:
               f"{sum(s.seconds for s in local):.2f} s")
     rows.append({"tier": "exact ward", "n": args.n, "d": args.d, "parts": args.parts, "hclust_s": t_in,
                  "dask_s": t_d, "ratio": t_d / t_in, "identical": same, "rounds": len(stats),
-                 "rounds_on_workers": len(shipped), "breakdown": breakdown,
+                 "rounds_on_workers": len(shipped), **breakdown,
                  "copy_bytes": _run_bytes(X),
                  "bytes_sent": sum(s.bytes_sent for s in stats),
                  "worker_peak_gb": max(memory.peak.values()) / 1e9})
