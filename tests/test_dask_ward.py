@@ -19,7 +19,7 @@ distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 
 import hclust.dask as hd  # noqa: E402
-from hclust.dask import _ward  # noqa: E402
+from hclust.dask import _exact, _ward  # noqa: E402
 
 #: No dashboard; the scheduler's HTTP server on a free loopback port.
 LOOPBACK_HTTP = {"dashboard_address": "127.0.0.1:0"}
@@ -283,7 +283,7 @@ def test_ward_rounds_equal_the_in_process_rounds_on_ties(client, data):
         return
     below, _ward.CLIENT_BELOW = _ward.CLIENT_BELOW, 2  # every round on the workers
     try:
-        got = _ward._rounds(client, X, w, None, None)
+        got = _ward._rounds(client, X, w, None, None, hd.RoundStats, _exact._is_cluster_failure)
     finally:
         _ward.CLIENT_BELOW = below
     want = _ward_unique(X, w, 1, None, None)

@@ -220,7 +220,7 @@ def linkage(
         if method == "ward":
             from ._ward import ward_linkage
 
-            return ward_linkage(array, columns, client, weights, progress, on_round)
+            return ward_linkage(array, columns, client, weights, progress, on_round, RoundStats, _is_cluster_failure)
         return _single(client, array, columns, progress, on_round, n_slabs)
     finally:
         if owned:

@@ -280,8 +280,15 @@ def ward_linkage(
     weights: Any,
     progress: ProgressCallback | None,
     on_round: Callable[[Any], None] | None,
+    round_stats: Callable[..., Any],
+    is_cluster_failure: Callable[[BaseException], bool],
 ) -> FloatArray:
-    """Z of ``hclust.linkage(X, "ward", weights=weights)`` for X the rows of ``array`` (see hclust.dask.linkage)."""
+    """Z of ``hclust.linkage(X, "ward", weights=weights)`` for X the rows of ``array`` (see hclust.dask.linkage).
+
+    ``round_stats`` builds what ``on_round`` gets (``RoundStats``) and
+    ``is_cluster_failure`` tells the errors a round is retried after: both
+    come from the caller, ``_exact``, which imports this module.
+    """
     from dask.delayed import delayed
 
     from .._inputs import check_observation_scale
@@ -320,7 +327,7 @@ def ward_linkage(
     _check_vector_memory(engine, "ward", "euclidean", X.shape)
 
     def rounds(Xu: FloatArray, wu: FloatArray, report: ProgressCallback | None) -> tuple[Any, ...]:
-        return _rounds(client, Xu, wu, report, on_round)
+        return _rounds(client, Xu, wu, report, on_round, round_stats, is_cluster_failure)
 
     a, b, h = collapse_duplicates(X, weights, progress, rounds)
     return merges_to_linkage(a, b, h, np.ones(n))
@@ -342,9 +349,10 @@ def _rounds(
     w: FloatArray,
     progress: ProgressCallback | None,
     on_round: Callable[[Any], None] | None,
+    round_stats: Callable[..., Any],
+    is_cluster_failure: Callable[[BaseException], bool],
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Ward merges of distinct rows X with weights w, as ``_ward_unique`` returns them."""
-    from ._exact import RoundStats, _is_cluster_failure
 
     n = X.shape[0]
     run = _WardRun(X, w)
@@ -370,7 +378,7 @@ def _rounds(
                         break
                     except Exception as error:  # a lost worker or replica: the run is here, send it again
                         if attempt == ROUND_RETRIES or not (
-                            isinstance(error, _ReplicaMissing) or _is_cluster_failure(error)
+                            isinstance(error, _ReplicaMissing) or is_cluster_failure(error)
                         ):
                             raise
                         pending = None  # every worker gets a copy of the run
@@ -383,7 +391,7 @@ def _rounds(
             else:
                 LAST_RUN["client_rounds_s"] += time.perf_counter() - start
             if on_round is not None:
-                on_round(RoundStats(round_no, time.perf_counter() - start, sent, returned, 0, tasks, before,
+                on_round(round_stats(round_no, time.perf_counter() - start, sent, returned, 0, tasks, before,
                                     run.live))
             if progress is not None:
                 progress(run.done, n - 1)
