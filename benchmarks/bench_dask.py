@@ -1,6 +1,7 @@
 """hclust.dask against the in-process engines, on the same data in one run.
 
-Run: python benchmarks/bench_dask.py [--n 1000000] [--d 8] [--parts 2] [--n-micro 10000] [--json PATH]
+Run: python benchmarks/bench_dask.py [--n 1000000] [--d 8] [--parts 2] [--n-micro 10000]
+[--tiers single,ward,summary] [--json PATH]
 
 Starts a LocalCluster of 2 worker processes (1 thread each, loopback only)
 and, on blobs generated on the workers (partition by partition) and
@@ -10,10 +11,15 @@ gathered once for the in-process runs:
    hclust.dask.linkage(X, "single"); per round: time, bytes sent / returned /
    partition points moved, active clusters; the workers' peak memory; Z
    compared bit for bit;
-2. summary tier: hclust.summarize(X, n_micro) against
+2. exact ward: hclust.linkage(X, "ward", n_jobs=2) against
+   hclust.dask.linkage(X, "ward"); the distributed rounds (time, bytes
+   sent / returned, active clusters), where the time went (the workers'
+   searches and replays, the client's merges and final rounds); Z compared
+   bit for bit;
+3. summary tier: hclust.summarize(X, n_micro) against
    hclust.dask.summarize(X, n_micro) and a label for every row;
-3. a projection of the exact tier to 100M x 8 rows on 32 workers from the
-   measured per-row compute and bytes (assumptions printed with it).
+4. projections of the exact tiers to 100M x 8 rows on 32 workers from the
+   measured compute and bytes (assumptions printed with them).
 
 Both engines get the same 2 cores; on a shared machine compare the ratios
 of one run, not times across runs.
@@ -102,14 +108,41 @@ def projection(rounds: list[tuple[float, int]], n: int, d: int, n_big: int = 100
             "seconds": seconds, "bytes_sent": sent}
 
 
+def ward_projection(n: int, d: int, breakdown: dict, rounds: int, copy_bytes: int,
+                    sent: int, n_big: int = 100_000_000, workers: int = 32) -> dict:
+    """Exact ward at n_big rows on ``workers`` workers, from the measured run.
+
+    Assumptions (printed): the searches' work grows like n log n and splits
+    over the workers; the replays (every worker) and the client's merges
+    are O(active clusters) a round and do not split, growing like n log n
+    too (rounds grow like log n); bytes sent grow like n log n; every
+    worker and the client hold a copy of the run (the bytes a copy took
+    here, per row); the network is left out.
+    """
+    grow = n_big / n * math.log(n_big) / math.log(n)
+    search = breakdown["worker_search_work_s"] * grow / workers
+    serial = (breakdown["worker_replay_s"] + breakdown["client_merge_s"] + breakdown["client_rounds_s"]) * grow
+    copy = copy_bytes / n * n_big
+    print(f"ward projection, {n_big:,} x {d} on {workers} workers: about {(search + serial) / 60:.0f} min "
+          f"({search / 60:.0f} min of searches split over the workers, {serial / 60:.0f} min of replays and merges "
+          f"that every worker and the client repeat), {sent / n * n_big * math.log(n_big) / math.log(n) / 1e9:.0f} GB "
+          f"sent by the client in all, and a copy of the run of {copy / 1e9:.0f} GB on every worker and the client "
+          f"({copy_bytes / n:.0f} bytes a row): the replicated design needs workers with the in-process engine's "
+          "memory. Assumes work and bytes grow like n log n and leaves out the network.")
+    return {"tier": "ward projection", "n": n_big, "d": d, "workers": workers,
+            "seconds": search + serial, "copy_bytes": copy}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--d", type=int, default=8)
     parser.add_argument("--parts", type=int, default=2, help="partitions of the data (default: one per worker)")
     parser.add_argument("--n-micro", type=int, default=10_000)
+    parser.add_argument("--tiers", default="single,ward,summary", help="comma-separated: single, ward, summary")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    tiers = set(args.tiers.split(","))
 
     from distributed import Client, LocalCluster
 
@@ -126,48 +159,33 @@ def main() -> None:
         Xs = small.compute()
         hclust.linkage(Xs, "single")
         hclust.summarize(Xs, n_micro=100)
+        if "ward" in tiers:
+            from hclust.dask import _ward
+
+            below, _ward.CLIENT_BELOW = _ward.CLIENT_BELOW, 16  # compile the workers' kernels too
+            hd.linkage(small, "ward", client=client)
+            _ward.CLIENT_BELOW = below
+            hclust.linkage(Xs, "ward")
 
         Xd = client.persist(blobs(args.n, args.d, args.parts))
         X = client.compute(Xd).result()
         print(f"data: {args.n:,} x {args.d} blobs in {args.parts} partitions on 2 workers "
               f"({gb(X.nbytes)}, {gb(X.nbytes / args.parts)} a partition)")
 
-        Z_in, t_in, mem_in = measure(lambda: hclust.linkage(X, "single", n_jobs=2))
-        print(f"single, in-process (2 threads): {t_in:.1f} s, peak +{gb(mem_in)}")
-        stats = []
-        with WorkerMemory(client) as memory:
-            Z_d, t_d, _ = measure(lambda: hd.linkage(Xd, "single", client=client, on_round=stats.append))
-        print(f"single, hclust.dask (LocalCluster 2 x 1 thread): {t_d:.1f} s = {t_d / t_in:.2f} x in-process; "
-              f"Z identical: {bool(np.array_equal(Z_in, Z_d))}; worker peak memory "
-              + ", ".join(gb(v) for v in memory.peak.values()))
-        print(f"  {'round':>5} {'time s':>8} {'sent MB':>8} {'returned MB':>11} {'points MB':>9} {'tasks':>5} "
-              f"{'clusters before -> after':>26}")
-        for s in stats:
-            print(f"  {s.round:>5} {s.seconds:>8.2f} {s.bytes_sent / 1e6:>8.1f} {s.bytes_returned / 1e6:>11.1f} "
-                  f"{s.bytes_points / 1e6:>9.1f} {s.tasks:>5} {s.active_before:>14,} -> {s.active_after:<9,}")
-            rows.append({"tier": "exact single round", "n": args.n, "d": args.d, "parts": args.parts,
-                         "round": s.round, "seconds": s.seconds, "bytes_sent": s.bytes_sent,
-                         "bytes_returned": s.bytes_returned, "bytes_points": s.bytes_points,
-                         "active_before": s.active_before, "active_after": s.active_after})
-        rows.append({"tier": "exact single", "n": args.n, "d": args.d, "parts": args.parts, "hclust_s": t_in,
-                     "dask_s": t_d, "ratio": t_d / t_in, "identical": bool(np.array_equal(Z_in, Z_d)),
-                     "worker_peak_gb": max(memory.peak.values()) / 1e9})
+        if "single" in tiers:
+            rows += single_tier(client, X, Xd, args)
+        if "ward" in tiers:
+            rows += ward_tier(client, X, Xd, args)
+        if "summary" in tiers:
+            rows += summary_tier(client, X, Xd, args)
 
-        s_in, t_sin, _ = measure(lambda: hclust.summarize(X, n_micro=args.n_micro))
-        with WorkerMemory(client) as memory:
-            s_d, t_sd, _ = measure(lambda: hd.summarize(Xd, n_micro=args.n_micro, client=client))
-            labels, t_lab, _ = measure(lambda: client.compute(s_d.labels(10)).result())
-        print(f"summary, in-process: {t_sin:.1f} s ({s_in.n_micro:,} micro-clusters, within share "
-              f"{s_in.quality.within_share:.4f}); hclust.dask: {t_sd:.1f} s = {t_sd / t_sin:.2f} x "
-              f"({s_d.n_micro:,} micro-clusters, within share {s_d.quality.within_share:.4f}), "
-              f"labels of all {labels.shape[0]:,} rows {t_lab:.1f} s")
-        rows.append({"tier": "summary", "n": args.n, "d": args.d, "parts": args.parts, "n_micro": args.n_micro,
-                     "hclust_s": t_sin, "dask_s": t_sd, "labels_s": t_lab, "ratio": t_sd / t_sin,
-                     "hclust_within_share": s_in.quality.within_share,
-                     "dask_within_share": s_d.quality.within_share})
-
-    rows.append(projection([(r["seconds"], r["bytes_sent"]) for r in rows if r["tier"] == "exact single round"],
-                           args.n, args.d))
+    single_rounds = [(r["seconds"], r["bytes_sent"]) for r in rows if r["tier"] == "exact single round"]
+    if single_rounds:
+        rows.append(projection(single_rounds, args.n, args.d))
+    ward = [r for r in rows if r["tier"] == "exact ward"]
+    if ward:
+        w = ward[0]
+        rows.append(ward_projection(args.n, args.d, w, w["rounds"], w["copy_bytes"], w["bytes_sent"]))
     if args.json:
         import dask
         import distributed
@@ -175,6 +193,102 @@ def main() -> None:
         write_json(args.json, "bench_dask.py", rows, data="blobs", workers=2, dask=dask.__version__,
                    distributed=distributed.__version__,
                    note="timings on a 2-core machine shared with other engineers: compare the ratios")
+
+
+def ward_tier(client, X, Xd, args) -> list[dict]:
+    import hclust.dask as hd
+    from hclust.dask import _ward
+
+    rows: list[dict] = []
+    Z_in, t_in, mem_in = measure(lambda: hclust.linkage(X, "ward", n_jobs=2))
+    print(f"ward, in-process (2 threads): {t_in:.1f} s, peak +{gb(mem_in)}")
+    stats = []
+    with WorkerMemory(client) as memory:
+        Z_d, t_d, mem_d = measure(lambda: hd.linkage(Xd, "ward", client=client, on_round=stats.append))
+    same = bool(np.array_equal(Z_in, Z_d))
+    breakdown = dict(_ward.LAST_RUN)
+    shipped = [s for s in stats if s.tasks]
+    print(f"ward, hclust.dask (LocalCluster 2 x 1 thread): {t_d:.1f} s = {t_d / t_in:.2f} x in-process; "
+          f"Z identical: {same}; {len(stats)} rounds, {len(shipped)} on the workers; client peak +{gb(mem_d)}, "
+          "worker peak memory " + ", ".join(gb(v) for v in memory.peak.values()))
+    walls = ("worker_search_s", "worker_replay_s", "client_merge_s", "client_rounds_s")
+    print("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in breakdown.items())
+          + f"; other (gathering, collapsing duplicates, transfers, Z) {t_d - sum(breakdown[k] for k in walls):.1f} s")
+    print(f"  {'round':>5} {'time s':>8} {'sent MB':>8} {'returned MB':>11} {'tasks':>5} {'clusters before -> after':>26}")
+    for s in shipped:
+        print(f"  {s.round:>5} {s.seconds:>8.2f} {s.bytes_sent / 1e6:>8.1f} {s.bytes_returned / 1e6:>11.1f} "
+              f"{s.tasks:>5} {s.active_before:>14,} -> {s.active_after:<9,}")
+        rows.append({"tier": "exact ward round", "n": args.n, "d": args.d, "parts": args.parts, "round": s.round,
+                     "seconds": s.seconds, "bytes_sent": s.bytes_sent, "bytes_returned": s.bytes_returned,
+                     "active_before": s.active_before, "active_after": s.active_after})
+    local = [s for s in stats if not s.tasks]
+    if local:
+        print(f"  then {len(local)} rounds on the client, {local[0].active_before:,} -> 1 clusters, "
+              f"{sum(s.seconds for s in local):.2f} s")
+    rows.append({"tier": "exact ward", "n": args.n, "d": args.d, "parts": args.parts, "hclust_s": t_in,
+                 "dask_s": t_d, "ratio": t_d / t_in, "identical": same, "rounds": len(stats),
+                 "rounds_on_workers": len(shipped), **breakdown,
+                 "copy_bytes": _run_bytes(X),
+                 "bytes_sent": sum(s.bytes_sent for s in stats),
+                 "worker_peak_gb": max(memory.peak.values()) / 1e9})
+    return rows
+
+
+def _run_bytes(X: np.ndarray) -> int:
+    """Bytes of a ward run's copy for X's rows (what the client and every worker hold), from 20,000 rows."""
+    import pickle
+
+    from hclust.dask import _ward
+
+    m = min(20_000, X.shape[0])
+    run = _ward._WardRun(np.unique(X[:m], axis=0), np.ones(np.unique(X[:m], axis=0).shape[0]))
+    return int(len(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)) / m * X.shape[0])
+
+
+def single_tier(client, X, Xd, args) -> list[dict]:
+    import hclust.dask as hd
+
+    rows: list[dict] = []
+    Z_in, t_in, mem_in = measure(lambda: hclust.linkage(X, "single", n_jobs=2))
+    print(f"single, in-process (2 threads): {t_in:.1f} s, peak +{gb(mem_in)}")
+    stats = []
+    with WorkerMemory(client) as memory:
+        Z_d, t_d, _ = measure(lambda: hd.linkage(Xd, "single", client=client, on_round=stats.append))
+    print(f"single, hclust.dask (LocalCluster 2 x 1 thread): {t_d:.1f} s = {t_d / t_in:.2f} x in-process; "
+          f"Z identical: {bool(np.array_equal(Z_in, Z_d))}; worker peak memory "
+          + ", ".join(gb(v) for v in memory.peak.values()))
+    print(f"  {'round':>5} {'time s':>8} {'sent MB':>8} {'returned MB':>11} {'points MB':>9} {'tasks':>5} "
+          f"{'clusters before -> after':>26}")
+    for s in stats:
+        print(f"  {s.round:>5} {s.seconds:>8.2f} {s.bytes_sent / 1e6:>8.1f} {s.bytes_returned / 1e6:>11.1f} "
+              f"{s.bytes_points / 1e6:>9.1f} {s.tasks:>5} {s.active_before:>14,} -> {s.active_after:<9,}")
+        rows.append({"tier": "exact single round", "n": args.n, "d": args.d, "parts": args.parts,
+                     "round": s.round, "seconds": s.seconds, "bytes_sent": s.bytes_sent,
+                     "bytes_returned": s.bytes_returned, "bytes_points": s.bytes_points,
+                     "active_before": s.active_before, "active_after": s.active_after})
+    rows.append({"tier": "exact single", "n": args.n, "d": args.d, "parts": args.parts, "hclust_s": t_in,
+                 "dask_s": t_d, "ratio": t_d / t_in, "identical": bool(np.array_equal(Z_in, Z_d)),
+                 "worker_peak_gb": max(memory.peak.values()) / 1e9})
+    return rows
+
+
+def summary_tier(client, X, Xd, args) -> list[dict]:
+    import hclust.dask as hd
+
+    rows: list[dict] = []
+    s_in, t_sin, _ = measure(lambda: hclust.summarize(X, n_micro=args.n_micro))
+    with WorkerMemory(client) as memory:
+        s_d, t_sd, _ = measure(lambda: hd.summarize(Xd, n_micro=args.n_micro, client=client))
+        labels, t_lab, _ = measure(lambda: client.compute(s_d.labels(10)).result())
+    print(f"summary, in-process: {t_sin:.1f} s ({s_in.n_micro:,} micro-clusters, within share "
+          f"{s_in.quality.within_share:.4f}); hclust.dask: {t_sd:.1f} s = {t_sd / t_sin:.2f} x "
+          f"({s_d.n_micro:,} micro-clusters, within share {s_d.quality.within_share:.4f}), "
+          f"labels of all {labels.shape[0]:,} rows {t_lab:.1f} s")
+    rows.append({"tier": "summary", "n": args.n, "d": args.d, "parts": args.parts, "n_micro": args.n_micro,
+                 "hclust_s": t_sin, "dask_s": t_sd, "labels_s": t_lab, "ratio": t_sd / t_sin,
+                 "hclust_within_share": s_in.quality.within_share,
+                 "dask_within_share": s_d.quality.within_share})
+    return rows
 
 
 if __name__ == "__main__":

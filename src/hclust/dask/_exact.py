@@ -100,6 +100,7 @@ def linkage(
     on_round: Callable[[RoundStats], None] | None = None,
     n_slabs: int | None = None,
     timeout: float = CONNECT_TIMEOUT,
+    weights: Any = None,
 ) -> FloatArray:
     """The linkage matrix of :func:`hclust.linkage`, computed on a Dask cluster.
 
@@ -108,9 +109,10 @@ def linkage(
     X : dask.array.Array or dask.dataframe.DataFrame, shape (n, d)
         Numeric observations, rows partitioned across the workers (any
         partition sizes, empty ones included). Euclidean geometry.
-    method : {"single"}
-        Linkage method. Single linkage is computed exactly (distributed
-        Borůvka); other methods are not available on Dask yet.
+    method : {"single", "ward"}
+        Linkage method, computed exactly: single by distributed Borůvka,
+        ward by reciprocal-nearest-neighbour rounds whose searches run on the
+        workers (see Notes); other methods are not available on Dask yet.
     client : distributed.Client or str, optional
         The cluster: a Client, or a scheduler address (``"tcp://host:8786"``,
         connected for this call and closed after). Default: the current
@@ -122,12 +124,15 @@ def linkage(
         ``on_round(stats)`` after every round, with a :class:`RoundStats`
         (time, bytes moved, active clusters).
     n_slabs : int, optional
-        Number of slabs of space the rows are regrouped into (each with its
+        Single only: number of slabs of space the rows are regrouped into (each with its
         kd-tree on a worker; a round runs about ``n_slabs`` to ``n_slabs**2``
         tasks). Default: one per worker, more where a slab would exceed
         256 MiB of rows.
     timeout : float, default=10
         Seconds to wait for a scheduler given by its address.
+    weights : array-like or dask array of shape (n,), optional
+        Ward only: positive observation weights (counts), as in
+        :func:`hclust.linkage`.
 
     Returns
     -------
@@ -164,6 +169,16 @@ def linkage(
     index, then the larger one, as in :func:`hclust.linkage`; the minimum
     spanning tree is unique under this order, whatever the partitioning.
 
+    Ward: the client runs the in-process vector engine's rounds step by step
+    and each round's nearest-neighbour searches are split between the
+    workers, which keep a replica of the active centroids in step (a lost
+    replica is sent again); ties, duplicates and weights therefore come out
+    as in :func:`hclust.linkage`, bit for bit. The client gathers the rows
+    (duplicates collapse there) and, like every worker, holds all active
+    clusters: O(n d) memory each. Where :func:`hclust.linkage` would run
+    ward on the distance matrix (fewer than 2,048 rows, or more than 32
+    features while the matrix fits), the client does just that.
+
     Examples
     --------
     >>> import numpy as np, dask.array as da
@@ -174,18 +189,24 @@ def linkage(
     ...                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \\
     ...         Client(cluster) as client:
     ...     Z = hclust.dask.linkage(da.from_array(X, chunks=(120, 3)), "single", client=client)
+    ...     Xw = np.random.default_rng(1).normal(size=(2_500, 3))
+    ...     Zw = hclust.dask.linkage(da.from_array(Xw, chunks=(1_000, 3)), "ward", client=client)
     >>> bool((Z == hclust.linkage(X, "single")).all())
+    True
+    >>> bool((Zw == hclust.linkage(Xw, "ward")).all())
     True
     """
     from .._methods import METHODS
     from .._validation import check_option
 
     method = check_option(method, "method", METHODS)
-    if method != "single":
+    if method not in ("single", "ward"):
         raise ValueError(
-            f"hclust.dask.linkage computes method='single' exactly; {method!r} is not available on "
-            "Dask yet. For ward on data of any size use hclust.dask.summarize(X, n_micro=...)."
+            f"hclust.dask.linkage computes methods 'single' and 'ward' exactly; {method!r} is not available "
+            "on Dask yet. For data of any size use hclust.dask.summarize(X, n_micro=...)."
         )
+    if weights is not None and method != "ward":
+        raise ValueError("weights apply to method='ward' on Dask (they do not change single linkage): leave them out.")
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a callable progress(done, total) or None.")
     if on_round is not None and not callable(on_round):
@@ -196,6 +217,10 @@ def linkage(
     array, columns = as_row_blocks(X)
     client, owned = resolve_client(client, timeout)
     try:
+        if method == "ward":
+            from ._ward import ward_linkage
+
+            return ward_linkage(array, columns, client, weights, progress, on_round, RoundStats, _is_cluster_failure)
         return _single(client, array, columns, progress, on_round, n_slabs)
     finally:
         if owned:
