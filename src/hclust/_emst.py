@@ -91,17 +91,7 @@ def euclidean_mst(
     merge = _boruvka.merge_round_parallel if parallel else _boruvka.merge_round_serial
     # First round: every point is its own component, and its k nearest
     # neighbours serve the next rounds as well.
-    if n_neighbors is None:
-        n_neighbors = 6 if X.shape[1] <= 4 else 3
-    k_max = max(1, min(n_neighbors, n - 1))
-    knn_j = np.empty((n, k_max), dtype=np.int64)
-    knn_d2 = np.empty((n, k_max))
-    if X.shape[1] <= _KNN_BY_LEAVES_MAX_DIM:
-        knn = _kdtree.knn_leaves_parallel if parallel else _kdtree.knn_leaves_serial
-        knn(tree, knn_j, knn_d2, leaves, max_leaf)
-    else:
-        knn = _kdtree.knn_parallel if parallel else _kdtree.knn_serial
-        knn(tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf)
+    knn_j, knn_d2 = neighbour_lists(tree, threads, n_neighbors, leaves, max_leaf)
     state = _boruvka.new_state(n, tree.node_lo.shape[0], leaves, knn_j, knn_d2)
     done = 0
     while done < n - 1:
@@ -117,6 +107,41 @@ def euclidean_mst(
     # (squared length, a, b) order: a radix sort on the lengths' bits, ties by (a, b)
     order = _sorting.edge_order(h, a, b)
     return a[order], b[order], np.sqrt(h[order])
+
+
+def neighbour_lists(
+    tree: _kdtree.KDTree,
+    threads: int,
+    n_neighbors: int | None = None,
+    leaves: IntArray | None = None,
+    max_leaf: int | None = None,
+) -> tuple[IntArray, FloatArray]:
+    """Borůvka's first-round lists: every tree point's ``n_neighbors`` nearest other points.
+
+    Returns (knn_j, knn_d2), int64/float64 of shape (n, k): tree positions
+    sorted by (squared distance, row), -1 / inf past the end; k is
+    ``n_neighbors`` (default 6 for d <= 4, else 3) capped at n - 1, at least 1.
+    ``leaves``/``max_leaf`` (the tree's leaves and largest leaf size) are
+    computed when not given.
+    """
+    n, d = tree.data.shape
+    if leaves is None:
+        leaves = _kdtree.leaf_nodes(tree)
+    if max_leaf is None:
+        max_leaf = int((tree.node_hi[leaves] - tree.node_lo[leaves]).max())
+    if n_neighbors is None:
+        n_neighbors = 6 if d <= 4 else 3
+    k_max = max(1, min(n_neighbors, n - 1))
+    knn_j = np.empty((n, k_max), dtype=np.int64)
+    knn_d2 = np.empty((n, k_max))
+    parallel = threads > 1 and n >= _PARALLEL_MIN_POINTS
+    if d <= _KNN_BY_LEAVES_MAX_DIM:
+        knn = _kdtree.knn_leaves_parallel if parallel else _kdtree.knn_leaves_serial
+        knn(tree, knn_j, knn_d2, leaves, max_leaf)
+    else:
+        knn = _kdtree.knn_parallel if parallel else _kdtree.knn_serial
+        knn(tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf)
+    return knn_j, knn_d2
 
 
 def _mst_of_distinct_rows(

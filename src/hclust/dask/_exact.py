@@ -240,6 +240,7 @@ def _single(
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
     parts = [k for k, info in enumerate(shapes) if info[0].shape[0] > 0]
     trees = {k: trees[k] for k in parts}
+    knn = {k: client.submit(_neighbours, trees[k], pure=False) for k in parts}  # a task of the tree: recomputable
     rows_of = {k: shapes[k][0] for k in parts}
     low = {k: shapes[k][1] for k in parts}
     high = {k: shapes[k][2] for k in parts}
@@ -261,7 +262,7 @@ def _single(
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                cand, stats, new_lower, near = _round(client, trees, gap, array.shape[1], comp, lower, near,
+                cand, stats, new_lower, near = _round(client, trees, knn, gap, array.shape[1], comp, lower, near,
                                                       rows_of, boxes, parts)
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
@@ -315,6 +316,7 @@ def _is_cluster_failure(error: BaseException) -> bool:
 def _round(
     client: Any,
     trees: dict[int, Any],
+    knn: dict[int, Any],
     gap: dict[tuple[int, int], float],
     gap_dim: int,
     comp: IntArray,
@@ -348,7 +350,7 @@ def _round(
             rows = rows_of[p]
             labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
             sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
-    wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
+    wave = [client.submit(_diagonal, trees[p], knn[p], labels[p], pure=False) for p in parts]
     found = client.gather(wave)
     returned = sum(sum(x.nbytes for x in r) for r in found)
     best = _lightest(found)
@@ -460,21 +462,6 @@ def _identity(x: Any) -> Any:
     return x
 
 
-def _kd_tree(X: FloatArray) -> tuple[Any, ...]:
-    """The one place this module reads the kd-tree's internals: the shared KDTree's arrays.
-
-    Returns (Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min)
-    with rows in tree order (Xt = X[perm]) and node_min the smallest row
-    index of each node (:mod:`hclust._kernels.kdtree`, the tree of Borůvka
-    and the vector engines).
-    """
-    from .._kernels.kdtree import LEAF_SIZE, build
-
-    tree = build(X, LEAF_SIZE)
-    return (tree.data, tree.perm, tree.node_lo, tree.node_hi, tree.node_left, tree.box_lo, tree.box_hi,
-            tree.node_min)
-
-
 def _one_cell(block: Any, offset: int) -> tuple[FloatArray, IntArray]:
     """Worker task: a partition as a cell (its rows, their observation indices)."""
     X = np.ascontiguousarray(block, dtype=np.float64)
@@ -529,42 +516,60 @@ def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[IntArray, FloatArray,
     return obs, X.min(axis=0), X.max(axis=0)
 
 
-def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, ...] | None:
-    """Worker task: a cell's kd-tree, with the observation index of every tree position and node.
+def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, IntArray] | None:
+    """Worker task: a cell's kd-tree (:func:`hclust._kernels.kdtree.build`) and the observation
+    index of every tree position.
 
-    Returns (Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi,
-    node_min): perm maps tree positions to the cell's rows, obs to
-    observation indices, node_min is each node's smallest observation index.
+    The cell's rows are in observation order, so the tree's own tie order
+    (its ``perm`` and ``node_min``, rows of the cell) is the order of the
+    observation indices.
     """
+    from .._kernels.kdtree import LEAF_SIZE, build
+
     X, rows_obs = cell
     if X.shape[0] == 0:
         return None
-    Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, _ = _kd_tree(X)
-    obs = rows_obs[perm]
-    return Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi, _part.node_min_obs(obs, node_lo, node_hi,
-                                                                                           node_left)
+    tree = build(X, LEAF_SIZE)
+    return tree, rows_obs[tree.perm]
+
+
+def _neighbours(built: tuple[Any, IntArray]) -> tuple[IntArray, FloatArray]:
+    """Worker task: every tree point's nearest other points in its cell, as the in-process
+    Borůvka's first round finds them (tree positions, squared distances; a task of the tree,
+    so Dask recomputes it with the tree)."""
+    from .._emst import neighbour_lists
+
+    return neighbour_lists(built[0], threads=1)
 
 
 def _query(
     Q: FloatArray, q_obs: IntArray, q_comp: IntArray, q_lower: FloatArray, shared_of_point: FloatArray | None,
-    tree: tuple[Any, ...], t_comp: IntArray,
+    built: tuple[Any, IntArray], t_comp: IntArray, knn: tuple[IntArray, FloatArray] | None = None,
 ) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray, IntArray, FloatArray]:
-    Xt, _, obs, node_lo, node_hi, node_left, box_lo, box_hi, node_min = tree
-    comps, slot = np.unique(q_comp, return_inverse=True)
-    slot = slot.ravel().astype(np.int64)
+    tree, obs = built
+    m = Q.shape[0]
+    # components numbered 0..s-1 (queries' and tree's alike) for the per-component arrays
+    if q_comp is t_comp:
+        comps, slot = np.unique(t_comp, return_inverse=True)
+        q_slot = t_slot = slot.ravel().astype(np.int64)
+    else:
+        comps, slot = np.unique(np.concatenate([q_comp, t_comp]), return_inverse=True)
+        slot = slot.ravel().astype(np.int64)
+        q_slot, t_slot = slot[:m], slot[m:]
     shared = np.full(comps.shape[0], np.inf)
     if shared_of_point is not None:
-        shared[slot] = shared_of_point
-    node_comp = _part.node_components(t_comp, node_lo, node_hi, node_left)
+        shared[q_slot] = shared_of_point
+    node_slot = _part.node_components(t_slot, tree.node_lo, tree.node_hi, tree.node_left)
+    if knn is None:
+        knn = (np.empty((m, 0), dtype=np.int64), np.empty((m, 0)))
     best_d2 = np.full(comps.shape[0], np.inf)
     best_lo = np.full(comps.shape[0], -1, dtype=np.int64)
     best_hi = np.full(comps.shape[0], -1, dtype=np.int64)
-    low = np.empty(Q.shape[0])
-    near_obs = np.empty(Q.shape[0], dtype=np.int64)
-    near_d2 = np.empty(Q.shape[0])
-    _part.lightest_foreign_edges(Q, q_obs, q_comp, slot, shared, q_lower, Xt, obs, t_comp, node_lo, node_hi,
-                                 node_left, box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi, low,
-                                 near_obs, near_d2)
+    low = np.empty(m)
+    near_obs = np.empty(m, dtype=np.int64)
+    near_d2 = np.empty(m)
+    _part.lightest_foreign_edges(Q, q_obs, q_slot, shared, q_lower, knn[0], knn[1], tree, obs, t_slot, node_slot,
+                                 best_d2, best_lo, best_hi, low, near_obs, near_d2)
     keep = best_lo >= 0
     return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low, near_obs, near_d2
 
@@ -576,17 +581,19 @@ def _in_rows(values: NDArray[Any], perm: IntArray) -> NDArray[Any]:
     return out
 
 
-def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]) -> tuple[Any, ...]:
+def _diagonal(built: tuple[Any, IntArray], knn: tuple[IntArray, FloatArray],
+              state: tuple[IntArray, FloatArray, FloatArray]) -> tuple[Any, ...]:
     """Worker task: each component's lightest edge inside one partition (+ the rows' bounds)."""
-    Xt, perm, obs = tree[0], tree[1], tree[2]
+    tree, obs = built
+    perm = tree.perm
     comp, lower, seed = state
     t_comp = np.ascontiguousarray(comp[perm])
-    *edges, low, near_obs, near_d2 = _query(Xt, obs, t_comp, np.ascontiguousarray(lower[perm]), seed[perm], tree,
-                                            t_comp)
+    *edges, low, near_obs, near_d2 = _query(tree.data, obs, t_comp, np.ascontiguousarray(lower[perm]), seed[perm],
+                                            built, t_comp, knn)
     return (*edges, _in_rows(low, perm), _in_rows(near_obs, perm), _in_rows(near_d2, perm))
 
 
-def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray], bounds: FloatArray,
+def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArray, FloatArray], bounds: FloatArray,
                     box_lo: FloatArray, box_hi: FloatArray) -> tuple[tuple[Any, ...], FloatArray]:
     """Worker task: the partition's rows that may improve their component's edge in a box.
 
@@ -597,7 +604,8 @@ def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, Fl
     bound on its squared distance to the box's points (the box distance for
     the rows left out, inf for the others).
     """
-    Xt, perm = tree[0], tree[1]
+    tree, obs = built
+    Xt, perm = tree.data, tree.perm
     comp, lower, _ = state
     to_box = np.empty(Xt.shape[0])
     _part.box_distances(Xt, box_lo, box_hi, to_box)
@@ -606,7 +614,7 @@ def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, Fl
     rows = perm[at]
     box_low = _in_rows(to_box, perm)
     box_low[rows] = np.inf  # searched: the search gives their bound
-    queries = (np.ascontiguousarray(Xt[at]), tree[2][at], comp[rows], lower[rows], bounds[rows], rows)
+    queries = (np.ascontiguousarray(Xt[at]), obs[at], comp[rows], lower[rows], bounds[rows], rows)
     return queries, box_low
 
 
@@ -626,6 +634,6 @@ def _cross(queries: tuple[Any, ...], tree: tuple[Any, ...], state: tuple[IntArra
     rows, with their rows in the partition last.
     """
     Q, q_obs, q_comp, q_lower, q_bounds, q_rows = queries
-    t_comp = np.ascontiguousarray(state[0][tree[1]])
+    t_comp = np.ascontiguousarray(state[0][tree[0].perm])
     result = _query(Q, q_obs, q_comp, q_lower, q_bounds, tree, t_comp)
     return (*result, q_rows)
