@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .._config import NUMBA_CACHE
-from .kdtree import STACK_SIZE, nearest_other
+from .kdtree import MAX_CANDIDATES, STACK_SIZE, gather_leaves, leaf_nodes, nearest_other, nearest_other_in
 
 @njit(cache=NUMBA_CACHE)
 def node_components(comp, node_lo, node_hi, node_left):
@@ -121,6 +121,7 @@ def lightest_foreign_edges(Q, q_obs, q_slot, shared, lower, knn_j, knn_d2, tree,
     stack_bound = np.empty(STACK_SIZE)
     acc = np.empty(max_leaf)
     q = np.empty(d)
+    cand = np.empty(MAX_CANDIDATES, dtype=np.int64)
     search = np.zeros(m, dtype=np.bool_)
     for i in range(m):
         near_obs[i] = -1
@@ -146,24 +147,63 @@ def lightest_foreign_edges(Q, q_obs, q_slot, shared, lower, knn_j, knn_d2, tree,
             if r == k_list - 1:
                 search[i] = True
                 low_out[i] = max(lower[i], knn_d2[i, r])
-    for i in range(m):
-        if not search[i]:
+    if k_list == 0:
+        for i in range(m):
+            if search[i] and low_out[i] <= shared[q_slot[i]]:
+                _search_one(Q, q_obs, q_slot, i, q, tree, t_obs, t_slot, node_slot, shared, -1, np.inf,
+                            np.inf, cand, 0, stack_node, stack_bound, acc, best_d2, best_lo, best_hi,
+                            low_out, near_obs, near_d2)
+        return
+    # The queries are the tree's points: work by leaves, as the in-process
+    # search does; a leaf inside one component gathers once the leaves that
+    # can matter to its points (box-to-box bounds), and they scan only those.
+    leaves = leaf_nodes(tree)
+    for leaf in leaves:
+        n_need = 0
+        for t in range(node_lo[leaf], node_hi[leaf]):
+            if search[t] and low_out[t] <= shared[q_slot[t]]:
+                n_need += 1
+        if n_need == 0:
             continue
-        s = q_slot[i]
-        if low_out[i] > shared[s]:
-            continue
-        for f in range(d):
-            q[f] = Q[i, f]
-        best, best_j, _, cut = nearest_other(data, perm, node_lo, node_hi, node_left, box_lo, box_hi,
-                                             node_min, t_slot, node_slot, q, s, np.inf, -1, shared,
-                                             stack_node, stack_bound, acc)
-        # every point of another component is at least min(best, cut) away
-        low_out[i] = max(low_out[i], min(best, cut))
-        if best_j < 0:
-            continue
-        near_obs[i] = t_obs[best_j]
-        near_d2[i] = best
-        _keep_edge(q_obs[i], t_obs, best, best_j, s, best_d2, best_lo, best_hi)
+        c = node_slot[leaf]
+        count = -1
+        shared_min = np.inf
+        cut = np.inf
+        if c >= 0 and n_need > 1:
+            count, shared_min, cut = gather_leaves(node_left, box_lo, box_hi, node_slot, c, shared, c,
+                                                   leaf, cand, stack_node, stack_bound)
+        for t in range(node_lo[leaf], node_hi[leaf]):
+            if search[t] and low_out[t] <= shared[q_slot[t]]:
+                _search_one(Q, q_obs, q_slot, t, q, tree, t_obs, t_slot, node_slot, shared, count,
+                            shared_min, cut, cand, count, stack_node, stack_bound, acc, best_d2,
+                            best_lo, best_hi, low_out, near_obs, near_d2)
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _search_one(Q, q_obs, q_slot, i, q, tree, t_obs, t_slot, node_slot, shared, gathered, shared_min,
+                cut, cand, count, stack_node, stack_bound, acc, best_d2, best_lo, best_hi, low_out,
+                near_obs, near_d2):
+    """Query i's nearest tree point of another component: the whole tree (gathered < 0) or the
+    leaves cand[:count]; its bound, nearest point and its slot's lightest edge updated."""
+    s = q_slot[i]
+    for f in range(q.shape[0]):
+        q[f] = Q[i, f]
+    if gathered < 0:
+        best, best_j, _, cut = nearest_other(tree.data, tree.perm, tree.node_lo, tree.node_hi,
+                                             tree.node_left, tree.box_lo, tree.box_hi, tree.node_min,
+                                             t_slot, node_slot, q, s, np.inf, -1, shared, stack_node,
+                                             stack_bound, acc)
+    else:
+        best, best_j, _, cut = nearest_other_in(tree.data, tree.perm, tree.node_lo, tree.node_hi,
+                                                tree.box_lo, tree.box_hi, tree.node_min, t_slot, q, s,
+                                                np.inf, -1, shared, shared_min, cut, cand, count, acc)
+    # every point of another component is at least min(best, cut) away
+    low_out[i] = max(low_out[i], min(best, cut))
+    if best_j < 0:
+        return
+    near_obs[i] = t_obs[best_j]
+    near_d2[i] = best
+    _keep_edge(q_obs[i], t_obs, best, best_j, s, best_d2, best_lo, best_hi)
 
 
 @njit(cache=NUMBA_CACHE)
