@@ -239,6 +239,17 @@ def add_edges(parent, lo, hi, d2, out_a, out_b, out_d2, done):
 
 
 @njit(cache=NUMBA_CACHE)
+def find_roots(parent, nodes, out):
+    """out[r] = root of nodes[r] in the union-find forest parent (paths halved on the way)."""
+    for r in range(nodes.shape[0]):
+        x = nodes[r]
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        out[r] = x
+
+
+@njit(cache=NUMBA_CACHE)
 def flatten(parent, comp):
     """comp[i] = root of i (the smallest index of its component); parent flattened too."""
     for i in range(parent.shape[0]):

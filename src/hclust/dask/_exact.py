@@ -238,50 +238,74 @@ def _single(
     trees = client.compute([delayed(_build)(c) for c in cells])
     shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
-    parts = [k for k, info in enumerate(shapes) if info[0].shape[0] > 0]
+    parts = [k for k, info in enumerate(shapes) if info[0] > 0]
     trees = {k: trees[k] for k in parts}
-    knn = {k: client.submit(_neighbours, trees[k], pure=False) for k in parts}  # a task of the tree: recomputable
-    rows_of = {k: shapes[k][0] for k in parts}
+    # tasks of the trees, so Dask recomputes them with the trees: the first round's
+    # neighbour lists and every slab's per-row state (labels, lower bounds)
+    knn = {k: client.submit(_neighbours, trees[k], pure=False) for k in parts}
+    states = {k: client.submit(_start, trees[k], pure=False) for k in parts}
     low = {k: shapes[k][1] for k in parts}
     high = {k: shapes[k][2] for k in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
     boxes = {k: (low[k], high[k]) for k in parts}
 
     parent = np.arange(n, dtype=np.int64)
-    comp = np.arange(n, dtype=np.int64)
-    lower = np.zeros(n)  # per row: below its squared distance to any other component
-    near = (np.full(n, -1, dtype=np.int64), np.full(n, np.inf))  # per row: a point once in another component
+    roots = np.arange(n, dtype=np.int64)  # the components' labels (their smallest observation index)
+    seeds = (np.empty(0, dtype=np.int64), np.empty(0))  # a known edge's length for some components
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     d2 = np.empty(n - 1)
     done = 0
-    active = n
     round_no = 0
     while done < n - 1:
         round_no += 1
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                cand, stats, new_lower, near = _round(client, trees, knn, gap, array.shape[1], comp, lower, near,
-                                                      rows_of, boxes, parts)
+                candidates, found, stats = _round(client, trees, knn, states, gap, boxes, parts, seeds,
+                                                  array.shape[1])
                 break
             except Exception as error:  # a lost worker, lost data: the state is here, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
                     raise
-        lower = new_lower
-        new_done = _part.add_edges(parent, cand[1], cand[2], cand[0], a, b, d2, done)
+        new_done = _part.add_edges(parent, candidates[2], candidates[3], candidates[1], a, b, d2, done)
         if new_done == done:  # cannot happen on finite input; never loop forever
             raise RuntimeError("hclust.dask.linkage made no progress in a round.")
-        _part.flatten(parent, comp)
-        before = active
-        active = n - new_done
+        new_roots = np.empty_like(roots)
+        _part.find_roots(parent, roots, new_roots)
+        moved = new_roots != roots
+        labels = client.submit(_identity, (roots[moved], new_roots[moved]), pure=False)
+        before = roots.shape[0]
+        roots = roots[~moved]
+        seeds = _seeds(parent, found)
+        # the rows' next state: bounds raised by the round's searches, labels of the merged components
+        states = {k: client.submit(_advance, states[k], found_rows, labels, pure=False)
+                  for k, found_rows in stats.pop("rows").items()}
         done = new_done
         if on_round is not None:
-            on_round(RoundStats(round_no, time.perf_counter() - start, stats[0], stats[1], stats[2],
-                                stats[3], before, active))
+            on_round(RoundStats(round_no, time.perf_counter() - start, stats["sent"] + 16 * int(moved.sum()),
+                                stats["returned"], stats["points"], stats["tasks"], before, roots.shape[0]))
         if progress is not None:
             progress(done, n - 1)
     return _edges_to_linkage(a, b, d2, n)
+
+
+def _seeds(parent: IntArray, found: tuple[IntArray, FloatArray, IntArray, IntArray]
+           ) -> tuple[IntArray, FloatArray]:
+    """Upper bounds for the next round: each found edge still between two components bounds both."""
+    _, d2, lo, hi = found
+    lo_root = np.empty_like(lo)
+    hi_root = np.empty_like(hi)
+    _part.find_roots(parent, lo, lo_root)
+    _part.find_roots(parent, hi, hi_root)
+    apart = lo_root != hi_root
+    comps = np.concatenate([lo_root[apart], hi_root[apart]])
+    lengths = np.concatenate([d2[apart], d2[apart]])
+    order = np.lexsort((lengths, comps))
+    comps, lengths = comps[order], lengths[order]
+    first = np.ones(comps.shape[0], dtype=bool)
+    first[1:] = comps[1:] != comps[:-1]
+    return comps[first], lengths[first]
 
 
 def _edges_to_linkage(a: IntArray, b: IntArray, d2: FloatArray, n: int) -> FloatArray:
@@ -317,113 +341,73 @@ def _round(
     client: Any,
     trees: dict[int, Any],
     knn: dict[int, Any],
+    states: dict[int, Any],
     gap: dict[tuple[int, int], float],
-    gap_dim: int,
-    comp: IntArray,
-    lower: FloatArray,
-    near: tuple[IntArray, FloatArray],
-    rows_of: dict[int, IntArray],
     boxes: dict[int, tuple[FloatArray, FloatArray]],
     parts: list[int],
-) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray,
-           tuple[IntArray, FloatArray]]:
-    """One Borůvka round.
+    seeds: tuple[IntArray, FloatArray],
+    dim: int,
+) -> tuple[tuple[IntArray, FloatArray, IntArray, IntArray], tuple[IntArray, FloatArray, IntArray, IntArray],
+           dict[str, Any]]:
+    """One Borůvka round, from the slabs' states (futures); nothing is changed until it succeeds.
 
-    Returns ((d2, lo, hi) of each component's lightest edge, (bytes sent,
-    returned, points moved, tasks), the rows' new lower bounds, the rows'
-    nearest other-component points found).
+    Returns (each component's lightest edge (components, d2, lo, hi), every
+    edge found (same arrays), stats: bytes sent, returned and moved between
+    workers, tasks, and "rows": per slab the futures its next state is made of).
     """
-    # A point that was in another component and still is gives its row's
-    # component a real edge: an upper bound that prunes from the first wave on.
-    near_obs, near_d2 = near
-    valid = near_obs >= 0
-    valid[valid] = comp[near_obs[valid]] != comp[valid]
-    known = np.full(comp.shape[0], np.inf)
-    np.minimum.at(known, comp[valid], near_d2[valid])
-    seed = known[comp]
-    sent = 0
-    labels = {}
     with warnings.catch_warnings():
-        # the state travels in the tasks (so Dask can recompute them), and is large on purpose
+        # the data travels in the tasks (so Dask can recompute them)
         warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-        for p in parts:
-            rows = rows_of[p]
-            labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
-            sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
-    wave = [client.submit(_diagonal, trees[p], knn[p], labels[p], pure=False) for p in parts]
-    found = client.gather(wave)
+        seed_future = client.submit(_identity, seeds, pure=False)
+    sent = seeds[0].nbytes + seeds[1].nbytes
+    diagonal = {p: client.submit(_diagonal, trees[p], knn[p], states[p], seed_future, pure=False) for p in parts}
+    found = client.gather([client.submit(_diagonal_edges, diagonal[p], pure=False) for p in parts])
     returned = sum(sum(x.nbytes for x in r) for r in found)
-    best = _lightest(found)
-    tasks = len(wave)
-    low = {p: found[k][4] for k, p in enumerate(parts)}  # min over the partitions queried
-    near_obs = np.where(valid, near_obs, -1)
-    near_d2 = np.where(valid, near_d2, np.inf)
-
-    def keep_nearer(p: int, r: tuple[Any, ...], q_rows: IntArray | None = None) -> None:
-        rows = rows_of[p] if q_rows is None else rows_of[p][q_rows]
-        better = r[6] < near_d2[rows]
-        near_obs[rows[better]] = r[5][better]
-        near_d2[rows[better]] = r[6][better]
-
-    for k, p in enumerate(parts):
-        keep_nearer(p, found[k])
+    tasks = 2 * len(parts)
+    present = {p: r[4] for p, r in zip(parts, found)}
+    found = [r[:4] for r in found]
+    rows: dict[int, tuple[Any, ...]] = {p: (diagonal[p], [], [], np.inf) for p in parts}
+    points = 0
     if len(parts) > 1:
-        bound_of = known  # the upper bounds known before the round, lowered by the first wave
-        bound_of[best[0]] = np.minimum(bound_of[best[0]], best[1])
-        bounds = bound_of[comp]
-        del bound_of
+        # each component's best edge so far bounds the searches in the other slabs
+        comps, d2, _, _ = _lightest(found + [(seeds[0], seeds[1], seeds[0], seeds[0])])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            bound_future = client.submit(_identity, (comps, d2), pure=False)
+        sent += comps.nbytes + d2.nbytes
         holders = _holders(client, trees)
-        points = 0
-        wave = []
-        sources = []
+        cross = []
         crossing = []
-        box_lows = []
         for i in parts:
-            rows = rows_of[i]
-            piece = bounds[rows]
-            # rows whose lower bound exceeds their component's bound cannot improve it
-            searched = lower[rows] <= piece
-            reach = float(piece[searched].max()) if searched.any() else -1.0
+            # a component without a known edge may reach anywhere
+            reach = np.inf
+            if present[i].shape[0] <= comps.shape[0]:
+                at = np.minimum(np.searchsorted(comps, present[i]), max(comps.shape[0] - 1, 0))
+                if comps.shape[0] and (comps[at] == present[i]).all():
+                    reach = float(d2[at].max())
             targets = [j for j in parts if j != i and gap[i, j] <= reach]
-            for j in parts:
-                if j != i and j not in targets:  # not queried: the boxes' gap bounds the distances
-                    np.minimum(low[i], gap[i, j], out=low[i])
-            if not targets:
-                continue
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-                bounds_i = client.submit(_identity, piece, pure=False)
-            sent += piece.nbytes
+            gmin = min([gap[i, j] for j in parts if j != i and j not in targets], default=np.inf)
+            selects = []
+            results = []
             for j in targets:
-                # the rows near partition j's box go there (selected where partition i lives)
-                selected = client.submit(_select_queries, trees[i], labels[i], bounds_i, *boxes[j], pure=False)
-                sources.append(i)
+                # the rows near slab j's box go there (selected where slab i lives)
+                selected = client.submit(_select_queries, trees[i], states[i], bound_future, *boxes[j], pure=False)
+                result = client.submit(_cross, selected, trees[j], states[j], pure=False)
+                selects.append(selected)
+                results.append(result)
+                cross.append(client.submit(_cross_edges, result, pure=False))
                 crossing.append(not holders[i] & holders[j])
-                wave.append(client.submit(_cross, client.submit(_first, selected, pure=False), trees[j], labels[j],
-                                          pure=False))
-                box_lows.append(client.submit(_second, selected, pure=False))
-        more = client.gather(wave)
-        for i, box_low in zip(sources, client.gather(box_lows)):
-            np.minimum(low[i], np.maximum(box_low, lower[rows_of[i]]), out=low[i])
-            returned += box_low.nbytes
-        row_bytes = 8 * (gap_dim + 5)  # a point, its index, label, bounds and row
-        for i, r, far in zip(sources, more, crossing):
-            q_rows = r[7]
+            rows[i] = (diagonal[i], selects, results, gmin)
+        more = client.gather(cross)
+        tasks += 3 * len(cross)
+        for r, far in zip(more, crossing):
             if far:
-                points += q_rows.shape[0] * row_bytes
-            low[i][q_rows] = np.minimum(low[i][q_rows], r[4])
-            keep_nearer(i, r, q_rows)
-        returned += sum(sum(x.nbytes for x in r) for r in more)
-        tasks += len(wave)
-        best = _lightest(found + more)
-    else:
-        points = 0
-    _, d2, lo, hi = best
-    new_lower = lower.copy()
-    for p in parts:
-        rows = rows_of[p]
-        new_lower[rows] = np.maximum(new_lower[rows], low[p])
-    return (d2, lo, hi), (sent, returned, points, tasks), new_lower, (near_obs, near_d2)
+                points += r[4] * 8 * (dim + 4)  # a point, its index, label, bounds and tree position
+        returned += sum(sum(x.nbytes for x in r[:4]) for r in more)
+        found += [r[:4] for r in more]
+    every = tuple(np.concatenate([f[k] for f in found]) for k in range(4))
+    return _lightest(found), every, {"sent": sent, "returned": returned, "points": points, "tasks": tasks,
+                                     "rows": rows}
 
 
 def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
@@ -508,12 +492,12 @@ def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: li
     return client.compute([delayed(_gather_cell)(c, *split) for c in range(cuts.shape[0] + 1)])
 
 
-def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Worker task: a cell's observation indices and bounding box (what the client keeps)."""
+def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[int, FloatArray, FloatArray]:
+    """Worker task: a cell's row count and bounding box (what the client keeps)."""
     X, obs = cell
     if X.shape[0] == 0:
-        return obs, np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
-    return obs, X.min(axis=0), X.max(axis=0)
+        return 0, np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
+    return X.shape[0], X.min(axis=0), X.max(axis=0)
 
 
 def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, IntArray] | None:
@@ -574,66 +558,100 @@ def _query(
     return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low, near_obs, near_d2
 
 
-def _in_rows(values: NDArray[Any], perm: IntArray) -> NDArray[Any]:
-    """Values given in tree order, put back in the partition's row order."""
-    out = np.empty_like(values)
-    out[perm] = values
+def _lookup(labels: IntArray, values: FloatArray, keys: IntArray, default: float = np.inf) -> FloatArray:
+    """values[labels == key] for each key (labels sorted, unique), default where absent."""
+    out = np.full(keys.shape[0], default)
+    if labels.shape[0]:
+        at = np.minimum(np.searchsorted(labels, keys), labels.shape[0] - 1)
+        hit = labels[at] == keys
+        out[hit] = values[at[hit]]
     return out
 
 
-def _diagonal(built: tuple[Any, IntArray], knn: tuple[IntArray, FloatArray],
-              state: tuple[IntArray, FloatArray, FloatArray]) -> tuple[Any, ...]:
-    """Worker task: each component's lightest edge inside one partition (+ the rows' bounds)."""
-    tree, obs = built
-    perm = tree.perm
-    comp, lower, seed = state
-    t_comp = np.ascontiguousarray(comp[perm])
-    *edges, low, near_obs, near_d2 = _query(tree.data, obs, t_comp, np.ascontiguousarray(lower[perm]), seed[perm],
-                                            built, t_comp, knn)
-    return (*edges, _in_rows(low, perm), _in_rows(near_obs, perm), _in_rows(near_d2, perm))
+def _start(built: tuple[Any, IntArray]) -> tuple[IntArray, FloatArray]:
+    """Worker task: a slab's first state, by tree position: every row alone, no bound known."""
+    obs = built[1]
+    return obs.copy(), np.zeros(obs.shape[0])
 
 
-def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArray, FloatArray], bounds: FloatArray,
-                    box_lo: FloatArray, box_hi: FloatArray) -> tuple[tuple[Any, ...], FloatArray]:
-    """Worker task: the partition's rows that may improve their component's edge in a box.
+def _diagonal(built: tuple[Any, IntArray], knn: tuple[IntArray, FloatArray], state: tuple[IntArray, FloatArray],
+              seeds: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
+    """Worker task: each component's lightest edge inside one slab.
+
+    Returns (components, d2, lo, hi, the components present in the slab,
+    each row's bound on its squared distance to the slab's other components).
+    """
+    tree, _ = built
+    comp, lower = state
+    *edges, low, _, _ = _query(tree.data, built[1], comp, lower, _lookup(*seeds, comp), built, comp, knn)
+    return (*edges, np.unique(comp), low)
+
+
+def _diagonal_edges(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Worker task: what the client takes of a slab's search: its edges and components."""
+    return result[:5]
+
+
+def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArray],
+                    bounds: tuple[IntArray, FloatArray], box_lo: FloatArray, box_hi: FloatArray
+                    ) -> tuple[tuple[Any, ...], FloatArray]:
+    """Worker task: the slab's rows that may improve their component's edge in a box.
 
     Returns ((points, observation indices, labels, lower bounds, component
-    bounds, rows in the partition) of the rows whose lower bound and
-    distance to the box are not above their component's bound, in tree
-    order: what travels to the partition of that box; and, per row, a lower
-    bound on its squared distance to the box's points (the box distance for
-    the rows left out, inf for the others).
+    bounds, tree positions) of the rows whose lower bound and distance to
+    the box are not above their component's bound: what travels to the slab
+    of that box; and, per row, a lower bound on its squared distance to the
+    box's points (the box distance for the rows left out, inf for the others).
     """
     tree, obs = built
-    Xt, perm = tree.data, tree.perm
-    comp, lower, _ = state
-    to_box = np.empty(Xt.shape[0])
-    _part.box_distances(Xt, box_lo, box_hi, to_box)
-    bound_t = bounds[perm]
-    at = np.flatnonzero((lower[perm] <= bound_t) & (to_box <= bound_t))
-    rows = perm[at]
-    box_low = _in_rows(to_box, perm)
-    box_low[rows] = np.inf  # searched: the search gives their bound
-    queries = (np.ascontiguousarray(Xt[at]), obs[at], comp[rows], lower[rows], bounds[rows], rows)
-    return queries, box_low
+    comp, lower = state
+    to_box = np.empty(tree.data.shape[0])
+    _part.box_distances(tree.data, box_lo, box_hi, to_box)
+    bound = _lookup(*bounds, comp)
+    at = np.flatnonzero((lower <= bound) & (to_box <= bound))
+    to_box[at] = np.inf  # searched: the search gives their bound
+    queries = (np.ascontiguousarray(tree.data[at]), obs[at], comp[at], lower[at], bound[at], at)
+    return queries, to_box
 
 
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
+def _cross(selected: tuple[tuple[Any, ...], FloatArray], built: tuple[Any, IntArray],
+           state: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
+    """Worker task: the selected rows' components' lightest edges into another slab.
 
-
-def _second(pair: tuple[Any, Any]) -> Any:
-    return pair[1]
-
-
-def _cross(queries: tuple[Any, ...], tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]
-           ) -> tuple[Any, ...]:
-    """Worker task: the selected rows' components' lightest edges into another partition.
-
-    Per-row results (lower bounds, nearest points) come for the selected
-    rows, with their rows in the partition last.
+    Returns (components, d2, lo, hi, the selected rows' bounds, their tree
+    positions in their slab).
     """
-    Q, q_obs, q_comp, q_lower, q_bounds, q_rows = queries
-    t_comp = np.ascontiguousarray(state[0][tree[0].perm])
-    result = _query(Q, q_obs, q_comp, q_lower, q_bounds, tree, t_comp)
-    return (*result, q_rows)
+    Q, q_obs, q_comp, q_lower, q_bounds, q_at = selected[0]
+    *edges, low, _, _ = _query(Q, q_obs, q_comp, q_lower, q_bounds, built, state[0])
+    return (*edges, low, q_at)
+
+
+def _cross_edges(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Worker task: what the client takes of a cross search: its edges and number of queries."""
+    return (*result[:4], result[5].shape[0])
+
+
+def _advance(state: tuple[IntArray, FloatArray], rows: tuple[Any, ...], labels: tuple[IntArray, IntArray]
+             ) -> tuple[IntArray, FloatArray]:
+    """Worker task: a slab's state after a round.
+
+    Each row's lower bound rises to its bound over all slabs (its own
+    slab's search; another slab's box gap, box distance or search), which
+    holds in later rounds too (components only grow); labels of merged
+    components become the new ones (labels: old, new, old sorted).
+    """
+    diagonal, selects, results, gmin = rows
+    comp, lower = state
+    low = np.minimum(diagonal[5], gmin)
+    for selected, result in zip(selects, results):
+        np.minimum(low, np.maximum(selected[1], lower), out=low)
+        at = result[5]
+        low[at] = np.minimum(low[at], result[4])
+    new_lower = np.maximum(lower, low)
+    old, new = labels
+    new_comp = comp.copy()
+    if old.shape[0]:
+        at = np.minimum(np.searchsorted(old, comp), old.shape[0] - 1)
+        hit = old[at] == comp
+        new_comp[hit] = new[at[hit]]
+    return new_comp, new_lower
