@@ -5,13 +5,20 @@ worker by default; cut at sampled quantiles: about equal row counts), so
 that a row has neighbours in another slab only near the slab's border; each
 slab lives on a worker with a kd-tree of it (tasks of the input's graph, so
 a lost worker's trees are recomputed), every row keeping its observation
-index. The client holds the state between rounds: for every row its
-component label, a lower bound on its squared distance to other components
-(the foreign set only shrinks, so a bound found in one round holds in the
-next) and a point once found in another component (while it still is, a
-real edge: an upper bound for the row's component). A round sends that
-state (24 bytes a row) and asks, in two waves of tasks, for every
-component's lightest edge to another component:
+index. The state between rounds stays where Dask can recompute it: every
+slab's per-row state (component label, and a lower bound on the row's
+squared distance to other components: the foreign set only shrinks, so a
+bound found in one round holds in the next) is a chain of tasks on the
+slab's worker, one link a round, built from the previous link, the round's
+search results and the labels the round changed; the first round's k
+nearest neighbours of every row within its slab are a task of the slab's
+tree (as in the in-process engine, a row's first neighbour of another
+component is its nearest one in the slab, and later rounds search only the
+rows whose list holds none). The client keeps the union-find of the
+components (8 bytes a row) and, each round, sends the merged components'
+new labels and per-component upper bounds (edges already found), and asks,
+in two waves of tasks, for every component's lightest edge to another
+component:
 
 1. each slab against itself, pruned by the known upper bounds, which
    lowers them for every component with another component nearby;
@@ -20,8 +27,9 @@ component's lightest edge to another component:
    the other slabs' trees; a pair of slabs whose boxes are farther apart
    than all bounds of the querying rows is skipped.
 
-Only the state, candidate edges (component, squared length, two observation
-indices), per-row bounds and those query rows travel. The client keeps each
+Only labels, per-component bounds, candidate edges (component, squared
+length, two observation indices) and the query rows of the second wave
+travel. The client keeps each
 component's lightest candidate under the in-process engine's strict order
 (squared length, smaller index, larger index) and joins them all (Borůvka):
 the tree is the unique minimum spanning tree under that order, hence
@@ -68,7 +76,9 @@ class RoundStats:
     seconds : float
         Wall time of the round on the client (both waves, merge included).
     bytes_sent : int
-        Labels and bounds sent to the workers.
+        Sent to the workers: the new labels of the merged components and
+        per-component upper bounds (16 bytes each; the per-row state stays
+        on the workers).
     bytes_returned : int
         Candidate edges returned to the client.
     bytes_points : int
@@ -153,12 +163,13 @@ def linkage(
     regrouped into ``n_slabs`` slabs of space (one shuffle of the rows);
     each slab's kd-tree stays on its worker, and
     a row is searched in another slab only when that slab's box is within
-    its component's best edge so far. The state between
-    rounds (labels, edges found) lives on the client; the workers keep their
-    partitions' kd-trees, tasks of the input's graph that Dask recomputes
-    when a worker is lost, and a round that fails is run again (up to
-    ``ROUND_RETRIES`` times). A round's memory on a worker is its
-    partitions, their trees and the query partition of the running task.
+    its component's best edge so far. The edges found and
+    the components' union-find live on the client; the workers keep their
+    slabs' kd-trees, neighbour lists and per-row state (labels, bounds),
+    tasks that Dask recomputes from their lineage when a worker is lost, and
+    a round that fails is run again (up to ``ROUND_RETRIES`` times). A
+    round's memory on a worker is its slabs, their trees, neighbour lists
+    and per-row state, and the query rows of the running task.
 
     Ties: edges are ordered by squared length, then the smaller observation
     index, then the larger one, as in :func:`hclust.linkage`; the minimum
@@ -265,7 +276,7 @@ def _single(
                 candidates, found, stats = _round(client, trees, knn, states, gap, boxes, parts, seeds,
                                                   array.shape[1])
                 break
-            except Exception as error:  # a lost worker, lost data: the state is here, run it again
+            except Exception as error:  # a lost worker, lost data: the inputs are recomputable, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
                     raise
         new_done = _part.add_edges(parent, candidates[2], candidates[3], candidates[1], a, b, d2, done)
@@ -274,13 +285,19 @@ def _single(
         new_roots = np.empty_like(roots)
         _part.find_roots(parent, roots, new_roots)
         moved = new_roots != roots
-        labels = client.submit(_identity, (roots[moved], new_roots[moved]), pure=False)
+        with warnings.catch_warnings():
+            # the labels travel in the task (so Dask can recompute the states), large in the first rounds
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            labels = client.submit(_identity, (roots[moved], new_roots[moved]), pure=False)
         before = roots.shape[0]
         roots = roots[~moved]
         seeds = _seeds(parent, found)
         # the rows' next state: bounds raised by the round's searches, labels of the merged components
-        states = {k: client.submit(_advance, states[k], found_rows, labels, pure=False)
-                  for k, found_rows in stats.pop("rows").items()}
+        rows = stats.pop("rows")
+        if new_done < n - 1:
+            states = {k: client.submit(_advance, states[k], found_rows, labels, pure=False)
+                      for k, found_rows in rows.items()}
+        del rows
         done = new_done
         if on_round is not None:
             on_round(RoundStats(round_no, time.perf_counter() - start, stats["sent"] + 16 * int(moved.sum()),
