@@ -261,15 +261,62 @@ def flatten(parent, comp):
 
 
 @njit(cache=NUMBA_CACHE)
-def box_distances(X, box_lo, box_hi, out):
-    """out[i] = squared distance from row i of X to the box, rounded like a point distance."""
+def boxes_distances(X, bound, node_left, box_lo, box_hi, out):
+    """out[i] = squared distance from row i of X to the nearest leaf box of a small tree of boxes.
+
+    node_left/box_lo/box_hi : the top levels of another slab's kd-tree
+    (children numbered after their parent; every point of the slab lies in
+    a leaf box), so out[i] never exceeds row i's distance to any of its
+    points. A row stops at its first leaf box within bound[i] (out[i] is
+    then that box's distance, not above the bound). Rounded like a point
+    distance.
+    """
+    stack_node = np.empty(STACK_SIZE, dtype=np.int64)
+    stack_bound = np.empty(STACK_SIZE)
     for i in range(X.shape[0]):
-        acc = 0.0
-        for f in range(X.shape[1]):
-            x = X[i, f]
-            diff = max(box_lo[f] - x, 0.0) + max(x - box_hi[f], 0.0)
-            acc += diff * diff
-        out[i] = acc
+        best = np.inf
+        stack_node[0] = 0
+        stack_bound[0] = _box_bound(X, i, box_lo, box_hi, 0)
+        top = 1
+        while top > 0:
+            top -= 1
+            k = stack_node[top]
+            gap = stack_bound[top]
+            if gap >= best:
+                continue
+            left = node_left[k]
+            if left < 0:
+                best = gap
+                if best <= bound[i]:
+                    break
+                continue
+            gap_left = _box_bound(X, i, box_lo, box_hi, left)
+            gap_right = _box_bound(X, i, box_lo, box_hi, left + 1)
+            near = left
+            far = left + 1
+            if gap_right < gap_left:
+                near, far = far, near
+                gap_left, gap_right = gap_right, gap_left
+            if gap_right < best:
+                stack_node[top] = far
+                stack_bound[top] = gap_right
+                top += 1
+            if gap_left < best:
+                stack_node[top] = near
+                stack_bound[top] = gap_left
+                top += 1
+        out[i] = best
+
+
+@njit(cache=NUMBA_CACHE, inline="always")
+def _box_bound(X, i, box_lo, box_hi, k):
+    """Squared distance from row i of X to box k, rounded like a point distance."""
+    acc = 0.0
+    for f in range(X.shape[1]):
+        x = X[i, f]
+        diff = max(box_lo[k, f] - x, 0.0) + max(x - box_hi[k, f], 0.0)
+        acc += diff * diff
+    return acc
 
 
 @njit(cache=NUMBA_CACHE)

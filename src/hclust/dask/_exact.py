@@ -23,9 +23,10 @@ component:
 1. each slab against itself, pruned by the known upper bounds, which
    lowers them for every component with another component nearby;
 2. each slab's rows that may still improve their component's edge (lower
-   bound and distance to the other slab's box not above that edge) against
-   the other slabs' trees; a pair of slabs whose boxes are farther apart
-   than all bounds of the querying rows is skipped.
+   bound and distance to the other slab's points not above that edge; the
+   distance bounded by the boxes of the top levels of that slab's tree)
+   against the other slabs' trees; a pair of slabs whose boxes are farther
+   apart than all bounds of the querying components is skipped.
 
 Only labels, per-component bounds, candidate edges (component, squared
 length, two observation indices) and the query rows of the second wave
@@ -60,6 +61,9 @@ from ._common import (
 
 #: Times a round is retried after a failure of the cluster (lost workers, lost data).
 ROUND_RETRIES = 3
+
+#: Levels of a slab's kd-tree whose boxes decide which rows of other slabs search it.
+TOP_DEPTH = 6
 
 #: Largest slab of rows (bytes of float64 features) by default: more slabs above.
 SLAB_BYTES = 256 * 2**20
@@ -246,7 +250,10 @@ def _single(
         # Rows are regrouped into slabs of space, so that most pairs of slabs are
         # far apart and their searches stop at the root; rows keep their indices.
         cells = _spatial_cells(client, blocks, parts, offsets, infos, n_slabs)
-    trees = client.compute([delayed(_build)(c) for c in cells])
+    # each slab's tree where its slab is, one slab a worker in turn (elsewhere if that worker is lost)
+    workers = sorted(client.scheduler_info().get("workers", ())) or [None]
+    trees = [client.submit(_build, c, workers=workers[k % len(workers)], allow_other_workers=True, pure=False)
+             for k, c in enumerate(cells)]
     shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
     parts = [k for k, info in enumerate(shapes) if info[0] > 0]
@@ -255,10 +262,11 @@ def _single(
     # neighbour lists and every slab's per-row state (labels, lower bounds)
     knn = {k: client.submit(_neighbours, trees[k], pure=False) for k in parts}
     states = {k: client.submit(_start, trees[k], pure=False) for k in parts}
+    # the top levels of every slab's tree: where its points are, more closely than its box
+    tops = dict(zip(parts, client.gather([client.submit(_top_boxes, trees[k], pure=False) for k in parts])))
     low = {k: shapes[k][1] for k in parts}
     high = {k: shapes[k][2] for k in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
-    boxes = {k: (low[k], high[k]) for k in parts}
 
     parent = np.arange(n, dtype=np.int64)
     roots = np.arange(n, dtype=np.int64)  # the components' labels (their smallest observation index)
@@ -273,7 +281,7 @@ def _single(
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                candidates, found, stats = _round(client, trees, knn, states, gap, boxes, parts, seeds,
+                candidates, found, stats = _round(client, trees, knn, states, gap, tops, parts, seeds,
                                                   array.shape[1])
                 break
             except Exception as error:  # a lost worker, lost data: the inputs are recomputable, run it again
@@ -360,7 +368,7 @@ def _round(
     knn: dict[int, Any],
     states: dict[int, Any],
     gap: dict[tuple[int, int], float],
-    boxes: dict[int, tuple[FloatArray, FloatArray]],
+    tops: dict[int, tuple[IntArray, FloatArray, FloatArray]],
     parts: list[int],
     seeds: tuple[IntArray, FloatArray],
     dim: int,
@@ -407,8 +415,8 @@ def _round(
             selects = []
             results = []
             for j in targets:
-                # the rows near slab j's box go there (selected where slab i lives)
-                selected = client.submit(_select_queries, trees[i], states[i], bound_future, *boxes[j], pure=False)
+                # the rows near slab j's boxes go there (selected where slab i lives)
+                selected = client.submit(_select_queries, trees[i], states[i], bound_future, tops[j], pure=False)
                 result = client.submit(_cross, selected, trees[j], states[j], pure=False)
                 selects.append(selected)
                 results.append(result)
@@ -505,8 +513,11 @@ def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: li
     order = np.argsort(values, kind="stable")
     share = np.cumsum(weights[order]) / weights.sum()
     cuts = np.unique(values[order][np.searchsorted(share, np.arange(1, k) / k)])
-    split = [delayed(_split_block)(blocks[p], offsets[p], feature, cuts) for p in parts]
-    return client.compute([delayed(_gather_cell)(c, *split) for c in range(cuts.shape[0] + 1)])
+    split = client.compute([delayed(_split_block)(blocks[p], offsets[p], feature, cuts) for p in parts])
+    # one slab a worker in turn (its tree and searches follow it), elsewhere if that worker is lost
+    workers = sorted(client.scheduler_info().get("workers", ())) or [None]
+    return [client.submit(_gather_cell, c, *split, workers=workers[c % len(workers)], allow_other_workers=True,
+                          pure=False) for c in range(cuts.shape[0] + 1)]
 
 
 def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[int, FloatArray, FloatArray]:
@@ -609,22 +620,42 @@ def _diagonal_edges(result: tuple[Any, ...]) -> tuple[Any, ...]:
     return result[:5]
 
 
+def _top_boxes(built: tuple[Any, IntArray], depth: int = TOP_DEPTH) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Worker task: the nodes of a slab's kd-tree down to ``depth``, as a small tree of boxes
+    (node_left, box_lo, box_hi; children numbered after their parent, -1 for a leaf)."""
+    tree = built[0]
+    order = [(0, 0)]
+    left = [-1]
+    at = 0
+    while at < len(order):
+        k, level = order[at]
+        child = int(tree.node_left[k])
+        if child >= 0 and level < depth:
+            left[at] = len(order)
+            order += [(child, level + 1), (child + 1, level + 1)]
+            left += [-1, -1]
+        at += 1
+    nodes = np.array([k for k, _ in order], dtype=np.int64)
+    return np.array(left, dtype=np.int64), tree.box_lo[nodes], tree.box_hi[nodes]
+
+
 def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArray],
-                    bounds: tuple[IntArray, FloatArray], box_lo: FloatArray, box_hi: FloatArray
+                    bounds: tuple[IntArray, FloatArray], top: tuple[IntArray, FloatArray, FloatArray]
                     ) -> tuple[tuple[Any, ...], FloatArray]:
-    """Worker task: the slab's rows that may improve their component's edge in a box.
+    """Worker task: the slab's rows that may improve their component's edge in another slab.
 
     Returns ((points, observation indices, labels, lower bounds, component
     bounds, tree positions) of the rows whose lower bound and distance to
-    the box are not above their component's bound: what travels to the slab
-    of that box; and, per row, a lower bound on its squared distance to the
-    box's points (the box distance for the rows left out, inf for the others).
+    the other slab's boxes (``top``, from :func:`_top_boxes`) are not above
+    their component's bound: what travels to that slab; and, per row, a
+    lower bound on its squared distance to that slab's points (the boxes'
+    distance for the rows left out, inf for the others).
     """
     tree, obs = built
     comp, lower = state
-    to_box = np.empty(tree.data.shape[0])
-    _part.box_distances(tree.data, box_lo, box_hi, to_box)
     bound = _lookup(*bounds, comp)
+    to_box = np.empty(tree.data.shape[0])
+    _part.boxes_distances(tree.data, bound, *top, to_box)
     at = np.flatnonzero((lower <= bound) & (to_box <= bound))
     to_box[at] = np.inf  # searched: the search gives their bound
     queries = (np.ascontiguousarray(tree.data[at]), obs[at], comp[at], lower[at], bound[at], at)
