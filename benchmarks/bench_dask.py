@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import threading
 import time
@@ -189,7 +190,7 @@ def main() -> None:
         import distributed
 
         write_json(args.json, "bench_dask.py", rows, data="blobs", workers=2, dask=dask.__version__,
-                   distributed=distributed.__version__,
+                   distributed=distributed.__version__, load_average_at_end=round(os.getloadavg()[0], 1),
                    note="timings on a 2-core machine shared with other engineers: compare the ratios")
 
 

@@ -258,12 +258,12 @@ def _single(
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
     parts = [k for k, info in enumerate(shapes) if info[0] > 0]
     trees = {k: trees[k] for k in parts}
+    # the top levels of every slab's tree: where its points are, more closely than its box
+    tops = dict(zip(parts, client.gather([client.submit(_top_boxes, trees[k], pure=False) for k in parts])))
     # tasks of the trees, so Dask recomputes them with the trees: the first round's
     # neighbour lists and every slab's per-row state (labels, lower bounds)
     knn = {k: client.submit(_neighbours, trees[k], pure=False) for k in parts}
     states = {k: client.submit(_start, trees[k], pure=False) for k in parts}
-    # the top levels of every slab's tree: where its points are, more closely than its box
-    tops = dict(zip(parts, client.gather([client.submit(_top_boxes, trees[k], pure=False) for k in parts])))
     low = {k: shapes[k][1] for k in parts}
     high = {k: shapes[k][2] for k in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
