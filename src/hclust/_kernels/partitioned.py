@@ -250,17 +250,6 @@ def find_roots(parent, nodes, out):
 
 
 @njit(cache=NUMBA_CACHE)
-def flatten(parent, comp):
-    """comp[i] = root of i (the smallest index of its component); parent flattened too."""
-    for i in range(parent.shape[0]):
-        x = i
-        while parent[x] != x:
-            x = parent[x]
-        comp[i] = x
-        parent[i] = x
-
-
-@njit(cache=NUMBA_CACHE)
 def boxes_distances(X, bound, node_left, box_lo, box_hi, out):
     """out[i] = squared distance from row i of X to the nearest leaf box of a small tree of boxes.
 
