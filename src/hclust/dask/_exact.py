@@ -251,9 +251,7 @@ def _single(
         # far apart and their searches stop at the root; rows keep their indices.
         cells = _spatial_cells(client, blocks, parts, offsets, infos, n_slabs)
     # each slab's tree where its slab is, one slab a worker in turn (elsewhere if that worker is lost)
-    workers = sorted(client.scheduler_info().get("workers", ())) or [None]
-    trees = [client.submit(_build, c, workers=workers[k % len(workers)], allow_other_workers=True, pure=False)
-             for k, c in enumerate(cells)]
+    trees = [client.submit(_build, c, pure=False, **_placement(client, k)) for k, c in enumerate(cells)]
     shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
     parts = [k for k, info in enumerate(shapes) if info[0] > 0]
@@ -313,6 +311,14 @@ def _single(
         if progress is not None:
             progress(done, n - 1)
     return _edges_to_linkage(a, b, d2, n)
+
+
+def _placement(client: Any, k: int) -> dict[str, Any]:
+    """Where slab k goes first: the workers in turn (any other one when it is lost or none is known)."""
+    workers = sorted(client.scheduler_info().get("workers", ()))
+    if not workers:
+        return {}
+    return {"workers": [workers[k % len(workers)]], "allow_other_workers": True}
 
 
 def _seeds(parent: IntArray, found: tuple[IntArray, FloatArray, IntArray, IntArray]
@@ -515,9 +521,8 @@ def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: li
     cuts = np.unique(values[order][np.searchsorted(share, np.arange(1, k) / k)])
     split = client.compute([delayed(_split_block)(blocks[p], offsets[p], feature, cuts) for p in parts])
     # one slab a worker in turn (its tree and searches follow it), elsewhere if that worker is lost
-    workers = sorted(client.scheduler_info().get("workers", ())) or [None]
-    return [client.submit(_gather_cell, c, *split, workers=workers[c % len(workers)], allow_other_workers=True,
-                          pure=False) for c in range(cuts.shape[0] + 1)]
+    return [client.submit(_gather_cell, c, *split, pure=False, **_placement(client, c))
+            for c in range(cuts.shape[0] + 1)]
 
 
 def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[int, FloatArray, FloatArray]:
