@@ -1,7 +1,7 @@
 """hclust.dask against the in-process engines, on the same data in one run.
 
 Run: python benchmarks/bench_dask.py [--n 1000000] [--d 8] [--parts 2] [--n-micro 10000]
-[--tiers single,ward,summary] [--json PATH]
+[--tiers single,ward,summary] [--repeat 3] [--json PATH]
 
 Starts a LocalCluster of 2 worker processes (1 thread each, loopback only)
 and, on blobs generated on the workers (partition by partition) and
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import threading
 import time
@@ -91,19 +92,23 @@ def projection(rounds: list[tuple[float, int]], n: int, d: int, n_big: int = 100
     here, so a row costs what it cost here (worker-seconds a row over all
     rounds: the rounds' wall time times the 2 busy workers, over n), times
     the ratio of round counts (log2 n more rounds, each no dearer a row);
-    the state sent grows with the rows and the rounds; the client's own
-    per-round work (O(rows) NumPy) and the network are left out.
+    the bytes sent (labels of merged components, per-component bounds) grow
+    with the rows, the extra rounds sending little (few components left);
+    the per-row state stays on the workers; the client keeps a union-find of
+    8 bytes a row; the client's own per-round work (O(components) NumPy) and
+    the network are left out.
     """
     per_row = sum(seconds for seconds, _ in rounds) * 2 / n
     big_rounds = len(rounds) + math.ceil(math.log2(n_big / n))
     seconds = per_row * n_big / workers * big_rounds / len(rounds)
-    sent_per_row_round = sum(sent for _, sent in rounds) / len(rounds) / n
-    sent = sent_per_row_round * n_big * big_rounds
+    sent_per_row = sum(sent for _, sent in rounds) / n
+    sent = sent_per_row * n_big
     print(f"projection, {n_big:,} x {d} on {workers} workers: about {seconds / 60:.0f} min of worker compute "
           f"({per_row * 1e6:.0f} us a row measured over {len(rounds)} rounds, x {big_rounds} / {len(rounds)} "
-          f"rounds), {sent / 1e9:.0f} GB of state sent by the client in all ({sent_per_row_round:.0f} bytes a "
-          f"row a round), {24 * n_big / 1e9:.1f} GB of state on the client. Assumes one partition a worker, "
-          "regrouped into slabs as here, and leaves out the client's O(rows) NumPy work a round and the network.")
+          f"rounds), {sent / 1e9:.1f} GB of labels and bounds sent by the client in all ({sent_per_row:.0f} "
+          f"bytes a row over all rounds), {8 * n_big / 1e9:.1f} GB of union-find on the client. Assumes one "
+          "partition a worker, regrouped into slabs as here, and leaves out the client's O(components) NumPy "
+          "work a round and the network.")
     return {"tier": "projection", "n": n_big, "d": d, "workers": workers, "rounds": big_rounds,
             "seconds": seconds, "bytes_sent": sent}
 
@@ -140,6 +145,7 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=2, help="partitions of the data (default: one per worker)")
     parser.add_argument("--n-micro", type=int, default=10_000)
     parser.add_argument("--tiers", default="single,ward,summary", help="comma-separated: single, ward, summary")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the exact single tier (medians reported)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     tiers = set(args.tiers.split(","))
@@ -191,7 +197,7 @@ def main() -> None:
         import distributed
 
         write_json(args.json, "bench_dask.py", rows, data="blobs", workers=2, dask=dask.__version__,
-                   distributed=distributed.__version__,
+                   distributed=distributed.__version__, load_average_at_end=round(os.getloadavg()[0], 1),
                    note="timings on a 2-core machine shared with other engineers: compare the ratios")
 
 
@@ -249,11 +255,20 @@ def single_tier(client, X, Xd, args) -> list[dict]:
     import hclust.dask as hd
 
     rows: list[dict] = []
-    Z_in, t_in, mem_in = measure(lambda: hclust.linkage(X, "single", n_jobs=2))
-    print(f"single, in-process (2 threads): {t_in:.1f} s, peak +{gb(mem_in)}")
-    stats = []
+    # the two engines alternate; medians of the repeats (the machine may be shared)
+    runs_in, runs_d = [], []
     with WorkerMemory(client) as memory:
-        Z_d, t_d, _ = measure(lambda: hd.linkage(Xd, "single", client=client, on_round=stats.append))
+        for _ in range(args.repeat):
+            Z_in, t_in, mem_in = measure(lambda: hclust.linkage(X, "single", n_jobs=2))
+            runs_in.append(t_in)
+            stats: list = []
+            Z_d, t_d, _ = measure(lambda: hd.linkage(Xd, "single", client=client, on_round=stats.append))
+            runs_d.append((t_d, stats))
+            print(f"  run: in-process {t_in:.1f} s, hclust.dask {t_d:.1f} s = {t_d / t_in:.2f} x")
+    t_in = float(np.median(runs_in))
+    t_d = float(np.median([t for t, _ in runs_d]))
+    stats = sorted(runs_d, key=lambda run: run[0])[(len(runs_d) - 1) // 2][1]  # the rounds of a median run
+    print(f"single, in-process (2 threads): {t_in:.1f} s (median of {args.repeat}), peak +{gb(mem_in)}")
     print(f"single, hclust.dask (LocalCluster 2 x 1 thread): {t_d:.1f} s = {t_d / t_in:.2f} x in-process; "
           f"Z identical: {bool(np.array_equal(Z_in, Z_d))}; worker peak memory "
           + ", ".join(gb(v) for v in memory.peak.values()))
@@ -268,7 +283,7 @@ def single_tier(client, X, Xd, args) -> list[dict]:
                      "active_before": s.active_before, "active_after": s.active_after})
     rows.append({"tier": "exact single", "n": args.n, "d": args.d, "parts": args.parts, "hclust_s": t_in,
                  "dask_s": t_d, "ratio": t_d / t_in, "identical": bool(np.array_equal(Z_in, Z_d)),
-                 "worker_peak_gb": max(memory.peak.values()) / 1e9})
+                 "repeats": args.repeat, "worker_peak_gb": max(memory.peak.values()) / 1e9})
     return rows
 
 

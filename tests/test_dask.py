@@ -121,7 +121,9 @@ def test_rounds_are_reported(client):
     assert [r.round for r in rounds] == list(range(1, len(rounds) + 1))
     assert rounds[0].active_before == 800 and rounds[-1].active_after == 1
     assert all(r.active_after * 2 <= r.active_before for r in rounds)  # Borůvka at least halves
-    assert all(r.bytes_sent >= 8 * 800 and r.bytes_returned > 0 and r.tasks >= 4 for r in rounds)
+    # only label changes and per-component bounds travel to the workers (16 bytes each), not rows
+    assert all(0 < r.bytes_sent <= 48 * r.active_before and r.bytes_returned > 0 and r.tasks >= 4
+               for r in rounds)
     assert steps[-1] == (799, 799) and len(steps) == len(rounds)
 
 

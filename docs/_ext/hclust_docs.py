@@ -121,7 +121,7 @@ SPECS: dict[str, Spec] = {
          ("seconds", "round time"), ("bytes_sent", "bytes sent"), ("bytes_returned", "bytes back"),
          ("bytes_points", "query rows moved (bytes)"), ("active_after", "clusters after the round"),
          ("hclust_s", "in-process"), ("dask_s", "hclust.dask"), ("ratio", "hclust.dask / in-process"),
-         ("identical", "same Z"), ("worker_peak_gb", "worker peak memory"), ("n_micro", "micro-clusters"),
+         ("identical", "same Z"), ("repeats", "runs (medians)"), ("worker_peak_gb", "worker peak memory"), ("n_micro", "micro-clusters"),
          ("hclust_within_share", "share of SS inside (in-process)"),
          ("dask_within_share", "share of SS inside (Dask)"), ("workers", "workers (projection)"),
          ("rounds", "rounds (projection)")],

@@ -109,25 +109,13 @@ def euclidean_mst(
     # a round's label and merge passes: one call each, by round
     pass_chooser = ParallelChooser("boruvka-passes", threads,
                                    enabled=threads > 1 and n >= _PARALLEL_PASS_MIN_POINTS)
-    # First round: every point is its own component, and its k nearest
-    # neighbours serve the next rounds as well.
-    if n_neighbors is None:
-        n_neighbors = 6 if X.shape[1] <= 4 else 3
-    k_max = max(1, min(n_neighbors, n - 1))
-    knn_j = np.empty((n, k_max), dtype=np.int64)
-    knn_d2 = np.empty((n, k_max))
     # points before each leaf (leaves are in tree order), n at the end
     leaf_start = np.append(tree.node_lo[leaves], n)
     leaf_blocks = -(-leaves.shape[0] // _kdtree.LEAF_BLOCK)
     leaf_cuts = np.minimum(np.arange(leaf_blocks + 1) * _kdtree.LEAF_BLOCK, leaves.shape[0])
-    if X.shape[1] <= _KNN_BY_LEAVES_MAX_DIM:
-        _in_calls(knn_chooser, _kdtree.knn_leaves_serial, _kdtree.knn_leaves_parallel,
-                  (tree, knn_j, knn_d2, leaves, max_leaf), leaf_start[leaf_cuts].astype(np.float64))
-    else:
-        point_blocks = -(-n // _kdtree.BLOCK)
-        point_cuts = np.minimum(np.arange(point_blocks + 1) * _kdtree.BLOCK, n)
-        _in_calls(knn_chooser, _kdtree.knn_serial, _kdtree.knn_parallel,
-                  (tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf), point_cuts.astype(np.float64))
+    # First round: every point is its own component, and its k nearest
+    # neighbours serve the next rounds as well.
+    knn_j, knn_d2 = neighbour_lists(tree, threads, n_neighbors, leaves, max_leaf, knn_chooser)
     state = _boruvka.new_state(n, tree.node_lo.shape[0], leaves, knn_j, knn_d2)
     needed = np.zeros(n + 1)
     done = 0
@@ -180,6 +168,53 @@ def _in_calls(
         chooser.record(use_parallel, float(work_before[stop] - work_before[first]),
                        time.perf_counter() - start)
         first = stop
+
+
+def neighbour_lists(
+    tree: _kdtree.KDTree,
+    threads: int,
+    n_neighbors: int | None = None,
+    leaves: IntArray | None = None,
+    max_leaf: int | None = None,
+    chooser: ParallelChooser | None = None,
+) -> tuple[IntArray, FloatArray]:
+    """Borůvka's first-round lists: every tree point's ``n_neighbors`` nearest other points.
+
+    Returns (knn_j, knn_d2), int64/float64 of shape (n, k): tree positions
+    sorted by (squared distance, row), -1 / inf past the end; k is
+    ``n_neighbors`` (default 6 for d <= 4, else 3) capped at n - 1, at least 1.
+    ``leaves``/``max_leaf`` (the tree's leaves and largest leaf size) are
+    computed when not given. The search runs in calls of a few milliseconds
+    on the twin ``chooser`` picks (default: a chooser of its own, on all
+    ``threads`` from ``_PARALLEL_MIN_POINTS`` points); both twins find the
+    same lists.
+    """
+    n, d = tree.data.shape
+    if leaves is None:
+        leaves = _kdtree.leaf_nodes(tree)
+    if max_leaf is None:
+        max_leaf = int((tree.node_hi[leaves] - tree.node_lo[leaves]).max())
+    if n_neighbors is None:
+        n_neighbors = 6 if d <= 4 else 3
+    if chooser is None:
+        chooser = ParallelChooser("boruvka-knn", threads, enabled=threads > 1 and n >= _PARALLEL_MIN_POINTS,
+                                  first_work=_FIRST_POINTS)
+    k_max = max(1, min(n_neighbors, n - 1))
+    knn_j = np.empty((n, k_max), dtype=np.int64)
+    knn_d2 = np.empty((n, k_max))
+    if d <= _KNN_BY_LEAVES_MAX_DIM:
+        # points before each leaf (leaves are in tree order), n at the end
+        leaf_start = np.append(tree.node_lo[leaves], n)
+        leaf_blocks = -(-leaves.shape[0] // _kdtree.LEAF_BLOCK)
+        leaf_cuts = np.minimum(np.arange(leaf_blocks + 1) * _kdtree.LEAF_BLOCK, leaves.shape[0])
+        _in_calls(chooser, _kdtree.knn_leaves_serial, _kdtree.knn_leaves_parallel,
+                  (tree, knn_j, knn_d2, leaves, max_leaf), leaf_start[leaf_cuts].astype(np.float64))
+    else:
+        point_blocks = -(-n // _kdtree.BLOCK)
+        point_cuts = np.minimum(np.arange(point_blocks + 1) * _kdtree.BLOCK, n)
+        _in_calls(chooser, _kdtree.knn_serial, _kdtree.knn_parallel,
+                  (tree, knn_j, knn_d2, _kdtree.BLOCK, max_leaf), point_cuts.astype(np.float64))
+    return knn_j, knn_d2
 
 
 def _mst_of_distinct_rows(

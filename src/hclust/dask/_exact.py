@@ -5,23 +5,32 @@ worker by default; cut at sampled quantiles: about equal row counts), so
 that a row has neighbours in another slab only near the slab's border; each
 slab lives on a worker with a kd-tree of it (tasks of the input's graph, so
 a lost worker's trees are recomputed), every row keeping its observation
-index. The client holds the state between rounds: for every row its
-component label, a lower bound on its squared distance to other components
-(the foreign set only shrinks, so a bound found in one round holds in the
-next) and a point once found in another component (while it still is, a
-real edge: an upper bound for the row's component). A round sends that
-state (24 bytes a row) and asks, in two waves of tasks, for every
-component's lightest edge to another component:
+index. The state between rounds stays where Dask can recompute it: every
+slab's per-row state (component label, and a lower bound on the row's
+squared distance to other components: the foreign set only shrinks, so a
+bound found in one round holds in the next) is a chain of tasks on the
+slab's worker, one link a round, built from the previous link, the round's
+search results and the labels the round changed; the first round's k
+nearest neighbours of every row within its slab are a task of the slab's
+tree (as in the in-process engine, a row's first neighbour of another
+component is its nearest one in the slab, and later rounds search only the
+rows whose list holds none). The client keeps the union-find of the
+components (8 bytes a row) and, each round, sends the merged components'
+new labels and per-component upper bounds (edges already found), and asks,
+in two waves of tasks, for every component's lightest edge to another
+component:
 
 1. each slab against itself, pruned by the known upper bounds, which
    lowers them for every component with another component nearby;
 2. each slab's rows that may still improve their component's edge (lower
-   bound and distance to the other slab's box not above that edge) against
-   the other slabs' trees; a pair of slabs whose boxes are farther apart
-   than all bounds of the querying rows is skipped.
+   bound and distance to the other slab's points not above that edge; the
+   distance bounded by the boxes of the top levels of that slab's tree)
+   against the other slabs' trees; a pair of slabs whose boxes are farther
+   apart than all bounds of the querying components is skipped.
 
-Only the state, candidate edges (component, squared length, two observation
-indices), per-row bounds and those query rows travel. The client keeps each
+Only labels, per-component bounds, candidate edges (component, squared
+length, two observation indices) and the query rows of the second wave
+travel. The client keeps each
 component's lightest candidate under the in-process engine's strict order
 (squared length, smaller index, larger index) and joins them all (Borůvka):
 the tree is the unique minimum spanning tree under that order, hence
@@ -53,6 +62,9 @@ from ._common import (
 #: Times a round is retried after a failure of the cluster (lost workers, lost data).
 ROUND_RETRIES = 3
 
+#: Levels of a slab's kd-tree whose boxes decide which rows of other slabs search it.
+TOP_DEPTH = 6
+
 #: Largest slab of rows (bytes of float64 features) by default: more slabs above.
 SLAB_BYTES = 256 * 2**20
 
@@ -68,7 +80,9 @@ class RoundStats:
     seconds : float
         Wall time of the round on the client (both waves, merge included).
     bytes_sent : int
-        Labels and bounds sent to the workers.
+        Sent to the workers: the new labels of the merged components and
+        per-component upper bounds (16 bytes each; the per-row state stays
+        on the workers).
     bytes_returned : int
         Candidate edges returned to the client.
     bytes_points : int
@@ -158,12 +172,13 @@ def linkage(
     regrouped into ``n_slabs`` slabs of space (one shuffle of the rows);
     each slab's kd-tree stays on its worker, and
     a row is searched in another slab only when that slab's box is within
-    its component's best edge so far. The state between
-    rounds (labels, edges found) lives on the client; the workers keep their
-    partitions' kd-trees, tasks of the input's graph that Dask recomputes
-    when a worker is lost, and a round that fails is run again (up to
-    ``ROUND_RETRIES`` times). A round's memory on a worker is its
-    partitions, their trees and the query partition of the running task.
+    its component's best edge so far. The edges found and
+    the components' union-find live on the client; the workers keep their
+    slabs' kd-trees, neighbour lists and per-row state (labels, bounds),
+    tasks that Dask recomputes from their lineage when a worker is lost, and
+    a round that fails is run again (up to ``ROUND_RETRIES`` times). A
+    round's memory on a worker is its slabs, their trees, neighbour lists
+    and per-row state, and the query rows of the running task.
 
     Ties: edges are ordered by squared length, then the smaller observation
     index, then the larger one, as in :func:`hclust.linkage`; the minimum
@@ -260,52 +275,93 @@ def _single(
         # Rows are regrouped into slabs of space, so that most pairs of slabs are
         # far apart and their searches stop at the root; rows keep their indices.
         cells = _spatial_cells(client, blocks, parts, offsets, infos, n_slabs)
-    trees = client.compute([delayed(_build)(c) for c in cells])
+    # each slab's tree where its slab is, one slab a worker in turn (elsewhere if that worker is lost)
+    trees = [client.submit(_build, c, pure=False, **_placement(client, k)) for k, c in enumerate(cells)]
     shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
-    parts = [k for k, info in enumerate(shapes) if info[0].shape[0] > 0]
+    parts = [k for k, info in enumerate(shapes) if info[0] > 0]
     trees = {k: trees[k] for k in parts}
-    rows_of = {k: shapes[k][0] for k in parts}
+    # the top levels of every slab's tree: where its points are, more closely than its box
+    tops = dict(zip(parts, client.gather([client.submit(_top_boxes, trees[k], pure=False) for k in parts])))
+    # tasks of the trees, so Dask recomputes them with the trees: the first round's
+    # neighbour lists and every slab's per-row state (labels, lower bounds)
+    knn = {k: client.submit(_neighbours, trees[k], pure=False) for k in parts}
+    states = {k: client.submit(_start, trees[k], pure=False) for k in parts}
     low = {k: shapes[k][1] for k in parts}
     high = {k: shapes[k][2] for k in parts}
     gap = {(i, j): _box_gap(low[i], high[i], low[j], high[j]) for i in parts for j in parts if i != j}
-    boxes = {k: (low[k], high[k]) for k in parts}
 
     parent = np.arange(n, dtype=np.int64)
-    comp = np.arange(n, dtype=np.int64)
-    lower = np.zeros(n)  # per row: below its squared distance to any other component
-    near = (np.full(n, -1, dtype=np.int64), np.full(n, np.inf))  # per row: a point once in another component
+    roots = np.arange(n, dtype=np.int64)  # the components' labels (their smallest observation index)
+    seeds = (np.empty(0, dtype=np.int64), np.empty(0))  # a known edge's length for some components
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
     d2 = np.empty(n - 1)
     done = 0
-    active = n
     round_no = 0
     while done < n - 1:
         round_no += 1
         start = time.perf_counter()
         for attempt in range(ROUND_RETRIES + 1):
             try:
-                cand, stats, new_lower, near = _round(client, trees, gap, array.shape[1], comp, lower, near,
-                                                      rows_of, boxes, parts)
+                candidates, found, stats = _round(client, trees, knn, states, gap, tops, parts, seeds,
+                                                  array.shape[1])
                 break
-            except Exception as error:  # a lost worker, lost data: the state is here, run it again
+            except Exception as error:  # a lost worker, lost data: the inputs are recomputable, run it again
                 if attempt == ROUND_RETRIES or not _is_cluster_failure(error):
                     raise
-        lower = new_lower
-        new_done = _part.add_edges(parent, cand[1], cand[2], cand[0], a, b, d2, done)
+        new_done = _part.add_edges(parent, candidates[2], candidates[3], candidates[1], a, b, d2, done)
         if new_done == done:  # cannot happen on finite input; never loop forever
             raise RuntimeError("hclust.dask.linkage made no progress in a round.")
-        _part.flatten(parent, comp)
-        before = active
-        active = n - new_done
+        new_roots = np.empty_like(roots)
+        _part.find_roots(parent, roots, new_roots)
+        moved = new_roots != roots
+        with warnings.catch_warnings():
+            # the labels travel in the task (so Dask can recompute the states), large in the first rounds
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            labels = client.submit(_identity, (roots[moved], new_roots[moved]), pure=False)
+        before = roots.shape[0]
+        roots = roots[~moved]
+        seeds = _seeds(parent, found)
+        # the rows' next state: bounds raised by the round's searches, labels of the merged components
+        rows = stats.pop("rows")
+        if new_done < n - 1:
+            states = {k: client.submit(_advance, states[k], found_rows, labels, pure=False)
+                      for k, found_rows in rows.items()}
+        del rows
         done = new_done
         if on_round is not None:
-            on_round(RoundStats(round_no, time.perf_counter() - start, stats[0], stats[1], stats[2],
-                                stats[3], before, active))
+            on_round(RoundStats(round_no, time.perf_counter() - start, stats["sent"] + 16 * int(moved.sum()),
+                                stats["returned"], stats["points"], stats["tasks"], before, roots.shape[0]))
         if progress is not None:
             progress(done, n - 1)
     return _edges_to_linkage(a, b, d2, n)
+
+
+def _placement(client: Any, k: int) -> dict[str, Any]:
+    """Where slab k goes first: the workers in turn (any other one when it is lost or none is known)."""
+    workers = sorted(client.scheduler_info().get("workers", ()))
+    if not workers:
+        return {}
+    return {"workers": [workers[k % len(workers)]], "allow_other_workers": True}
+
+
+def _seeds(parent: IntArray, found: tuple[IntArray, FloatArray, IntArray, IntArray]
+           ) -> tuple[IntArray, FloatArray]:
+    """Upper bounds for the next round: each found edge still between two components bounds both."""
+    _, d2, lo, hi = found
+    lo_root = np.empty_like(lo)
+    hi_root = np.empty_like(hi)
+    _part.find_roots(parent, lo, lo_root)
+    _part.find_roots(parent, hi, hi_root)
+    apart = lo_root != hi_root
+    comps = np.concatenate([lo_root[apart], hi_root[apart]])
+    lengths = np.concatenate([d2[apart], d2[apart]])
+    order = np.lexsort((lengths, comps))
+    comps, lengths = comps[order], lengths[order]
+    first = np.ones(comps.shape[0], dtype=bool)
+    first[1:] = comps[1:] != comps[:-1]
+    return comps[first], lengths[first]
 
 
 def _edges_to_linkage(a: IntArray, b: IntArray, d2: FloatArray, n: int) -> FloatArray:
@@ -340,113 +396,74 @@ def _is_cluster_failure(error: BaseException) -> bool:
 def _round(
     client: Any,
     trees: dict[int, Any],
+    knn: dict[int, Any],
+    states: dict[int, Any],
     gap: dict[tuple[int, int], float],
-    gap_dim: int,
-    comp: IntArray,
-    lower: FloatArray,
-    near: tuple[IntArray, FloatArray],
-    rows_of: dict[int, IntArray],
-    boxes: dict[int, tuple[FloatArray, FloatArray]],
+    tops: dict[int, tuple[IntArray, FloatArray, FloatArray]],
     parts: list[int],
-) -> tuple[tuple[FloatArray, IntArray, IntArray], tuple[int, int, int, int], FloatArray,
-           tuple[IntArray, FloatArray]]:
-    """One Borůvka round.
+    seeds: tuple[IntArray, FloatArray],
+    dim: int,
+) -> tuple[tuple[IntArray, FloatArray, IntArray, IntArray], tuple[IntArray, FloatArray, IntArray, IntArray],
+           dict[str, Any]]:
+    """One Borůvka round, from the slabs' states (futures); nothing is changed until it succeeds.
 
-    Returns ((d2, lo, hi) of each component's lightest edge, (bytes sent,
-    returned, points moved, tasks), the rows' new lower bounds, the rows'
-    nearest other-component points found).
+    Returns (each component's lightest edge (components, d2, lo, hi), every
+    edge found (same arrays), stats: bytes sent, returned and moved between
+    workers, tasks, and "rows": per slab the futures its next state is made of).
     """
-    # A point that was in another component and still is gives its row's
-    # component a real edge: an upper bound that prunes from the first wave on.
-    near_obs, near_d2 = near
-    valid = near_obs >= 0
-    valid[valid] = comp[near_obs[valid]] != comp[valid]
-    known = np.full(comp.shape[0], np.inf)
-    np.minimum.at(known, comp[valid], near_d2[valid])
-    seed = known[comp]
-    sent = 0
-    labels = {}
     with warnings.catch_warnings():
-        # the state travels in the tasks (so Dask can recompute them), and is large on purpose
+        # the data travels in the tasks (so Dask can recompute them)
         warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-        for p in parts:
-            rows = rows_of[p]
-            labels[p] = client.submit(_identity, (comp[rows], lower[rows], seed[rows]), pure=False)
-            sent += comp[rows].nbytes + lower[rows].nbytes + seed[rows].nbytes
-    wave = [client.submit(_diagonal, trees[p], labels[p], pure=False) for p in parts]
-    found = client.gather(wave)
+        seed_future = client.submit(_identity, seeds, pure=False)
+    sent = seeds[0].nbytes + seeds[1].nbytes
+    diagonal = {p: client.submit(_diagonal, trees[p], knn[p], states[p], seed_future, pure=False) for p in parts}
+    found = client.gather([client.submit(_diagonal_edges, diagonal[p], pure=False) for p in parts])
     returned = sum(sum(x.nbytes for x in r) for r in found)
-    best = _lightest(found)
-    tasks = len(wave)
-    low = {p: found[k][4] for k, p in enumerate(parts)}  # min over the partitions queried
-    near_obs = np.where(valid, near_obs, -1)
-    near_d2 = np.where(valid, near_d2, np.inf)
-
-    def keep_nearer(p: int, r: tuple[Any, ...], q_rows: IntArray | None = None) -> None:
-        rows = rows_of[p] if q_rows is None else rows_of[p][q_rows]
-        better = r[6] < near_d2[rows]
-        near_obs[rows[better]] = r[5][better]
-        near_d2[rows[better]] = r[6][better]
-
-    for k, p in enumerate(parts):
-        keep_nearer(p, found[k])
+    tasks = 2 * len(parts)
+    present = {p: r[4] for p, r in zip(parts, found)}
+    found = [r[:4] for r in found]
+    rows: dict[int, tuple[Any, ...]] = {p: (diagonal[p], [], [], np.inf) for p in parts}
+    points = 0
     if len(parts) > 1:
-        bound_of = known  # the upper bounds known before the round, lowered by the first wave
-        bound_of[best[0]] = np.minimum(bound_of[best[0]], best[1])
-        bounds = bound_of[comp]
-        del bound_of
+        # each component's best edge so far bounds the searches in the other slabs
+        comps, d2, _, _ = _lightest(found + [(seeds[0], seeds[1], seeds[0], seeds[0])])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            bound_future = client.submit(_identity, (comps, d2), pure=False)
+        sent += comps.nbytes + d2.nbytes
         holders = _holders(client, trees)
-        points = 0
-        wave = []
-        sources = []
+        cross = []
         crossing = []
-        box_lows = []
         for i in parts:
-            rows = rows_of[i]
-            piece = bounds[rows]
-            # rows whose lower bound exceeds their component's bound cannot improve it
-            searched = lower[rows] <= piece
-            reach = float(piece[searched].max()) if searched.any() else -1.0
+            # a component without a known edge may reach anywhere
+            reach = np.inf
+            if present[i].shape[0] <= comps.shape[0]:
+                at = np.minimum(np.searchsorted(comps, present[i]), max(comps.shape[0] - 1, 0))
+                if comps.shape[0] and (comps[at] == present[i]).all():
+                    reach = float(d2[at].max())
             targets = [j for j in parts if j != i and gap[i, j] <= reach]
-            for j in parts:
-                if j != i and j not in targets:  # not queried: the boxes' gap bounds the distances
-                    np.minimum(low[i], gap[i, j], out=low[i])
-            if not targets:
-                continue
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-                bounds_i = client.submit(_identity, piece, pure=False)
-            sent += piece.nbytes
+            gmin = min([gap[i, j] for j in parts if j != i and j not in targets], default=np.inf)
+            selects = []
+            results = []
             for j in targets:
-                # the rows near partition j's box go there (selected where partition i lives)
-                selected = client.submit(_select_queries, trees[i], labels[i], bounds_i, *boxes[j], pure=False)
-                sources.append(i)
+                # the rows near slab j's boxes go there (selected where slab i lives)
+                selected = client.submit(_select_queries, trees[i], states[i], bound_future, tops[j], pure=False)
+                result = client.submit(_cross, selected, trees[j], states[j], pure=False)
+                selects.append(selected)
+                results.append(result)
+                cross.append(client.submit(_cross_edges, result, pure=False))
                 crossing.append(not holders[i] & holders[j])
-                wave.append(client.submit(_cross, client.submit(_first, selected, pure=False), trees[j], labels[j],
-                                          pure=False))
-                box_lows.append(client.submit(_second, selected, pure=False))
-        more = client.gather(wave)
-        for i, box_low in zip(sources, client.gather(box_lows)):
-            np.minimum(low[i], np.maximum(box_low, lower[rows_of[i]]), out=low[i])
-            returned += box_low.nbytes
-        row_bytes = 8 * (gap_dim + 5)  # a point, its index, label, bounds and row
-        for i, r, far in zip(sources, more, crossing):
-            q_rows = r[7]
+            rows[i] = (diagonal[i], selects, results, gmin)
+        more = client.gather(cross)
+        tasks += 3 * len(cross)
+        for r, far in zip(more, crossing):
             if far:
-                points += q_rows.shape[0] * row_bytes
-            low[i][q_rows] = np.minimum(low[i][q_rows], r[4])
-            keep_nearer(i, r, q_rows)
-        returned += sum(sum(x.nbytes for x in r) for r in more)
-        tasks += len(wave)
-        best = _lightest(found + more)
-    else:
-        points = 0
-    _, d2, lo, hi = best
-    new_lower = lower.copy()
-    for p in parts:
-        rows = rows_of[p]
-        new_lower[rows] = np.maximum(new_lower[rows], low[p])
-    return (d2, lo, hi), (sent, returned, points, tasks), new_lower, (near_obs, near_d2)
+                points += r[4] * 8 * (dim + 4)  # a point, its index, label, bounds and tree position
+        returned += sum(sum(x.nbytes for x in r[:4]) for r in more)
+        found += [r[:4] for r in more]
+    every = tuple(np.concatenate([f[k] for f in found]) for k in range(4))
+    return _lightest(found), every, {"sent": sent, "returned": returned, "points": points, "tasks": tasks,
+                                     "rows": rows}
 
 
 def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> tuple[IntArray, FloatArray, IntArray, IntArray]:
@@ -483,21 +500,6 @@ def _box_gap(low_a: FloatArray, high_a: FloatArray, low_b: FloatArray, high_b: F
 def _identity(x: Any) -> Any:
     """Worker task holding a round's labels or bounds (its data lives in the task: recomputable)."""
     return x
-
-
-def _kd_tree(X: FloatArray) -> tuple[Any, ...]:
-    """The one place this module reads the kd-tree's internals: the shared KDTree's arrays.
-
-    Returns (Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, node_min)
-    with rows in tree order (Xt = X[perm]) and node_min the smallest row
-    index of each node (:mod:`hclust._kernels.kdtree`, the tree of Borůvka
-    and the vector engines).
-    """
-    from .._kernels.kdtree import LEAF_SIZE, build
-
-    tree = build(X, LEAF_SIZE)
-    return (tree.data, tree.perm, tree.node_lo, tree.node_hi, tree.node_left, tree.box_lo, tree.box_hi,
-            tree.node_min)
 
 
 def _one_cell(block: Any, offset: int) -> tuple[FloatArray, IntArray]:
@@ -542,115 +544,192 @@ def _spatial_cells(client: Any, blocks: list[Any], parts: list[int], offsets: li
     order = np.argsort(values, kind="stable")
     share = np.cumsum(weights[order]) / weights.sum()
     cuts = np.unique(values[order][np.searchsorted(share, np.arange(1, k) / k)])
-    split = [delayed(_split_block)(blocks[p], offsets[p], feature, cuts) for p in parts]
-    return client.compute([delayed(_gather_cell)(c, *split) for c in range(cuts.shape[0] + 1)])
+    split = client.compute([delayed(_split_block)(blocks[p], offsets[p], feature, cuts) for p in parts])
+    # one slab a worker in turn (its tree and searches follow it), elsewhere if that worker is lost
+    return [client.submit(_gather_cell, c, *split, pure=False, **_placement(client, c))
+            for c in range(cuts.shape[0] + 1)]
 
 
-def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Worker task: a cell's observation indices and bounding box (what the client keeps)."""
+def _cell_info(cell: tuple[FloatArray, IntArray]) -> tuple[int, FloatArray, FloatArray]:
+    """Worker task: a cell's row count and bounding box (what the client keeps)."""
     X, obs = cell
     if X.shape[0] == 0:
-        return obs, np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
-    return obs, X.min(axis=0), X.max(axis=0)
+        return 0, np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
+    return X.shape[0], X.min(axis=0), X.max(axis=0)
 
 
-def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, ...] | None:
-    """Worker task: a cell's kd-tree, with the observation index of every tree position and node.
+def _build(cell: tuple[FloatArray, IntArray]) -> tuple[Any, IntArray] | None:
+    """Worker task: a cell's kd-tree (:func:`hclust._kernels.kdtree.build`) and the observation
+    index of every tree position.
 
-    Returns (Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi,
-    node_min): perm maps tree positions to the cell's rows, obs to
-    observation indices, node_min is each node's smallest observation index.
+    The cell's rows are in observation order, so the tree's own tie order
+    (its ``perm`` and ``node_min``, rows of the cell) is the order of the
+    observation indices.
     """
+    from .._kernels.kdtree import LEAF_SIZE, build
+
     X, rows_obs = cell
     if X.shape[0] == 0:
         return None
-    Xt, perm, node_lo, node_hi, node_left, box_lo, box_hi, _ = _kd_tree(X)
-    obs = rows_obs[perm]
-    return Xt, perm, obs, node_lo, node_hi, node_left, box_lo, box_hi, _part.node_min_obs(obs, node_lo, node_hi,
-                                                                                           node_left)
+    tree = build(X, LEAF_SIZE)
+    return tree, rows_obs[tree.perm]
+
+
+def _neighbours(built: tuple[Any, IntArray]) -> tuple[IntArray, FloatArray]:
+    """Worker task: every tree point's nearest other points in its cell, as the in-process
+    Borůvka's first round finds them (tree positions, squared distances; a task of the tree,
+    so Dask recomputes it with the tree)."""
+    from .._emst import neighbour_lists
+
+    return neighbour_lists(built[0], threads=1)
 
 
 def _query(
     Q: FloatArray, q_obs: IntArray, q_comp: IntArray, q_lower: FloatArray, shared_of_point: FloatArray | None,
-    tree: tuple[Any, ...], t_comp: IntArray,
+    built: tuple[Any, IntArray], t_comp: IntArray, knn: tuple[IntArray, FloatArray] | None = None,
 ) -> tuple[IntArray, FloatArray, IntArray, IntArray, FloatArray, IntArray, FloatArray]:
-    Xt, _, obs, node_lo, node_hi, node_left, box_lo, box_hi, node_min = tree
-    comps, slot = np.unique(q_comp, return_inverse=True)
-    slot = slot.ravel().astype(np.int64)
+    tree, obs = built
+    m = Q.shape[0]
+    # components numbered 0..s-1 (queries' and tree's alike) for the per-component arrays
+    if q_comp is t_comp:
+        comps, slot = np.unique(t_comp, return_inverse=True)
+        q_slot = t_slot = slot.ravel().astype(np.int64)
+    else:
+        comps, slot = np.unique(np.concatenate([q_comp, t_comp]), return_inverse=True)
+        slot = slot.ravel().astype(np.int64)
+        q_slot, t_slot = slot[:m], slot[m:]
     shared = np.full(comps.shape[0], np.inf)
     if shared_of_point is not None:
-        shared[slot] = shared_of_point
-    node_comp = _part.node_components(t_comp, node_lo, node_hi, node_left)
+        shared[q_slot] = shared_of_point
+    node_slot = _part.node_components(t_slot, tree.node_lo, tree.node_hi, tree.node_left)
+    if knn is None:
+        knn = (np.empty((m, 0), dtype=np.int64), np.empty((m, 0)))
     best_d2 = np.full(comps.shape[0], np.inf)
     best_lo = np.full(comps.shape[0], -1, dtype=np.int64)
     best_hi = np.full(comps.shape[0], -1, dtype=np.int64)
-    low = np.empty(Q.shape[0])
-    near_obs = np.empty(Q.shape[0], dtype=np.int64)
-    near_d2 = np.empty(Q.shape[0])
-    _part.lightest_foreign_edges(Q, q_obs, q_comp, slot, shared, q_lower, Xt, obs, t_comp, node_lo, node_hi,
-                                 node_left, box_lo, box_hi, node_min, node_comp, best_d2, best_lo, best_hi, low,
-                                 near_obs, near_d2)
+    low = np.empty(m)
+    near_obs = np.empty(m, dtype=np.int64)
+    near_d2 = np.empty(m)
+    _part.lightest_foreign_edges(Q, q_obs, q_slot, shared, q_lower, knn[0], knn[1], tree, obs, t_slot, node_slot,
+                                 best_d2, best_lo, best_hi, low, near_obs, near_d2)
     keep = best_lo >= 0
     return comps[keep], best_d2[keep], best_lo[keep], best_hi[keep], low, near_obs, near_d2
 
 
-def _in_rows(values: NDArray[Any], perm: IntArray) -> NDArray[Any]:
-    """Values given in tree order, put back in the partition's row order."""
-    out = np.empty_like(values)
-    out[perm] = values
+def _lookup(labels: IntArray, values: FloatArray, keys: IntArray, default: float = np.inf) -> FloatArray:
+    """values[labels == key] for each key (labels sorted, unique), default where absent."""
+    out = np.full(keys.shape[0], default)
+    if labels.shape[0]:
+        at = np.minimum(np.searchsorted(labels, keys), labels.shape[0] - 1)
+        hit = labels[at] == keys
+        out[hit] = values[at[hit]]
     return out
 
 
-def _diagonal(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]) -> tuple[Any, ...]:
-    """Worker task: each component's lightest edge inside one partition (+ the rows' bounds)."""
-    Xt, perm, obs = tree[0], tree[1], tree[2]
-    comp, lower, seed = state
-    t_comp = np.ascontiguousarray(comp[perm])
-    *edges, low, near_obs, near_d2 = _query(Xt, obs, t_comp, np.ascontiguousarray(lower[perm]), seed[perm], tree,
-                                            t_comp)
-    return (*edges, _in_rows(low, perm), _in_rows(near_obs, perm), _in_rows(near_d2, perm))
+def _start(built: tuple[Any, IntArray]) -> tuple[IntArray, FloatArray]:
+    """Worker task: a slab's first state, by tree position: every row alone, no bound known."""
+    obs = built[1]
+    return obs.copy(), np.zeros(obs.shape[0])
 
 
-def _select_queries(tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray], bounds: FloatArray,
-                    box_lo: FloatArray, box_hi: FloatArray) -> tuple[tuple[Any, ...], FloatArray]:
-    """Worker task: the partition's rows that may improve their component's edge in a box.
+def _diagonal(built: tuple[Any, IntArray], knn: tuple[IntArray, FloatArray], state: tuple[IntArray, FloatArray],
+              seeds: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
+    """Worker task: each component's lightest edge inside one slab.
+
+    Returns (components, d2, lo, hi, the components present in the slab,
+    each row's bound on its squared distance to the slab's other components).
+    """
+    tree, _ = built
+    comp, lower = state
+    *edges, low, _, _ = _query(tree.data, built[1], comp, lower, _lookup(*seeds, comp), built, comp, knn)
+    return (*edges, np.unique(comp), low)
+
+
+def _diagonal_edges(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Worker task: what the client takes of a slab's search: its edges and components."""
+    return result[:5]
+
+
+def _top_boxes(built: tuple[Any, IntArray], depth: int = TOP_DEPTH) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Worker task: the nodes of a slab's kd-tree down to ``depth``, as a small tree of boxes
+    (node_left, box_lo, box_hi; children numbered after their parent, -1 for a leaf)."""
+    tree = built[0]
+    order = [(0, 0)]
+    left = [-1]
+    at = 0
+    while at < len(order):
+        k, level = order[at]
+        child = int(tree.node_left[k])
+        if child >= 0 and level < depth:
+            left[at] = len(order)
+            order += [(child, level + 1), (child + 1, level + 1)]
+            left += [-1, -1]
+        at += 1
+    nodes = np.array([k for k, _ in order], dtype=np.int64)
+    return np.array(left, dtype=np.int64), tree.box_lo[nodes], tree.box_hi[nodes]
+
+
+def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArray],
+                    bounds: tuple[IntArray, FloatArray], top: tuple[IntArray, FloatArray, FloatArray]
+                    ) -> tuple[tuple[Any, ...], FloatArray]:
+    """Worker task: the slab's rows that may improve their component's edge in another slab.
 
     Returns ((points, observation indices, labels, lower bounds, component
-    bounds, rows in the partition) of the rows whose lower bound and
-    distance to the box are not above their component's bound, in tree
-    order: what travels to the partition of that box; and, per row, a lower
-    bound on its squared distance to the box's points (the box distance for
-    the rows left out, inf for the others).
+    bounds, tree positions) of the rows whose lower bound and distance to
+    the other slab's boxes (``top``, from :func:`_top_boxes`) are not above
+    their component's bound: what travels to that slab; and, per row, a
+    lower bound on its squared distance to that slab's points (the boxes'
+    distance for the rows left out, inf for the others).
     """
-    Xt, perm = tree[0], tree[1]
-    comp, lower, _ = state
-    to_box = np.empty(Xt.shape[0])
-    _part.box_distances(Xt, box_lo, box_hi, to_box)
-    bound_t = bounds[perm]
-    at = np.flatnonzero((lower[perm] <= bound_t) & (to_box <= bound_t))
-    rows = perm[at]
-    box_low = _in_rows(to_box, perm)
-    box_low[rows] = np.inf  # searched: the search gives their bound
-    queries = (np.ascontiguousarray(Xt[at]), tree[2][at], comp[rows], lower[rows], bounds[rows], rows)
-    return queries, box_low
+    tree, obs = built
+    comp, lower = state
+    bound = _lookup(*bounds, comp)
+    to_box = np.empty(tree.data.shape[0])
+    _part.boxes_distances(tree.data, bound, *top, to_box)
+    at = np.flatnonzero((lower <= bound) & (to_box <= bound))
+    to_box[at] = np.inf  # searched: the search gives their bound
+    queries = (np.ascontiguousarray(tree.data[at]), obs[at], comp[at], lower[at], bound[at], at)
+    return queries, to_box
 
 
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
+def _cross(selected: tuple[tuple[Any, ...], FloatArray], built: tuple[Any, IntArray],
+           state: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
+    """Worker task: the selected rows' components' lightest edges into another slab.
 
-
-def _second(pair: tuple[Any, Any]) -> Any:
-    return pair[1]
-
-
-def _cross(queries: tuple[Any, ...], tree: tuple[Any, ...], state: tuple[IntArray, FloatArray, FloatArray]
-           ) -> tuple[Any, ...]:
-    """Worker task: the selected rows' components' lightest edges into another partition.
-
-    Per-row results (lower bounds, nearest points) come for the selected
-    rows, with their rows in the partition last.
+    Returns (components, d2, lo, hi, the selected rows' bounds, their tree
+    positions in their slab).
     """
-    Q, q_obs, q_comp, q_lower, q_bounds, q_rows = queries
-    t_comp = np.ascontiguousarray(state[0][tree[1]])
-    result = _query(Q, q_obs, q_comp, q_lower, q_bounds, tree, t_comp)
-    return (*result, q_rows)
+    Q, q_obs, q_comp, q_lower, q_bounds, q_at = selected[0]
+    *edges, low, _, _ = _query(Q, q_obs, q_comp, q_lower, q_bounds, built, state[0])
+    return (*edges, low, q_at)
+
+
+def _cross_edges(result: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Worker task: what the client takes of a cross search: its edges and number of queries."""
+    return (*result[:4], result[5].shape[0])
+
+
+def _advance(state: tuple[IntArray, FloatArray], rows: tuple[Any, ...], labels: tuple[IntArray, IntArray]
+             ) -> tuple[IntArray, FloatArray]:
+    """Worker task: a slab's state after a round.
+
+    Each row's lower bound rises to its bound over all slabs (its own
+    slab's search; another slab's box gap, box distance or search), which
+    holds in later rounds too (components only grow); labels of merged
+    components become the new ones (labels: old, new, old sorted).
+    """
+    diagonal, selects, results, gmin = rows
+    comp, lower = state
+    low = np.minimum(diagonal[5], gmin)
+    for selected, result in zip(selects, results):
+        np.minimum(low, np.maximum(selected[1], lower), out=low)
+        at = result[5]
+        low[at] = np.minimum(low[at], result[4])
+    new_lower = np.maximum(lower, low)
+    old, new = labels
+    new_comp = comp.copy()
+    if old.shape[0]:
+        at = np.minimum(np.searchsorted(old, comp), old.shape[0] - 1)
+        hit = old[at] == comp
+        new_comp[hit] = new[at[hit]]
+    return new_comp, new_lower
