@@ -242,6 +242,10 @@ def test_row_counts_are_computed_by_the_client(client):
     frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=3)
     frame = frame.map_partitions(on_a_worker, meta=frame._meta)
     assert hd.summarize(frame, n_micro=50, client=client).counts.sum() == 2_000
+    # the exact tier counts them on the client's workers too, and gives the in-memory tree
+    for method in ("single", "ward"):
+        np.testing.assert_array_equal(hd.linkage(unknown, method, client=client), hclust.linkage(X, method))
+        np.testing.assert_array_equal(hd.linkage(frame, method, client=client), hclust.linkage(X, method))
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -57,6 +57,7 @@ from ._common import (
     raise_on_bad_blocks,
     resolve_client,
     as_row_blocks,
+    check_collection,
 )
 
 #: Times a round is retried after a failure of the cluster (lost workers, lost data).
@@ -229,9 +230,10 @@ def linkage(
     if n_slabs is not None and (isinstance(n_slabs, bool) or not isinstance(n_slabs, (int, np.integer))
                                 or n_slabs < 1):
         raise ValueError(f"n_slabs must be a positive integer or None; got {n_slabs!r}.")
-    array, columns = as_row_blocks(X)
+    check_collection(X)  # before connecting: no computation
     client, owned = resolve_client(client, timeout)
     try:
+        array, columns = as_row_blocks(X, client)  # unknown row counts: counted by the client's workers
         if method == "ward":
             from ._ward import ward_linkage
 
