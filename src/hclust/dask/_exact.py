@@ -278,11 +278,12 @@ def _single(
         # far apart and their searches stop at the root; rows keep their indices.
         cells = _spatial_cells(client, blocks, parts, offsets, infos, n_slabs)
     # each slab's tree where its slab is, one slab a worker in turn (elsewhere if that worker is lost)
-    trees = [client.submit(_build, c, pure=False, **_placement(client, k)) for k, c in enumerate(cells)]
+    built = [client.submit(_build, c, pure=False, **_placement(client, k)) for k, c in enumerate(cells)]
     shapes = client.gather(client.compute([delayed(_cell_info)(c) for c in cells]))
     del persisted, blocks, cells  # the trees are built: what they came from may go (recomputable)
     parts = [k for k, info in enumerate(shapes) if info[0] > 0]
-    trees = {k: trees[k] for k in parts}
+    trees = {k: built[k] for k in parts}
+    del built
     # the top levels of every slab's tree: where its points are, more closely than its box
     tops = dict(zip(parts, client.gather([client.submit(_top_boxes, trees[k], pure=False) for k in parts])))
     # tasks of the trees, so Dask recomputes them with the trees: the first round's
@@ -463,7 +464,8 @@ def _round(
                 points += r[4] * 8 * (dim + 4)  # a point, its index, label, bounds and tree position
         returned += sum(sum(x.nbytes for x in r[:4]) for r in more)
         found += [r[:4] for r in more]
-    every = tuple(np.concatenate([f[k] for f in found]) for k in range(4))
+    every = (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
+             np.concatenate([f[2] for f in found]), np.concatenate([f[3] for f in found]))
     return _lightest(found), every, {"sent": sent, "returned": returned, "points": points, "tasks": tasks,
                                      "rows": rows}
 
