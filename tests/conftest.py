@@ -42,3 +42,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
     cache = getattr(config, "cache", None)
     if cache is not None:
         terminalreporter.write_line(f"report screenshots for review: {cache.mkdir('report-screenshots')}")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A Dask client of its own for each test module: a LocalCluster of 2 single-thread
+    worker processes on loopback, no dashboard (the scheduler's HTTP server on a free port)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+        yield client

@@ -27,21 +27,6 @@ da = pytest.importorskip("dask.array")
 import hclust.dask as hd  # noqa: E402
 
 
-#: No dashboard; the scheduler still serves /metrics over HTTP, by default on
-#: port 8787 (taken when another cluster runs on a shared machine): a free
-#: loopback port instead.
-LOOPBACK_HTTP = {"dashboard_address": "127.0.0.1:0"}
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-        scheduler_kwargs=LOOPBACK_HTTP,
-    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
-        yield client
-
-
 def _wait_until_gone(client, address: str) -> None:
     """Until the scheduler has seen the worker at ``address`` die, then until 2 workers run again."""
     deadline = time.monotonic() + 60

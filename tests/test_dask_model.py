@@ -31,18 +31,8 @@ from hclust.datasets import load_wholesale  # noqa: E402
 from hclust.segment import Preparer, PreparerWarning  # noqa: E402
 from hclust.segment.model import SegmentationModel  # noqa: E402
 
-LOOPBACK_HTTP = {"dashboard_address": "127.0.0.1:0"}
 #: Dask's Parquet reader calls reset_index(inplace=True), which pandas deprecates.
 PARQUET_NOISE = "ignore:The inplace keyword in DataFrame.reset_index"
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-        scheduler_kwargs=LOOPBACK_HTTP,
-    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
-        yield client
 
 
 def _table(n: int, seed: int, missing: bool = True) -> tuple[pd.DataFrame, np.ndarray]:

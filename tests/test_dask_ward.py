@@ -21,18 +21,6 @@ da = pytest.importorskip("dask.array")
 import hclust.dask as hd  # noqa: E402
 from hclust.dask import _exact, _ward  # noqa: E402
 
-#: No dashboard; the scheduler's HTTP server on a free loopback port.
-LOOPBACK_HTTP = {"dashboard_address": "127.0.0.1:0"}
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-        scheduler_kwargs=LOOPBACK_HTTP,
-    ) as cluster, distributed.Client(cluster, set_as_default=False) as client:
-        yield client
-
 
 @pytest.fixture(autouse=True)
 def ship_small_rounds(monkeypatch):
