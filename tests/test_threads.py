@@ -14,6 +14,8 @@ from hclust._validation import InsufficientMemoryError, _cgroup_room, available_
 @pytest.fixture(autouse=True)
 def _fresh_learning(monkeypatch):
     monkeypatch.setattr(_threads, "_LEARNT", {})
+    # the rate tests must not depend on what else runs on the machine now
+    monkeypatch.setattr(ParallelChooser, "LOAD_AWARE", False)
 
 
 def _drive(chooser, serial_rate, parallel_rate, calls):
@@ -88,6 +90,88 @@ def test_chooser_is_off_with_one_thread_and_remembers_across_runs():
     _drive(first, serial_rate=1e8, parallel_rate=1.8e8, calls=60)
     second = ParallelChooser("shared", threads=2)
     assert second.best() is True
+
+
+def _parallel_best(name):
+    chooser = ParallelChooser(name, threads=2, first_work=1e5)
+    _drive(chooser, serial_rate=1e8, parallel_rate=1.8e8, calls=60)
+    assert chooser.best() is True
+    return chooser
+
+
+def test_chooser_runs_the_serial_twin_while_no_core_is_free(monkeypatch):
+    chooser = _parallel_best("gate")
+    monkeypatch.setattr(ParallelChooser, "LOAD_AWARE", True)
+    monkeypatch.setattr(_threads, "free_cores", lambda: 1)
+    calls = [chooser.next() for _ in range(50)]
+    assert not any(parallel for parallel, _ in calls)
+    # full calls at the serial twin's rate, not probes
+    assert all(work == pytest.approx(0.01 * chooser.rate[False]) for _, work in calls)
+    assert chooser.best() is True  # what was learnt stays for when the core is free again
+
+
+def test_chooser_runs_the_parallel_twin_on_the_free_cores(monkeypatch):
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    chooser = _parallel_best("gate")
+    monkeypatch.setattr(ParallelChooser, "LOAD_AWARE", True)
+    monkeypatch.setattr(_threads, "free_cores", lambda: 2)
+    with hclust._threads.numba_threads(None):
+        numba.set_num_threads(1)
+        assert chooser.next()[0] is True
+        assert numba.get_num_threads() == 2
+    monkeypatch.setattr(_threads, "free_cores", lambda: None)  # /proc unreadable: the rates decide
+    assert chooser.next()[0] is True
+
+
+def test_free_cores_sees_a_competing_process():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    if _threads.free_cores() is None:
+        pytest.skip("no /proc/loadavg here (Linux only)")
+    cores = len(os.sched_getaffinity(0))
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        seen = [_threads._others_running() for _ in range(20)]
+    finally:
+        busy.kill()
+        busy.wait()
+    # the spinning child is runnable whenever we look (other processes may add to it)
+    assert min(s for s in seen if s is not None) >= 1
+    assert 1 <= _threads.free_cores() <= cores
+
+
+def test_free_cores_is_unknown_without_proc(monkeypatch):
+    def unreadable(*args, **kwargs):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(_threads.os, "listdir", unreadable)
+    assert _threads._others_running() is None
+    assert _threads.free_cores() is None
+
+
+def test_a_busy_machine_gives_the_same_tree_on_the_serial_twin(monkeypatch):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 4))
+    expected = hclust.linkage(X, "average", n_jobs=1)
+    monkeypatch.setattr(ParallelChooser, "LOAD_AWARE", True)
+    monkeypatch.setattr(_threads, "free_cores", lambda: 1)
+    seen = []
+    record = ParallelChooser.record
+
+    def spy(self, parallel, work, seconds):
+        seen.append(parallel)
+        return record(self, parallel, work, seconds)
+
+    monkeypatch.setattr(ParallelChooser, "record", spy)
+    np.testing.assert_array_equal(hclust.linkage(X, "average", n_jobs=2), expected)
+    assert seen and not any(seen)
 
 
 def test_forced_twins():

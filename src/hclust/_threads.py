@@ -53,6 +53,57 @@ def numba_threads(n_jobs: int | None) -> Iterator[int]:
         numba.set_num_threads(previous)
 
 
+def _own_running() -> int:
+    """This process's threads that are running or runnable now."""
+    own = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat", "rb") as file:
+                stat = file.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        # "pid (name) S ...": the state follows the name, which may hold spaces
+        close = stat.rindex(b")")
+        own += stat[close + 2 : close + 3] == b"R"
+    return own
+
+
+def _others_running() -> int | None:
+    """Threads running or runnable on this machine now, other than this process's
+    own (Linux's /proc; None where it cannot be read)."""
+    try:
+        for _ in range(3):
+            # our numba workers spin a little after a parallel region, then
+            # sleep: the machine's count is only comparable with our own count
+            # when that did not change around the read
+            before = _own_running()
+            with open("/proc/loadavg", "rb") as file:
+                running = int(file.read().split()[3].split(b"/")[0])
+            if _own_running() == before:
+                return max(0, running - max(before, 1))
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def free_cores() -> int | None:
+    """Cores of this process's CPU set that no other thread wants now (None: unknown).
+
+    libgomp's dynamic mode sizes its teams from the load average in the same
+    spirit; the run-queue count of /proc/loadavg is the instant figure (10 us
+    to read): with one other process spinning on a two-core machine, a team of
+    two waits at each barrier for the thread that shares a core with it.
+    """
+    others = _others_running()
+    if others is None:
+        return None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores - others)
+
+
 #: What the choosers learnt, by kernel: (serial rate, parallel rate) in work
 #: per second, and the seconds spent in the kernel and lost to probes so far.
 #: A later run of the same kernel in this process starts from it (and keeps
@@ -97,6 +148,10 @@ class ParallelChooser:
     """
 
     PROBE_SHARE = 0.25
+    #: Whether a parallel call first checks that the machine has a free core for
+    #: each thread (``free_cores``): where it has not, the serial twin runs
+    #: instead, or the parallel one on as many threads as there are free cores.
+    LOAD_AWARE = os.environ.get("HCLUST_LOAD_AWARE", "1") != "0"
     #: Tests set this to True (or False) to run only the parallel (serial) twins.
     forced: bool | None = None
 
@@ -113,6 +168,7 @@ class ParallelChooser:
     ) -> None:
         self.name = name
         self.active = enabled and threads > 1
+        self.threads = threads
         self.first_work = first_work
         self.target = target
         self.longest_interval = longest_interval
@@ -150,9 +206,19 @@ class ParallelChooser:
             and self.lost <= self.loss_share * self.elapsed
             and (other_known or self.elapsed >= self.warmup)
         )
-        if self.probing:
-            return (not best), self._work(not best, self.PROBE_SHARE)
-        return best, self._work(best, 1.0)
+        parallel = (not best) if self.probing else best
+        if (best or parallel) and self.LOAD_AWARE:
+            free = free_cores()
+            if free is not None and free < 2:
+                # no core for a second thread now: a full call of the serial twin
+                # (not a probe of it: what was learnt of both stays for later)
+                self.probing = False
+                return False, self._work(False, 1.0)
+            if parallel:
+                import numba
+
+                numba.set_num_threads(self.threads if free is None else min(self.threads, free))
+        return parallel, self._work(parallel, self.PROBE_SHARE if self.probing else 1.0)
 
     def _work(self, parallel: bool, share: float) -> float:
         rate = self.rate[parallel]
