@@ -9,7 +9,7 @@ machine, then while another process spins on one core (a Python busy loop, as
 an analyst's other work would). It prints the median seconds of ``--repeat``
 runs and the two ratios the project's goals are about: busy default / busy
 ``n_jobs=1`` (goal: at most 1.2, a parallel kernel must never lose to its own
-serial path) and scipy busy / hclust busy default (goal: at least 1, never
+serial path; the two are run alternately) and scipy busy / hclust busy default (goal: at least 1, never
 slower than scipy). Distances are included in every time.
 """
 
@@ -55,12 +55,21 @@ def _busy() -> subprocess.Popen[bytes]:
 
 
 def _time(func: Callable[[], Any], repeat: int) -> float:
-    times = []
+    return _time_pair(func, None, repeat)[0]
+
+
+def _time_pair(first: Callable[[], Any], second: Callable[[], Any] | None, repeat: int) -> tuple[float, float]:
+    """Median seconds of ``first`` and ``second``, run alternately (a drift of the
+    machine's speed during the measurement then falls on both alike)."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for k, func in enumerate((first, second)):
+            if func is None:
+                continue
+            start = time.perf_counter()
+            func()
+            times[k].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1]) if times[1] else float("nan")
 
 
 def main() -> None:
@@ -104,13 +113,15 @@ def main() -> None:
         for name in args.engines:
             call, peer = ENGINES[name]
             row: dict[str, Any] = {"engine": name, "n": n, "d": args.dim}
-            row["idle"] = _time(lambda: call(hclust, X, None), args.repeat)
-            row["idle_serial"] = _time(lambda: call(hclust, X, 1), args.repeat)
+            row["idle"], row["idle_serial"] = _time_pair(
+                lambda: call(hclust, X, None), lambda: call(hclust, X, 1), args.repeat
+            )
             busy = _busy()
             try:
                 time.sleep(0.2)
-                row["busy"] = _time(lambda: call(hclust, X, None), args.repeat)
-                row["busy_serial"] = _time(lambda: call(hclust, X, 1), args.repeat)
+                row["busy"], row["busy_serial"] = _time_pair(
+                    lambda: call(hclust, X, None), lambda: call(hclust, X, 1), args.repeat
+                )
                 row["scipy_busy"] = None
                 if args.scipy and (peer is not None or name == "pdist"):
                     if name == "pdist":

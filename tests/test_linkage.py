@@ -672,3 +672,49 @@ def test_parallel_column_pass_gives_the_same_merges(method, monkeypatch, paralle
     np.testing.assert_array_equal(parallel, serial)
     if method != "flexible":
         assert_same_tree(parallel, sch.linkage(X, method))
+
+
+# ----------------------------------------------------------------------------- the fused copy and first scan
+
+
+@pytest.mark.parametrize("square", [False, True])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_copy_init_is_the_copy_then_generic_init(square, in_place):
+    """The generic algorithm's first pass (copy, squaring, every slot's nearest later
+    slot and the heap) equals copying, squaring and ``generic_init`` apart: ties included."""
+    from hclust._kernels import generic as _generic
+    from hclust._kernels import lance_williams as _lw
+
+    rng = np.random.default_rng(7)
+    for n in (2, 3, 17, 200):
+        y = rng.integers(0, 5, size=n * (n - 1) // 2).astype(float)  # many ties
+        expected_D = y * y if square else y.copy()
+        state = [np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.empty(n, dtype=np.int64),
+                 np.full(n, -1, dtype=np.int64)]
+        size = _generic.generic_init(expected_D, _lw.row_offsets(n), np.arange(n, dtype=np.int64), n, *state)
+        got = [np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.empty(n, dtype=np.int64),
+               np.full(n, -1, dtype=np.int64)]
+        source = y.copy()
+        D = source if in_place else np.empty_like(source)
+        assert _generic.copy_init(source, D, n, square, *got) == size
+        np.testing.assert_array_equal(D, expected_D)
+        if not in_place:
+            np.testing.assert_array_equal(source, y)
+        for e, g in zip(state, got):
+            np.testing.assert_array_equal(g[: n - 1], e[: n - 1])
+
+
+@pytest.mark.parametrize("method", ["average", "complete", "weighted", "ward", "centroid", "median", "flexible"])
+def test_the_callers_condensed_matrix_is_left_as_it_was(method):
+    from scipy.cluster.hierarchy import linkage as scipy_linkage
+    from scipy.spatial.distance import pdist as scipy_pdist
+
+    X = np.random.default_rng(5).normal(size=(60, 3))
+    y = scipy_pdist(X)
+    before = y.copy()
+    Z = hclust.linkage(y, method)
+    np.testing.assert_array_equal(y, before)
+    if method != "flexible":
+        expected = scipy_linkage(before, method)
+        np.testing.assert_array_equal(Z[:, :2], expected[:, :2])
+        np.testing.assert_allclose(Z[:, 2], expected[:, 2], rtol=1e-12)

@@ -297,17 +297,18 @@ def linkage(
             if n >= _PRELOAD_FROM:
                 # compile/load the kernels now, not while the matrix is alive
                 _preload_matrix_kernels(kind == "vectors")
+            copy = False
             if kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs, w)
             elif method == "single":
                 D = data  # Prim only reads the matrix
             else:
                 D = data
-                if _may_share(data, y):
+                copy = _may_share(data, y)
+                if copy:
                     # the caller's matrix: the engine updates a copy in place
                     _check_matrix_memory(n, method, copy=True)
-                    D = data.copy()
-            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads)
+            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads, copy=copy)
 
     Z = merges_to_linkage(a, b, h, np.ones(n))
     if optimal_ordering:
@@ -477,7 +478,7 @@ def _preload_matrix_kernels(distances: bool) -> None:
         mindist = np.full(4, np.inf)
         heap = np.empty(4, dtype=np.int64)
         pos = np.full(4, -1, dtype=np.int64)
-        heap_size = _generic.generic_init(D, offsets, active, 4, neighbour, mindist, heap, pos)
+        heap_size = _generic.copy_init(y, D, 4, False, neighbour, mindist, heap, pos)
         state = _generic_cursor(heap_size, 4)
         merges = np.empty(3, dtype=np.int64), np.empty(3, dtype=np.int64), np.empty(3)
         run(D, offsets, np.ones(4), active, neighbour, mindist, heap, pos, state, *merges,
@@ -577,8 +578,10 @@ def _run_matrix(
     w: FloatArray | None,
     progress: ProgressCallback | None,
     threads: int = 1,
+    copy: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
-    """Merges from a condensed matrix ``D`` (owned: modified, except for single)."""
+    """Merges from a condensed matrix ``D`` (modified, except for single, unless
+    ``copy``: then the engine works on a copy)."""
     offsets = _lw.row_offsets(n)
     size = np.ones(n) if w is None else w.copy()
     a = np.empty(n - 1, dtype=np.int64)
@@ -608,10 +611,6 @@ def _run_matrix(
 
     code = method_info(method).code
     squared = method_info(method).squared
-    if squared:
-        _lw.square_in_place(D)
-        if method == "ward" and w is not None:
-            _lw.ward_weight_scale(D, w)
     active = np.arange(n, dtype=np.int64)
     # The generic algorithm reads the strided columns of the condensed matrix
     # about 2.5 times less often than the nearest-neighbour chain, which is
@@ -629,7 +628,20 @@ def _run_matrix(
     mindist = np.full(n, np.inf)
     heap = np.empty(n, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
-    heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
+    if squared and method == "ward" and w is not None:
+        if copy:
+            D = D.copy()
+        _lw.square_in_place(D)
+        _lw.ward_weight_scale(D, w)
+        heap_size = _generic.generic_init(D, offsets, active, n, neighbour, mindist, heap, pos)
+    else:
+        # the copy (or squaring) and the first nearest neighbours in one pass
+        # over the matrix (measured at 5 000 rows: 12 ms against 25 ms)
+        source = D
+        if copy:
+            D = np.empty_like(source)
+        heap_size = _generic.copy_init(source, D, n, squared, neighbour, mindist, heap, pos)
+        del source
     state = _generic_cursor(heap_size, n)
     # The column pass can run on all threads (same merges): whether that pays
     # is measured call by call, since on a busy machine a region per merge

@@ -112,6 +112,40 @@ def generic_init(D, offsets, active, m, neighbour, mindist, heap, pos):
     return size
 
 
+@njit(cache=NUMBA_CACHE)
+def copy_init(source, D, n, square, neighbour, mindist, heap, pos):
+    """``generic_init`` on every slot of a fresh matrix, in the same pass that writes it.
+
+    D <- source (squared when ``square``; ``source`` may be ``D`` itself): row
+    x's later slots are the contiguous run of condensed entries that the copy
+    walks anyway, so each slot's nearest later slot (ties to the smaller
+    slot, as ``scan_nearest``) comes with the copy instead of a second pass
+    over the matrix. Returns the heap size; same state as copying, squaring
+    and ``generic_init`` with every slot active.
+    """
+    k = 0
+    for x in range(n - 1):
+        best = -1
+        current = np.inf
+        for y in range(x + 1, n):
+            v = source[k]
+            if square:
+                v = v * v
+            D[k] = v
+            if v < current:
+                current = v
+                best = y
+            k += 1
+        neighbour[x] = best
+        mindist[x] = current
+        heap[x] = x
+        pos[x] = x
+    size = n - 1
+    for p in range((size - 2) // 2, -1, -1):
+        heap_sift_down(heap, pos, mindist, p, size)
+    return size
+
+
 @njit(cache=NUMBA_CACHE, inline="always")
 def _column_update(D, i_zx, i_zy, n_z, d_xy, n_x, n_y, method, beta):
     """Distance from a slot z before y to the union of x and y, from D[i_zx]

@@ -26,7 +26,7 @@ METHOD_FLEXIBLE = 7
 def lw_update(method, d_ki, d_kj, d_ij, n_i, n_j, n_k, beta):
     """Distance from cluster k to the union of clusters i and j (all float64)."""
     if method == METHOD_COMPLETE:
-        return d_ki if d_ki > d_kj else d_kj
+        return max(d_ki, d_kj)
     if method == METHOD_AVERAGE:
         return (n_i * d_ki + n_j * d_kj) / (n_i + n_j)
     if method == METHOD_WEIGHTED:
