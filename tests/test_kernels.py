@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+import numpy as np
 
 import hclust
 
@@ -118,3 +121,27 @@ def test_gh_twins_have_their_own_cache(tmp_path):
     assert run() == ["1", "1", "True"]
     names = sorted(p.name for p in (tmp_path / "cache").rglob("*.nbi"))
     assert len(names) == 2 and any("_total_parallel" in name for name in names), names
+
+
+def test_the_engines_run_as_plain_python(tmp_path):
+    """NUMBA_DISABLE_JIT=1 (for debugging a kernel in Python) runs every engine and gives
+    the compiled kernels' trees: the cursors are record arrays, the prefetch a no-op."""
+    import subprocess
+    import sys
+
+    X = np.random.default_rng(11).normal(size=(40, 3))
+    runs = [(m, a) for m in ("single", "average", "complete", "weighted", "ward", "centroid", "median")
+            for a in ("matrix", "vector") if a == "matrix" or m in ("single", "ward", "centroid", "median")]
+    np.save(tmp_path / "X.npy", X)
+    code = (
+        "import numpy as np, hclust, sys\n"
+        f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
+        f"for i, (m, a) in enumerate({runs!r}):\n"
+        f"    np.save({str(tmp_path)!r} + f'/Z{{i}}.npy', hclust.linkage(X, m, algorithm=a))\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for i, (method, algorithm) in enumerate(runs):
+        expected = hclust.linkage(X, method, algorithm=algorithm)
+        np.testing.assert_array_equal(np.load(tmp_path / f"Z{i}.npy"), expected, err_msg=f"{method} {algorithm}")

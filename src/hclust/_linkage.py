@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _metrics
 from ._kernels import generic as _generic
+from ._kernels import new_cursor
 from ._kernels import lance_williams as _lw
 from ._kernels import mst as _mst
 from ._kernels import nnchain as _nnchain
@@ -488,7 +489,7 @@ def _preload_matrix_kernels(distances: bool) -> None:
 
 def _generic_cursor(heap_size: int, live: int) -> np.ndarray:
     """A generic run's cursor (``GENERIC_CURSOR[1]``) before its first merge."""
-    state = np.zeros(1, dtype=_generic.GENERIC_CURSOR)
+    state = new_cursor(_generic.GENERIC_CURSOR)
     state[0]["heap_size"] = heap_size
     state[0]["live"] = live
     return state
@@ -516,7 +517,7 @@ def _single_vectors(
     outside = np.arange(1, n, dtype=np.int64)
     dist = np.full(n, np.inf)
     parent = np.zeros(n, dtype=np.int64)
-    state = np.zeros(1, dtype=_mst.PRIM_CURSOR)
+    state = new_cursor(_mst.PRIM_CURSOR)
     state[0]["outside"] = n - 1
     a = np.empty(n - 1, dtype=np.int64)
     b = np.empty(n - 1, dtype=np.int64)
@@ -598,7 +599,7 @@ def _run_matrix(
         outside = np.arange(1, n, dtype=np.int64)
         dist = np.full(n, np.inf)
         parent = np.zeros(n, dtype=np.int64)
-        state = np.zeros(1, dtype=_mst.PRIM_CURSOR)
+        state = new_cursor(_mst.PRIM_CURSOR)
         state[0]["outside"] = n - 1
         while done < n - 1:
             done = _mst.prim_condensed_run(
@@ -683,7 +684,7 @@ def _run_matrix(
     if done < n - 1:
         chain = np.empty(n, dtype=np.int64)
         live = int(state[0]["live"])
-        state = np.zeros(1, dtype=_nnchain.CHAIN_CURSOR)
+        state = new_cursor(_nnchain.CHAIN_CURSOR)
         state[0]["live"] = live
         state[0]["merges"] = done
         while done < n - 1:

@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 
 from ._kernels import kdtree as _kdtree
+from ._kernels import new_cursor
 from ._kernels import vector as _vector
 from ._threads import ParallelChooser
 from ._typing import FloatArray, ProgressCallback
@@ -150,7 +151,7 @@ def _ward_unique(
     b = np.empty(n - 1, dtype=np.int64)
     h = np.empty(n - 1)
     rnd = np.empty(n - 1, dtype=np.int64)
-    counts = np.zeros(1, dtype=_vector.WARD_COUNTS)
+    counts = new_cursor(_vector.WARD_COUNTS)
     # Per-cluster search state, carried from stage to stage (by slot).
     nn = np.full(n, -1, dtype=np.int64)
     nn_cost = np.zeros(n)

@@ -30,6 +30,7 @@ from numba import njit, prange
 
 from .._config import NUMBA_CACHE
 from ._twins import twins
+from . import new_cursor
 from .generic import heap_remove, heap_sift_down, heap_update
 
 MODE_CENTROID = 0
@@ -74,7 +75,7 @@ CentroidState = namedtuple(
 def new_state(A, w):
     """The CentroidState of a run over the n columns of A (float64[d, n], kept) with weights w."""
     n = A.shape[1]
-    counts = np.zeros(1, dtype=CENTROID_COUNTS)
+    counts = new_cursor(CENTROID_COUNTS)
     counts["active"] = n
     counts["heap_size"] = n
     return CentroidState(

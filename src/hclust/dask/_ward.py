@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._kernels import new_cursor
 from .._typing import FloatArray, IntArray, ProgressCallback
 
 #: Below this many active clusters the client runs the rounds itself (a
@@ -92,7 +93,7 @@ class _WardRun:
         self.b = np.empty(n - 1, dtype=np.int64)
         self.h = np.empty(n - 1)
         self.rnd = np.empty(n - 1, dtype=np.int64)
-        self.counts = np.zeros(1, dtype=_vector.WARD_COUNTS)
+        self.counts = new_cursor(_vector.WARD_COUNTS)
         self.nn = np.full(n, -1, dtype=np.int64)
         self.nn_cost = np.zeros(n)
         self.stale = np.ones(n, dtype=np.bool_)
