@@ -110,6 +110,45 @@ def test_rounds_are_reported(client):
     assert all(0 < r.bytes_sent <= 48 * r.active_before and r.bytes_returned > 0 and r.tasks >= 4
                for r in rounds)
     assert steps[-1] == (799, 799) and len(steps) == len(rounds)
+    # query rows are counted when they travel: whole rows (a point, index, label, bounds, position)
+    assert all(r.bytes_points % (8 * (3 + 4)) == 0 for r in rounds)
+
+
+def test_query_rows_count_as_moved_only_between_workers(client):
+    from hclust.dask import _exact
+
+    here = client.submit(_exact._here, pure=False).result()
+    assert here in client.scheduler_info()["workers"]
+    assert _exact._here() is None  # the client is no worker
+    queries = (np.zeros((2, 3)), np.arange(2), np.zeros(2, dtype=np.int64), np.zeros(2), np.ones(2),
+               np.arange(2))
+    edge = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+    def fake_query(*args):
+        return (*edge, np.zeros(2), None, None)
+
+    original = _exact._query
+    _exact._query = fake_query
+    try:
+        assert _exact._cross((queries, np.zeros(2), "tcp://elsewhere:1"), None, (None,))[6] is False  # not in a worker
+    finally:
+        _exact._query = original
+    workers = sorted(client.scheduler_info()["workers"])
+    for origin, moved in ((workers[0], False), (workers[1], True)):
+        flag = client.submit(_moved_flag, origin, workers=[workers[0]], allow_other_workers=False, pure=False)
+        assert flag.result() is moved
+
+
+def _moved_flag(origin):
+    """Worker task: _cross's moved flag for rows selected on ``origin`` (the search itself stubbed)."""
+    from hclust.dask import _exact
+
+    original = _exact._query
+    _exact._query = lambda *args: (None, None, None, None, np.zeros(2), None, None)
+    try:
+        return _exact._cross(((None,) * 6, None, origin), None, (None,))[6]
+    finally:
+        _exact._query = original  # the worker serves the module's other tests
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

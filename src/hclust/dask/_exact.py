@@ -87,9 +87,10 @@ class RoundStats:
     bytes_returned : int
         Candidate edges returned to the client.
     bytes_points : int
-        Estimated bytes of query rows sent to other workers (the rows of a
-        partition that may still improve their component's edge, to each
-        worker holding a partition they are searched against).
+        Bytes of query rows sent between workers: the rows a partition
+        selected (those that may still improve their component's edge) for
+        a search in another partition, counted when that search ran on
+        another worker than the selection.
     tasks : int
         Tasks run (both waves).
     active_before, active_after : int
@@ -434,9 +435,7 @@ def _round(
             warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
             bound_future = client.submit(_identity, (comps, d2), pure=False)
         sent += comps.nbytes + d2.nbytes
-        holders = _holders(client, trees)
         cross = []
-        crossing = []
         for i in parts:
             # a component without a known edge may reach anywhere
             reach = np.inf
@@ -455,12 +454,11 @@ def _round(
                 selects.append(selected)
                 results.append(result)
                 cross.append(client.submit(_cross_edges, result, pure=False))
-                crossing.append(not holders[i] & holders[j])
             rows[i] = (diagonal[i], selects, results, gmin)
         more = client.gather(cross)
         tasks += 3 * len(cross)
-        for r, far in zip(more, crossing):
-            if far:
+        for r in more:
+            if r[5]:  # the search ran on another worker than the selection: the rows travelled
                 points += r[4] * 8 * (dim + 4)  # a point, its index, label, bounds and tree position
         returned += sum(sum(x.nbytes for x in r[:4]) for r in more)
         found += [r[:4] for r in more]
@@ -484,9 +482,14 @@ def _lightest(found: list[tuple[IntArray, FloatArray, IntArray, IntArray]]) -> t
     return comps[first], d2[keep], lo[keep], hi[keep]
 
 
-def _holders(client: Any, trees: dict[int, Any]) -> dict[int, set[str]]:
-    who = client.who_has(list(trees.values()))
-    return {p: set(who.get(f.key, ())) for p, f in trees.items()}
+def _here() -> str | None:
+    """The address of the worker running the current task (None outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except ValueError:  # not in a worker task
+        return None
 
 
 def _box_gap(low_a: FloatArray, high_a: FloatArray, low_b: FloatArray, high_b: FloatArray) -> float:
@@ -675,7 +678,7 @@ def _top_boxes(built: tuple[Any, IntArray], depth: int = TOP_DEPTH) -> tuple[Int
 
 def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArray],
                     bounds: tuple[IntArray, FloatArray], top: tuple[IntArray, FloatArray, FloatArray]
-                    ) -> tuple[tuple[Any, ...], FloatArray]:
+                    ) -> tuple[tuple[Any, ...], FloatArray, str | None]:
     """Worker task: the slab's rows that may improve their component's edge in another slab.
 
     Returns ((points, observation indices, labels, lower bounds, component
@@ -683,7 +686,8 @@ def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArr
     the other slab's boxes (``top``, from :func:`_top_boxes`) are not above
     their component's bound: what travels to that slab; and, per row, a
     lower bound on its squared distance to that slab's points (the boxes'
-    distance for the rows left out, inf for the others).
+    distance for the rows left out, inf for the others); and the address of
+    the worker that selected them.
     """
     tree, obs = built
     comp, lower = state
@@ -693,24 +697,26 @@ def _select_queries(built: tuple[Any, IntArray], state: tuple[IntArray, FloatArr
     at = np.flatnonzero((lower <= bound) & (to_box <= bound))
     to_box[at] = np.inf  # searched: the search gives their bound
     queries = (np.ascontiguousarray(tree.data[at]), obs[at], comp[at], lower[at], bound[at], at)
-    return queries, to_box
+    return queries, to_box, _here()
 
 
-def _cross(selected: tuple[tuple[Any, ...], FloatArray], built: tuple[Any, IntArray],
+def _cross(selected: tuple[tuple[Any, ...], FloatArray, str | None], built: tuple[Any, IntArray],
            state: tuple[IntArray, FloatArray]) -> tuple[Any, ...]:
     """Worker task: the selected rows' components' lightest edges into another slab.
 
     Returns (components, d2, lo, hi, the selected rows' bounds, their tree
-    positions in their slab).
+    positions in their slab, whether the rows came from another worker).
     """
     Q, q_obs, q_comp, q_lower, q_bounds, q_at = selected[0]
     *edges, low, _, _ = _query(Q, q_obs, q_comp, q_lower, q_bounds, built, state[0])
-    return (*edges, low, q_at)
+    here = _here()
+    return (*edges, low, q_at, here is not None and selected[2] != here)
 
 
 def _cross_edges(result: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Worker task: what the client takes of a cross search: its edges and number of queries."""
-    return (*result[:4], result[5].shape[0])
+    """Worker task: what the client takes of a cross search: its edges, number of
+    queries and whether they travelled between workers."""
+    return (*result[:4], result[5].shape[0], result[6])
 
 
 def _advance(state: tuple[IntArray, FloatArray], rows: tuple[Any, ...], labels: tuple[IntArray, IntArray]
