@@ -114,7 +114,7 @@ def test_rounds_are_reported(client):
     assert all(r.bytes_points % (8 * (3 + 4)) == 0 for r in rounds)
 
 
-def test_query_rows_count_as_moved_only_between_workers(client):
+def test_query_rows_count_as_moved_only_between_workers(client, monkeypatch):
     from hclust.dask import _exact
 
     here = client.submit(_exact._here, pure=False).result()
@@ -124,15 +124,9 @@ def test_query_rows_count_as_moved_only_between_workers(client):
                np.arange(2))
     edge = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
-    def fake_query(*args):
-        return (*edge, np.zeros(2), None, None)
-
-    original = _exact._query
-    _exact._query = fake_query
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(_exact, "_query", lambda *args: (*edge, np.zeros(2), None, None))
         assert _exact._cross((queries, np.zeros(2), "tcp://elsewhere:1"), None, (None,))[6] is False  # not in a worker
-    finally:
-        _exact._query = original
     workers = sorted(client.scheduler_info()["workers"])
     for origin, moved in ((workers[0], False), (workers[1], True)):
         flag = client.submit(_moved_flag, origin, workers=[workers[0]], allow_other_workers=False, pure=False)

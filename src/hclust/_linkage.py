@@ -479,6 +479,8 @@ def _preload_matrix_kernels(distances: bool) -> None:
         mindist = np.full(4, np.inf)
         heap = np.empty(4, dtype=np.int64)
         pos = np.full(4, -1, dtype=np.int64)
+        # generic_init: weighted ward's first scan (its matrix is scaled before)
+        _generic.generic_init(D, offsets, active, 4, neighbour, mindist, heap, pos)
         heap_size = _generic.copy_init(y, D, 4, False, neighbour, mindist, heap, pos)
         state = _generic_cursor(heap_size, 4)
         merges = np.empty(3, dtype=np.int64), np.empty(3, dtype=np.int64), np.empty(3)
