@@ -14,8 +14,9 @@ gathered once for the in-process runs:
 2. exact ward: hclust.linkage(X, "ward", n_jobs=2) against
    hclust.dask.linkage(X, "ward"); the distributed rounds (time, bytes
    sent / returned, active clusters), where the time went (the workers'
-   searches and replays, the client's merges and final rounds); Z compared
-   bit for bit;
+   searches and shard updates, the client's share of the rounds and its
+   final rounds), the workers' shards and peak memory; Z compared bit for
+   bit;
 3. summary tier: hclust.summarize(X, n_micro) against
    hclust.dask.summarize(X, n_micro) and a label for every row;
 4. projections of the exact tiers to 100M x 8 rows on 32 workers from the
@@ -117,25 +118,29 @@ def ward_projection(n: int, d: int, breakdown: dict, rounds: int, copy_bytes: in
                     sent: int, n_big: int = 100_000_000, workers: int = 32) -> dict:
     """Exact ward at n_big rows on ``workers`` workers, from the measured run.
 
-    Assumptions (printed): the searches' work grows like n log n and splits
-    over the workers; the replays (every worker) and the client's merges
-    are O(active clusters) a round and do not split, growing like n log n
-    too (rounds grow like log n); bytes sent grow like n log n; every
-    worker and the client hold a copy of the run (the bytes a copy took
-    here, per row); the network is left out.
+    Assumptions (printed): the searches' work and the shards' updates grow
+    like n log n and split over the workers (each worker answers for its
+    shard); the client's share of a round (candidate lists, combining the
+    answers, merges) is O(active clusters) and does not split, growing like
+    n log n too (rounds grow like log n); bytes sent grow like n log n; each
+    worker holds its shard (the bytes a shard took here, per row of it),
+    the client the run (the bytes the client's run took here, per row); the
+    network is left out.
     """
     grow = n_big / n * math.log(n_big) / math.log(n)
-    search = breakdown["worker_search_work_s"] * grow / workers
-    serial = (breakdown["worker_replay_s"] + breakdown["client_merge_s"] + breakdown["client_rounds_s"]) * grow
+    search = (breakdown["worker_search_work_s"] + 2 * breakdown["worker_update_s"]) * grow / workers
+    serial = (breakdown["client_merge_s"] + breakdown["client_rounds_s"]) * grow
+    shard = breakdown["shard_bytes"] / (n / 2) * n_big / workers
     copy = copy_bytes / n * n_big
     print(f"ward projection, {n_big:,} x {d} on {workers} workers: about {(search + serial) / 60:.0f} min "
-          f"({search / 60:.0f} min of searches split over the workers, {serial / 60:.0f} min of replays and merges "
-          f"that every worker and the client repeat), {sent / n * n_big * math.log(n_big) / math.log(n) / 1e9:.0f} GB "
-          f"sent by the client in all, and a copy of the run of {copy / 1e9:.0f} GB on every worker and the client "
-          f"({copy_bytes / n:.0f} bytes a row): the replicated design needs workers with the in-process engine's "
-          "memory. Assumes work and bytes grow like n log n and leaves out the network.")
+          f"({search / 60:.0f} min of searches and shard updates split over the workers, {serial / 60:.0f} min "
+          f"of the client's share of the rounds), {sent / n * n_big * math.log(n_big) / math.log(n) / 1e9:.0f} GB "
+          f"sent by the client in all; a shard of {shard / 1e9:.1f} GB on each worker "
+          f"({breakdown['shard_bytes'] / (n / 2):.0f} bytes a row of it) and the run, {copy / 1e9:.0f} GB "
+          f"({copy_bytes / n:.0f} bytes a row), on the client. Assumes work and bytes grow like n log n and "
+          "leaves out the network.")
     return {"tier": "ward projection", "n": n_big, "d": d, "workers": workers,
-            "seconds": search + serial, "copy_bytes": copy}
+            "seconds": search + serial, "copy_bytes": copy, "shard_bytes": shard}
 
 
 def main() -> None:
@@ -217,8 +222,10 @@ def ward_tier(client, X, Xd, args) -> list[dict]:
     print(f"ward, hclust.dask (LocalCluster 2 x 1 thread): {t_d:.1f} s = {t_d / t_in:.2f} x in-process; "
           f"Z identical: {same}; {len(stats)} rounds, {len(shipped)} on the workers; client peak +{gb(mem_d)}, "
           "worker peak memory " + ", ".join(gb(v) for v in memory.peak.values()))
-    walls = ("worker_search_s", "worker_replay_s", "client_merge_s", "client_rounds_s")
-    print("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in breakdown.items())
+    walls = ("worker_search_s", "worker_update_s", "client_merge_s", "client_rounds_s")
+    print(f"  largest shard {gb(breakdown['shard_bytes'])} ({breakdown['shard_bytes'] / (args.n / 2):.0f} bytes a "
+          f"row of its half), the client's run {gb(_run_bytes(X))}")
+    print("  time: " + ", ".join(f"{k} {v:.1f} s" for k, v in breakdown.items() if k.endswith("_s"))
           + f"; other (gathering, collapsing duplicates, transfers, Z) {t_d - sum(breakdown[k] for k in walls):.1f} s")
     print(f"  {'round':>5} {'time s':>8} {'sent MB':>8} {'returned MB':>11} {'tasks':>5} {'clusters before -> after':>26}")
     for s in shipped:
@@ -241,7 +248,7 @@ def ward_tier(client, X, Xd, args) -> list[dict]:
 
 
 def _run_bytes(X: np.ndarray) -> int:
-    """Bytes of a ward run's copy for X's rows (what the client and every worker hold), from 20,000 rows."""
+    """Bytes of a ward run for X's rows (what the client holds), from 20,000 rows."""
     import pickle
 
     from hclust.dask import _ward

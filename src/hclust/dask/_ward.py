@@ -2,31 +2,36 @@
 
 The in-process vector engine (:mod:`hclust._linkage_vector`) merges
 clusters in rounds: each round recomputes the nearest neighbour (by Ward's
-cost, on centroids and weights, in a kd-tree refitted as clusters merge) of
-some stale clusters, then merges every reciprocal pair at once. Here the
-client runs exactly that loop, step by step (:class:`_WardRun`), and each
-round's nearest-neighbour searches, nearly all of its time, are split
-between the workers:
+cost, on centroids and weights) of some stale clusters, then merges every
+reciprocal pair at once. Here the client runs exactly that loop
+(:class:`_WardRun`: which clusters a round searches, the candidate lists,
+the merges) and the searches, nearly all of the work, run on the workers
+over shards of the active clusters (:mod:`hclust._kernels.ward_shards`):
 
-- every worker keeps a replica of the run (the round's active centroids,
-  weights, candidate lists and kd-tree): a copy of the client's, kept in step
-  by replaying each round's results; the replica is a cache, the client's
-  run is the state, so a lost worker costs a new copy, not the result;
-- a round sends every worker the previous round's search results (about 100
-  bytes per searched cluster) and a share of the round's stale clusters;
-  each worker replays the merges, chooses the same stale clusters and
-  searches its share; the client gathers the results, stores them and
-  merges all reciprocal pairs, as the in-process engine does.
+- the rows are split into one shard per worker, contiguous runs of the
+  first kd-tree's order (compact regions of the space); a cluster stays in
+  the shard of the row it started from, a merged cluster where the larger
+  slot of its pair lived, so a worker holds its shard's centroids, weights
+  and kd-tree: memory bounded by its share of the rows, whatever n;
+- a round sends each shard the previous round's merges that touch it (the
+  ended clusters' keys, the merged centroids: O(round) bytes) and the
+  searches it may answer: its own clusters by key, others' with their
+  centroid and weight, each with an upper bound of the K-th nearest cost
+  from its old candidates, which skips the shards whose box, smallest
+  weight and count rule them out and prunes inside the ones asked;
+- each shard answers with its K nearest (keys, costs) per search; the
+  client keeps the K nearest of the answers in the in-process engine's
+  (cost, id) order and merges the round's reciprocal pairs.
 
-Every step is the in-process engine's own kernel on the same arrays in the
-same order, so the merges, their order and the floating-point operations
-(merged centroids, costs, heights) are the in-process engine's: ``Z`` is
-``hclust.linkage``'s bit for bit, ties included. Replicating the active
-clusters (not partitioning them) keeps every search exact and every round's
-traffic proportional to its searches; the price is that every worker and the
-client hold all active centroids: O(n d) memory each, like the in-process
-engine. Below ``CLIENT_BELOW`` active clusters a round is not worth shipping:
-the client finishes alone.
+The shards' answers are exact and their costs the in-process engine's
+expression on the same values, so every search's result, the rounds, the
+merges, their order and their heights are the in-process engine's: ``Z`` is
+``hclust.linkage``'s bit for bit, ties included. The state between rounds is
+the client's run; a worker's shard is a cache that the client can rebuild
+from it (a lost worker costs a new copy of its shard, not the result). The
+client holds the run (O(n d), like the in-process engine); no worker holds
+more than its shard and a round's searches. Below ``CLIENT_BELOW`` active
+clusters a round is not worth shipping: the client finishes alone.
 """
 
 from __future__ import annotations
@@ -51,28 +56,30 @@ ROUND_RETRIES = 3
 
 #: Where the last run's time went, in seconds summed over the rounds (read by
 #: benchmarks/bench_dask.py for its projection): the workers' searches and
-#: their replays of the previous round (the slowest worker's), the client's
-#: merges (distributed rounds), the rounds finished on the client, and the
-#: searches' work (summed over the workers).
+#: the updates of their shards (the slowest worker's), the client's share
+#: of the distributed rounds (candidates, answers, merges), the rounds
+#: finished on the client, and the searches' work (summed over the workers);
+#: ``shard_bytes``: the largest arrays a shard held (at its start).
 LAST_RUN: dict[str, float] = {}
 
 
-class _ReplicaMissing(RuntimeError):
-    """A worker has no replica of the run at the round's state (new or restarted worker)."""
+class _ShardMissing(RuntimeError):
+    """A worker has no shard of the run at the round's state (new or restarted worker)."""
 
 
 # ----------------------------------------------------------------------------- the run, step by step
 
 
 class _WardRun:
-    """``hclust._linkage_vector._ward_unique`` as a sequence of rounds one can split and replay.
+    """``hclust._linkage_vector._ward_unique`` as a sequence of rounds one can split.
 
     ``todo()`` chooses a round's stale clusters, ``search(lo, hi)`` finds the
-    nearest neighbours of ``todo[lo:hi]`` (returning what it found),
-    ``store(results)`` writes results found elsewhere, ``merge()`` merges the
-    round's reciprocal pairs and moves to the next stage when one ends. The
-    arrays, kernels and their order are those of ``_ward_unique``; a copy of
-    a run (pickled) continues exactly as the original.
+    nearest neighbours of ``todo[lo:hi]`` here, ``merge()`` merges the
+    round's reciprocal pairs and moves to the next stage when one ends
+    (``updates`` then holds the round's merges by key). The arrays, kernels
+    and their order are those of ``_ward_unique``. ``key`` names a slot's
+    cluster for the shards: the position, in the first stage's kd-tree
+    order, of the row whose slot the cluster lives in (it never changes).
     """
 
     def __init__(self, X: FloatArray, w: FloatArray) -> None:
@@ -81,14 +88,11 @@ class _WardRun:
 
         n, d = X.shape
         self.n = n
-        # what the run started from (the client sends it to start a replica); the arrays
-        # below are copies, so these stay as they were
-        self.X0 = X
-        self.w0 = w
         self.use_tree = d <= _TREE_MAX_DIM
         self.C = np.array(X, dtype=np.float64, order="C", copy=True)
         self.w = np.array(w, dtype=np.float64, copy=True)
         self.ids = np.arange(n, dtype=np.int64)
+        self.key = np.empty(0, dtype=np.int64)  # set by the first stage
         self.a = np.empty(n - 1, dtype=np.int64)
         self.b = np.empty(n - 1, dtype=np.int64)
         self.h = np.empty(n - 1)
@@ -104,12 +108,8 @@ class _WardRun:
         self.todo_version = -1  # the version todo() last ran at
         self.n_todo = 0
         self.every = True
+        self.updates: tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray] | None = None
         self._begin_stage()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["X0"] = state["w0"] = None  # a snapshot continues a run; it never starts one
-        return state
 
     @property
     def finished(self) -> bool:
@@ -130,6 +130,7 @@ class _WardRun:
         self.C = tree.data
         self.w = self.w[perm]
         self.ids = self.ids[perm]
+        self.key = np.arange(m, dtype=np.int64) if self.key.shape[0] == 0 else self.key[perm]
         slot_of = np.empty(m + 1, dtype=np.int64)
         slot_of[perm] = np.arange(m)
         slot_of[m] = -1
@@ -138,6 +139,9 @@ class _WardRun:
         self.nn_cost = self.nn_cost[perm]
         self.stale = self.stale[perm]
         self.bound = self.bound[perm]
+        # the slot of every live cluster's key (the shards answer with keys)
+        self.slot_of_key = np.full(self.n, -1, dtype=np.int64)
+        self.slot_of_key[self.key] = np.arange(m)
         node_parent, slot_leaf = _kdtree.node_parents(tree)
         self.tree = tree
         self.state = _vector.new_state(self.C, self.w, self.ids, self.nn, self.nn_cost, self.stale, self.cand,
@@ -161,6 +165,7 @@ class _WardRun:
         self.C = self.C[keep]
         self.w = self.w[keep]
         self.ids = self.ids[keep]
+        self.key = self.key[keep]
         self.nn_cost = self.nn_cost[keep]
         self.stale = self.stale[keep]
         self.bound = self.bound[keep]
@@ -177,26 +182,13 @@ class _WardRun:
             self.todo_version = self.version
         return self.n_todo
 
-    def search(self, lo: int, hi: int) -> tuple[Any, ...]:
-        """Nearest neighbours of todo[lo:hi]: (nn, nn_cost, cand rows, bound, searched), in todo order."""
+    def search(self, lo: int, hi: int) -> None:
+        """Nearest neighbours of todo[lo:hi], here (the in-process batch)."""
         from .._kernels import vector as _vector
 
         state = self.state
-        todo = state.todo[lo:hi]
-        part = state._replace(todo=todo, searched=state.searched[lo:hi])
+        part = state._replace(todo=state.todo[lo:hi], searched=state.searched[lo:hi])
         _vector.nearest_batch_serial(self.tree, part, hi - lo, self.use_tree)
-        return (self.nn[todo], self.nn_cost[todo], self.cand[todo], self.bound[todo],
-                state.searched[lo:hi].copy())
-
-    def store(self, results: tuple[Any, ...]) -> None:
-        """Write the round's search results (for all of todo[:n_todo], in todo order)."""
-        nn, nn_cost, cand, bound, searched = results
-        todo = self.state.todo[: self.n_todo]
-        self.nn[todo] = nn
-        self.nn_cost[todo] = nn_cost
-        self.cand[todo] = cand
-        self.bound[todo] = bound
-        self.state.searched[: self.n_todo] = searched
 
     def merge(self) -> int:
         """Merge the round's reciprocal pairs (then the next stage, when this one ends); returns the pairs."""
@@ -206,6 +198,11 @@ class _WardRun:
         pairs = int(_vector.ward_merge(self.tree, self.state, self.n_todo, self.every))
         if pairs == 0 and self.every:
             raise no_progress("ward")
+        # the round's merges by key, for the shards: the ended clusters, and the
+        # merged ones (in the larger slot of each pair) with their centroid, weight and id
+        merged = self.state.merged[: 2 * pairs]
+        ended, kept = merged[0::2], merged[1::2]
+        self.updates = (self.key[ended], self.key[kept], self.C[kept], self.w[kept], self.ids[kept])
         self.all_stale = pairs == 0
         self.done = int(self.counts["merges"][0])
         self.version += 1
@@ -214,6 +211,10 @@ class _WardRun:
             if not self.finished:
                 self._begin_stage()
         return pairs
+
+    def live_slots(self) -> IntArray:
+        """The slots of the live clusters (this stage)."""
+        return self.state.live[: self.counts["live"][0]]
 
     def merges(self) -> tuple[IntArray, IntArray, FloatArray]:
         """(a, b, h) as ``_ward_unique`` returns them: equal heights in round order, then by smaller id."""
@@ -224,51 +225,144 @@ class _WardRun:
 
 # ----------------------------------------------------------------------------- worker side
 
-#: The replicas of the runs on this worker process, by run token.
-_REPLICAS: dict[str, _WardRun] = {}
-_REPLICAS_LOCK = threading.Lock()
+
+class _Shard:
+    """A worker's shard of a run: the live clusters whose keys lie in [lo, hi), with a kd-tree over them."""
+
+    def __init__(self, lo: int, hi: int, index: IntArray, C: FloatArray, w: FloatArray, ids: IntArray,
+                 version: int, use_tree: bool) -> None:
+        self.lo, self.hi = lo, hi
+        self.version = version
+        self.use_tree = use_tree
+        self._build(index, C, w, ids)
+
+    def _build(self, index: IntArray, C: FloatArray, w: FloatArray, ids: IntArray) -> None:
+        """Slots for the given clusters (keys lo + index), tree order."""
+        from .._kernels import kdtree as _kdtree
+        from .._kernels import vector as _vector
+
+        m = index.shape[0]
+        if m > 0:
+            tree = _kdtree.build(np.ascontiguousarray(C, dtype=np.float64), _vector.LEAF_SIZE)
+            perm = tree.perm
+            self.C = tree.data
+            self.node = (tree.node_lo, tree.node_hi, tree.node_left, tree.box_lo, tree.box_hi)
+            self.node_parent, self.slot_leaf = _kdtree.node_parents(tree)
+        else:
+            perm = np.arange(0)
+            self.C = np.empty((0, C.shape[1]))
+            empty = np.empty(0, dtype=np.int64)
+            self.node = (empty, empty, empty, np.empty((0, C.shape[1])), np.empty((0, C.shape[1])))
+            self.node_parent, self.slot_leaf = empty, empty
+        self.w = np.ascontiguousarray(w[perm], dtype=np.float64)
+        self.ids = np.ascontiguousarray(ids[perm], dtype=np.int64)
+        self.key_of = np.ascontiguousarray(index[perm] + self.lo, dtype=np.int64)
+        self.alive = np.ones(m, dtype=np.bool_)
+        self.slot_of = np.full(self.hi - self.lo, -1, dtype=np.int64)
+        self.slot_of[index[perm]] = np.arange(m)
+        n_nodes = self.node[2].shape[0]
+        self.node_wmin = np.empty(n_nodes)
+        self.node_count = np.empty(n_nodes, dtype=np.int64)
+        if m > 0:
+            _kdtree.refit_all(tree, self.C, self.w, self.alive, self.node_wmin, self.node_count)
+        self.n_live = m
+        self.built = m
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.C, self.w, self.ids, self.key_of, self.alive, self.slot_of, self.node_parent,
+                  self.slot_leaf, self.node_wmin, self.node_count, *self.node)
+        return int(sum(a.nbytes for a in arrays))
+
+    def apply(self, updates: tuple[Any, ...]) -> None:
+        """One round's merges that touch this shard."""
+        from .._kernels import ward_shards as _shards
+        from .._linkage_vector import _REBUILD_MIN
+
+        dead, kept, kept_C, kept_w, kept_ids = updates
+        node_lo, node_hi, node_left, box_lo, box_hi = self.node
+        self.n_live -= int(_shards.shard_apply(
+            self.C, self.w, self.alive, self.ids, node_lo, node_hi, node_left, self.node_parent, self.slot_leaf,
+            box_lo, box_hi, self.node_wmin, self.node_count, self.slot_of, self.lo, dead, kept, kept_C, kept_w,
+            kept_ids))
+        if self.built > _REBUILD_MIN and 2 * self.n_live <= self.built:
+            # the boxes of a tree whose clusters have merged away grow loose: rebuild over the live ones
+            live = np.flatnonzero(self.alive)
+            self._build(self.key_of[live] - self.lo, self.C[live], self.w[live], self.ids[live])
+
+    def box(self) -> tuple[FloatArray, FloatArray, float, int]:
+        """(lo, hi, smallest weight, live count) over the live clusters (the refitted root)."""
+        if self.n_live == 0:
+            d = self.C.shape[1]
+            return np.full(d, np.inf), np.full(d, -np.inf), np.inf, 0
+        return self.node[3][0].copy(), self.node[4][0].copy(), float(self.node_wmin[0]), self.n_live
+
+    def search(self, own: IntArray, own_upper: FloatArray, Q: FloatArray, wq: FloatArray, upper: FloatArray,
+               cap: int) -> tuple[Any, ...]:
+        """The K nearest of this shard for searches of its own clusters (keys ``own``) and others' (rows Q)."""
+        from .._kernels import ward_shards as _shards
+
+        slots = self.slot_of[own - self.lo]
+        Q_all = np.concatenate([self.C[slots], Q]) if own.shape[0] else Q
+        w_all = np.concatenate([self.w[slots], wq]) if own.shape[0] else wq
+        skip = np.concatenate([slots, np.full(Q.shape[0], -1, dtype=np.int64)])
+        upper_all = np.concatenate([own_upper, upper])
+        out_key = np.empty((Q_all.shape[0], cap), dtype=np.int64)
+        out_cost = np.empty((Q_all.shape[0], cap))
+        node_lo, node_hi, node_left, box_lo, box_hi = self.node
+        _shards.shard_knn(self.C, self.w, self.alive, self.ids, self.key_of, node_lo, node_hi, node_left, box_lo,
+                          box_hi, self.node_wmin, self.node_count, self.use_tree, np.ascontiguousarray(Q_all),
+                          w_all, skip, upper_all, out_key, out_cost)
+        return out_key, out_cost
 
 
-def _ward_step(token: str, version: int, payload: tuple[str, Any], lo: int, hi: int, n_todo: int) -> tuple[Any, ...]:
-    """Worker task: bring the replica to ``version`` (rounds merged), then search todo[lo:hi].
+#: The shards of the runs on this worker process, by (run token, shard).
+_SHARDS: dict[tuple[str, int], _Shard] = {}
+_SHARDS_LOCK = threading.Lock()
 
-    ``payload`` is ("init", (X, w)): the rows and weights of a new run
-    (``version`` 0); ("snapshot", pickled run): the client's run at ``version``; or
-    ("results", results): the search results of round ``version`` (the
-    replica is then at ``version - 1``, or already at ``version`` when it
-    ran another share of this round).
+
+def _shard_step(token: str, shard: int, version: int, payload: tuple[str, Any], own: IntArray,
+                own_upper: FloatArray, Q: FloatArray, wq: FloatArray, upper: FloatArray, cap: int) -> tuple[Any, ...]:
+    """Worker task: bring shard ``shard`` of a run to ``version`` (rounds merged), then answer its searches.
+
+    ``payload`` is ("init", (lo, hi, index, C, w, ids, use_tree)): the
+    shard's live clusters at ``version`` (a new run, or a copy after a
+    loss); or ("updates", (first, [updates of rounds first+1 .. version])):
+    the merges since the version the client last knew it at. The searches:
+    this shard's clusters of keys ``own`` and others' centroids ``Q`` with
+    weights ``wq``, each with the upper bound of its K-th nearest cost (a
+    searched cluster's own id decides no tie: only the neighbours' ids do).
+    Returns (keys, costs, box lo, box hi, smallest weight, live count,
+    [update seconds, search seconds, the shard's bytes]).
     """
     started = time.perf_counter()
-    with _REPLICAS_LOCK:
+    with _SHARDS_LOCK:
         kind, data = payload
         if kind == "init":
-            run = _WardRun(*data)
-            _REPLICAS[token] = run
-        elif kind == "snapshot":
-            import pickle
-
-            run = pickle.loads(data)
-            _REPLICAS[token] = run
+            lo, hi, index, C, w, ids, use_tree = data
+            state = _Shard(lo, hi, index, C, w, ids, version, use_tree)
+            _SHARDS[(token, shard)] = state
         else:
-            run = _REPLICAS.get(token)  # type: ignore[assignment]
-            if run is None or run.version not in (version - 1, version):
-                raise _ReplicaMissing(f"no replica of ward run {token} at round {version} on this worker")
-            if run.version == version - 1:
-                run.todo()
-                run.store(data)
-                run.merge()
-        if run.version != version:
-            raise _ReplicaMissing(f"the replica of ward run {token} is at round {run.version}, not {version}")
-        if run.todo() != n_todo:  # cannot happen: the same kernels on the same arrays
-            raise RuntimeError(f"ward replica out of step: {run.n_todo} stale clusters, the client has {n_todo}")
-        replayed = time.perf_counter()
-        results = run.search(lo, hi)
-        return (*results, np.array([replayed - started, time.perf_counter() - replayed]))
+            first, rounds = data
+            state = _SHARDS.get((token, shard))  # type: ignore[assignment]
+            if state is None or not first <= state.version <= version:
+                raise _ShardMissing(f"no shard {shard} of ward run {token} at round {version} on this worker")
+            for updates in rounds[state.version - first:]:
+                state.apply(updates)
+                state.version += 1
+        if state.version != version:
+            raise _ShardMissing(f"shard {shard} of ward run {token} is at round {state.version}, not {version}")
+        updated = time.perf_counter()
+        keys, costs = state.search(own, own_upper, Q, wq, upper, cap)
+        box_lo, box_hi, wmin, count = state.box()
+        return (keys, costs, box_lo, box_hi, np.array([wmin]), np.array([count]),
+                np.array([updated - started, time.perf_counter() - updated, state.nbytes]))
 
 
-async def _drop_replica(token: str) -> None:
-    """Worker function: forget a run's replica (a coroutine: Client.run need not wait for it)."""
-    _REPLICAS.pop(token, None)  # atomic; the run's tasks have ended
+async def _drop_shards(token: str) -> None:
+    """Worker function: forget a run's shards (a coroutine: Client.run need not wait for it)."""
+    for name in [name for name in list(_SHARDS) if name[0] == token]:
+        _SHARDS.pop(name, None)  # atomic; the run's tasks have ended
 
 
 # ----------------------------------------------------------------------------- client side
@@ -334,14 +428,92 @@ def ward_linkage(
     return merges_to_linkage(a, b, h, np.ones(n))
 
 
-def _identity(x: Any) -> Any:
-    """Worker task holding a round's data (it lives in the task: recomputable)."""
-    return x
-
-
 def _as_float64(block: Any) -> FloatArray:
     """Worker task: a block as float64 rows."""
     return np.ascontiguousarray(block, dtype=np.float64)
+
+
+class _ShardSet:
+    """The client's view of a run's shards: key ranges, where each lives, what each was last known to hold.
+
+    Shard s holds the clusters whose key lies in ``bounds[s]:bounds[s + 1]``.
+    ``known[s]``: the round (version) the shard was at after the last round
+    it answered, None when it must get a copy; ``log``: the merges of the
+    rounds since the oldest known version; the boxes, smallest weights and
+    live counts bound each shard's clusters (the shard's own at its last
+    answer, widened by the merged centroids placed in it since).
+    """
+
+    def __init__(self, run: _WardRun, k: int) -> None:
+        self.k = k
+        self.bounds = np.array([s * run.n // k for s in range(k + 1)], dtype=np.int64)
+        self.known: list[int | None] = [None] * k
+        self.where: list[str | None] = [None] * k
+        self.log: list[tuple[int, tuple[Any, ...]]] = []
+        d = run.C.shape[1]
+        self.box_lo = np.full((k, d), np.inf)
+        self.box_hi = np.full((k, d), -np.inf)
+        self.wmin = np.full(k, np.inf)
+        self.count = np.zeros(k, dtype=np.int64)
+
+    def lost(self) -> None:
+        """After a failure: every shard gets a new copy."""
+        self.known = [None] * self.k
+        self.log.clear()
+
+    def owner(self, keys: IntArray) -> IntArray:
+        return np.searchsorted(self.bounds, keys, side="right") - 1
+
+    def place(self, workers: list[str]) -> None:
+        """Keep each shard where it is while its worker lives; give the others' shards to the workers in turn."""
+        for s in range(self.k):
+            if self.where[s] not in workers:
+                self.where[s] = workers[s % len(workers)]
+                self.known[s] = None
+
+    def copy(self, run: _WardRun, s: int) -> tuple[Any, ...]:
+        """Shard s at the run's version, from the client's run; sets its box."""
+        live = run.live_slots()
+        lo, hi = int(self.bounds[s]), int(self.bounds[s + 1])
+        keys = run.key[live]
+        mine = live[(keys >= lo) & (keys < hi)]
+        C = run.C[mine]
+        w = run.w[mine]
+        self.count[s] = mine.shape[0]
+        if mine.shape[0]:
+            self.box_lo[s], self.box_hi[s], self.wmin[s] = C.min(axis=0), C.max(axis=0), w.min()
+        else:
+            self.box_lo[s], self.box_hi[s], self.wmin[s] = np.inf, -np.inf, np.inf
+        return (lo, hi, run.key[mine] - lo, C, w, run.ids[mine], run.use_tree)
+
+    def updates_for(self, s: int, since: int) -> list[tuple[Any, ...]]:
+        """Shard s's part of the merges of the rounds after ``since``."""
+        lo, hi = self.bounds[s], self.bounds[s + 1]
+        out = []
+        for version, (dead, kept, kept_C, kept_w, kept_ids) in self.log:
+            if version <= since:
+                continue
+            a = (dead >= lo) & (dead < hi)
+            b = (kept >= lo) & (kept < hi)
+            out.append((dead[a], kept[b], kept_C[b], kept_w[b], kept_ids[b]))
+        return out
+
+    def record(self, run: _WardRun) -> None:
+        """Log the round just merged; widen the shards' boxes by the merged centroids placed in them."""
+        assert run.updates is not None
+        dead, kept, kept_C, kept_w, _ = run.updates
+        self.log.append((run.version, run.updates))
+        known = [v for v in self.known if v is not None]
+        oldest = min(known) if len(known) == self.k else -1
+        self.log = [entry for entry in self.log if entry[0] > oldest]
+        for s in range(self.k):
+            lo, hi = self.bounds[s], self.bounds[s + 1]
+            b = (kept >= lo) & (kept < hi)
+            if b.any():
+                self.box_lo[s] = np.minimum(self.box_lo[s], kept_C[b].min(axis=0))
+                self.box_hi[s] = np.maximum(self.box_hi[s], kept_C[b].max(axis=0))
+                self.wmin[s] = min(self.wmin[s], float(kept_w[b].min()))
+            self.count[s] -= int(((dead >= lo) & (dead < hi)).sum())
 
 
 def _rounds(
@@ -358,11 +530,11 @@ def _rounds(
     n = X.shape[0]
     run = _WardRun(X, w)
     token = f"hclust-ward-{uuid.uuid4().hex}"
-    pending: tuple[Any, ...] | None = None  # the last distributed round's results, not yet on the workers
+    shards: _ShardSet | None = None
     round_no = 0
     LAST_RUN.clear()
-    LAST_RUN.update(worker_search_s=0.0, worker_replay_s=0.0, client_merge_s=0.0, client_rounds_s=0.0,
-                    worker_search_work_s=0.0)
+    LAST_RUN.update(worker_search_s=0.0, worker_update_s=0.0, client_merge_s=0.0, client_rounds_s=0.0,
+                    worker_search_work_s=0.0, shard_bytes=0.0)
     try:
         while not run.finished:
             round_no += 1
@@ -373,20 +545,22 @@ def _rounds(
             if before < CLIENT_BELOW:
                 run.search(0, n_todo)
             else:
+                if shards is None:
+                    shards = _ShardSet(run, max(1, len(_workers(client))))
                 for attempt in range(ROUND_RETRIES + 1):
                     try:
-                        results, sent, returned, tasks = _remote_round(client, token, run, pending, n_todo)
+                        sent, returned, tasks = _remote_round(client, token, run, shards, n_todo)
                         break
-                    except Exception as error:  # a lost worker or replica: the run is here, send it again
+                    except Exception as error:  # a lost worker or shard: the run is here, send copies
                         if attempt == ROUND_RETRIES or not (
-                            isinstance(error, _ReplicaMissing) or is_cluster_failure(error)
+                            isinstance(error, _ShardMissing) or is_cluster_failure(error)
                         ):
                             raise
-                        pending = None  # every worker gets a copy of the run
-                run.store(results)
-                pending = results
+                        shards.lost()
             merging = time.perf_counter()
             run.merge()
+            if shards is not None and run.live >= CLIENT_BELOW:
+                shards.record(run)  # the next round runs on the workers too
             if tasks:
                 LAST_RUN["client_merge_s"] += time.perf_counter() - merging
             else:
@@ -398,54 +572,117 @@ def _rounds(
                 progress(run.done, n - 1)
     finally:
         try:  # not waited for: a worker that is dying must not hold the result back
-            client.run(_drop_replica, token, wait=False)
-        except Exception:  # noqa: BLE001 - best effort: a lost worker took its replica with it
+            client.run(_drop_shards, token, wait=False)
+        except Exception:  # noqa: BLE001 - best effort: a lost worker took its shards with it
             pass
     return run.merges()
 
 
-def _remote_round(
-    client: Any, token: str, run: _WardRun, pending: tuple[Any, ...] | None, n_todo: int
-) -> tuple[tuple[Any, ...], int, int, int]:
-    """One round's searches on the workers: (results in todo order, bytes sent, bytes returned, tasks)."""
+def _workers(client: Any) -> list[str]:
     workers = sorted(client.scheduler_info()["workers"])
     if not workers:
         client.wait_for_workers(1, timeout=60)
         workers = sorted(client.scheduler_info()["workers"])
-    k = len(workers)
-    # What the workers need travels in a task (through the scheduler, then from worker to
-    # worker), not scattered: a task's data is recomputed when its worker dies, where a
-    # scatter to a dying worker can wait forever.
-    if pending is None and run.version == 0:
-        # the first round: the rows and weights (a worker builds the same run from them)
-        payload: tuple[str, Any] = ("init", (run.X0, run.w0))
-        sent = k * (run.X0.nbytes + run.w0.nbytes)
-    elif pending is None:
-        # a copy of the client's run (after a failure), pickled here: a worker in this
-        # process (threads) must not share the client's arrays
-        import pickle
+    return workers
 
-        blob = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
-        payload = ("snapshot", blob)
-        sent = k * len(blob)
-        del blob
-    else:
-        payload = ("results", pending)
-        sent = k * sum(x.nbytes for x in pending)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
-        data = client.submit(_identity, payload, pure=False)
-    del payload
-    futures = []
-    for i, address in enumerate(workers):
-        lo, hi = i * n_todo // k, (i + 1) * n_todo // k
-        futures.append(client.submit(_ward_step, token, run.version, data, lo, hi, n_todo,
-                                     workers=[address], allow_other_workers=True, pure=False))
-    parts = client.gather(futures)
-    del futures, data
-    results = tuple(np.concatenate([p[f] for p in parts]) for f in range(5))
-    returned = sum(x.nbytes for p in parts for x in p)
-    LAST_RUN["worker_replay_s"] += max(float(p[5][0]) for p in parts)
-    LAST_RUN["worker_search_s"] += max(float(p[5][1]) for p in parts)
-    LAST_RUN["worker_search_work_s"] += sum(float(p[5][1]) for p in parts)
-    return results, sent, returned, k
+
+def _remote_round(client: Any, token: str, run: _WardRun, shards: _ShardSet, n_todo: int) -> tuple[int, int, int]:
+    """One round's searches on the shards, their answers written into the run: (bytes sent, bytes returned, tasks).
+
+    A search whose candidate list gives no upper bound (the first round's,
+    and a few near the end) first asks its own shard alone: that shard's
+    K-th cost bounds it, so the other shards are then asked only where they
+    may beat it, as for the others.
+    """
+    from .._kernels import ward_shards as _ws
+
+    shards.place(_workers(client))
+    state = run.state
+    clock = time.perf_counter()
+    upper = np.empty(n_todo)
+    _ws.candidate_pass(state.C, state.w, state.alive, state.ids, state.into, state.cand, state.bound, state.nn,
+                       state.nn_cost, state.todo, n_todo, state.searched, upper)
+    picked = np.flatnonzero(state.searched[:n_todo])
+    queries = np.ascontiguousarray(state.todo[picked])
+    q_upper = upper[picked]
+    owner = shards.owner(run.key[queries])
+    copies = {s: shards.copy(run, s) for s in range(shards.k) if shards.known[s] is None}  # (sets their boxes)
+    k = shards.k
+    answered = np.zeros((queries.shape[0], k), dtype=np.bool_)
+    rows: list[IntArray] = []
+    answers: list[tuple[Any, ...]] = []
+    totals = [0, 0, 0]  # bytes sent, bytes returned, tasks
+    client_s = time.perf_counter() - clock
+
+    def ask(mask: Any) -> None:
+        """Ask each shard the searches of its column of mask; keep the answers, update the shards' state."""
+        futures, asked = [], []
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            for s in range(k):
+                own = np.flatnonzero(mask[:, s] & (owner == s))
+                other = np.flatnonzero(mask[:, s] & (owner != s))
+                if own.shape[0] + other.shape[0] == 0:
+                    continue  # nothing to ask: its merges wait in the log
+                since = shards.known[s]
+                payload: tuple[str, Any] = (
+                    ("init", copies[s]) if since is None else ("updates", (since, shards.updates_for(s, since)))
+                )
+                args = (run.key[queries[own]], q_upper[own], state.C[queries[other]], state.w[queries[other]],
+                        q_upper[other])
+                totals[0] += sum(a.nbytes for a in args) + _payload_bytes(payload)
+                rows.append(np.concatenate([own, other]))
+                asked.append(s)
+                futures.append(client.submit(_shard_step, token, s, run.version, payload, *args,
+                                             state.cand.shape[1], workers=[shards.where[s]],
+                                             allow_other_workers=True, pure=False))
+                del payload
+        if not futures:
+            return
+        parts = client.gather(futures)
+        del futures
+        for s, p in zip(asked, parts):
+            shards.known[s] = run.version
+            shards.box_lo[s], shards.box_hi[s], shards.wmin[s], shards.count[s] = p[2], p[3], p[4][0], p[5][0]
+            answers.append((p[0], p[1]))
+        totals[1] += sum(x.nbytes for p in parts for x in p)
+        totals[2] += len(parts)
+        LAST_RUN["worker_update_s"] += max(float(p[6][0]) for p in parts)
+        LAST_RUN["worker_search_s"] += max(float(p[6][1]) for p in parts)
+        LAST_RUN["worker_search_work_s"] += sum(float(p[6][1]) for p in parts)
+        LAST_RUN["shard_bytes"] = max(LAST_RUN["shard_bytes"], *(float(p[6][2]) for p in parts))
+
+    unbounded = np.isinf(q_upper)
+    if k > 1 and 2 * int(unbounded.sum()) > queries.shape[0]:
+        first = np.zeros((queries.shape[0], k), dtype=np.bool_)
+        first[np.flatnonzero(unbounded), owner[unbounded]] = True
+        ask(first)
+        answered |= first
+        clock = time.perf_counter()
+        # each of those searches' K-th cost in its own shard (inf when the shard has fewer than K others)
+        for r, (keys, costs) in zip(rows, answers):
+            q_upper[r] = np.minimum(q_upper[r], costs[:, -1])
+        client_s += time.perf_counter() - clock
+    clock = time.perf_counter()
+    mask = np.empty((queries.shape[0], k), dtype=np.bool_)
+    _ws.shard_mask(state.C, state.w, queries, q_upper, shards.box_lo, shards.box_hi, shards.wmin, shards.count,
+                   mask)
+    mask &= ~answered
+    client_s += time.perf_counter() - clock
+    ask(mask)
+    del copies
+    if answers:
+        clock = time.perf_counter()
+        _ws.combine(state.C, state.w, state.ids, state.cand, state.bound, state.nn, state.nn_cost, queries,
+                    run.slot_of_key, np.concatenate(rows), np.concatenate([a[0] for a in answers]),
+                    np.concatenate([a[1] for a in answers]))
+        client_s += time.perf_counter() - clock
+    LAST_RUN["client_merge_s"] += client_s
+    return totals[0], totals[1], totals[2]
+
+
+def _payload_bytes(payload: tuple[str, Any]) -> int:
+    kind, data = payload
+    if kind == "init":
+        return int(sum(getattr(x, "nbytes", 8) for x in data))
+    return int(sum(x.nbytes for updates in data[1] for x in updates))
