@@ -292,3 +292,78 @@ def test_ward_rounds_equal_the_in_process_rounds_on_ties(client, data):
     want = _ward_unique(X, w, 1, None, None)
     for g, r in zip(got, want):
         assert np.array_equal(g, r)
+
+
+# ----------------------------------------------------------------------------- the shard kernels, without a cluster
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shard_answers_combine_into_the_exact_k_nearest(seed):
+    """Shards of a tied point set answer searches whose combination is the exact K nearest by (cost, id),
+    with no bound, and with the K-th cost itself as the bound (equal costs must not be dropped)."""
+    from hclust._kernels import ward_shards
+
+    rng = np.random.default_rng(seed)
+    n, d, K = 300, 2, 8
+    C = np.unique(rng.integers(0, 6, (n, d)).astype(np.float64), axis=0)  # a grid: many equal costs
+    n = C.shape[0]
+    w = rng.choice([1.0, 2.0, 3.0], n)
+    ids = rng.permutation(n).astype(np.int64)
+    bounds = [0, n // 3, n // 3, n]  # the middle shard is empty
+    shards = [_ward._Shard(lo, hi, np.arange(hi - lo), C[lo:hi], w[lo:hi], ids[lo:hi], 0, seed != 1)
+              for lo, hi in zip(bounds[:-1], bounds[1:])]
+    queries = np.arange(n, dtype=np.int64)
+    costs = np.array([[w[x] * w[j] / (w[x] + w[j]) * ((C[x] - C[j]) ** 2).sum() for j in range(n)]
+                      for x in range(n)])
+    want = [sorted((costs[x, j], ids[j], j) for j in range(n) if j != x)[:K] for x in range(n)]
+    for tight in (False, True):
+        upper = np.array([want[x][-1][0] for x in range(n)]) if tight else np.full(n, np.inf)
+        rows, keys, found = [], [], []
+        for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+            own = np.arange(lo, hi)
+            other = np.setdiff1d(queries, own)
+            k_, c_ = shards[s].search(own, upper[own], C[other], w[other], upper[other], K)
+            rows.append(np.concatenate([own, other]))
+            keys.append(k_)
+            found.append(c_)
+        cand = np.full((n, K), -1, dtype=np.int64)
+        bound, nn, nn_cost = np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n)
+        ward_shards.combine(C, w, ids, cand, bound, nn, nn_cost, queries, np.arange(n), np.concatenate(rows),
+                            np.concatenate(keys), np.concatenate(found))
+        for x in range(n):
+            assert list(cand[x]) == [j for _, _, j in want[x]]
+            assert nn[x] == want[x][0][2] and nn_cost[x] == want[x][0][0] and bound[x] == want[x][-1][0]
+
+
+def test_shard_updates_and_rebuild():
+    """Merges applied to a shard (ended clusters, moved centroids, heavier weights, new ids) leave it answering
+    as a shard built from the merged state; past half its clusters it rebuilds its tree."""
+    rng = np.random.default_rng(4)
+    n, K = 2_000, 8
+    C = rng.normal(size=(n, 3))
+    w = np.ones(n)
+    ids = np.arange(n, dtype=np.int64)
+    shard = _ward._Shard(0, n, np.arange(n), C, w, ids, 0, True)
+    alive = np.ones(n, dtype=bool)
+    C2, w2, ids2 = C.copy(), w.copy(), ids.copy()
+    for _ in range(3):  # three rounds of merges of random live pairs
+        live = np.flatnonzero(alive)
+        pairs = rng.permutation(live)[: 2 * (live.shape[0] // 3)].reshape(-1, 2)
+        x, y = pairs[:, 0], pairs[:, 1]
+        total = w2[x] + w2[y]
+        C2[y] = (w2[x, None] * C2[x] + w2[y, None] * C2[y]) / total[:, None]
+        w2[y] = total
+        ids2[y] = np.maximum(ids2[x], ids2[y])
+        alive[x] = False
+        shard.apply((x, y, C2[y], w2[y], ids2[y]))
+    assert shard.n_live == alive.sum() and shard.built < n  # rebuilt over the live ones once
+    live = np.flatnonzero(alive)
+    fresh = _ward._Shard(0, n, live, C2[live], w2[live], ids2[live], 0, True)
+    Q = rng.normal(size=(50, 3))
+    wq = rng.choice([1.0, 5.0], 50)
+    for s in (shard, fresh):
+        s.answer = s.search(np.empty(0, dtype=np.int64), np.empty(0), Q, wq, np.full(50, np.inf), K)
+    assert np.array_equal(shard.answer[0], fresh.answer[0]) and np.array_equal(shard.answer[1], fresh.answer[1])
+    lo, hi, wmin, count = shard.box()
+    assert count == live.shape[0] and wmin == w2[live].min()
+    assert np.array_equal(lo, C2[live].min(axis=0)) and np.array_equal(hi, C2[live].max(axis=0))

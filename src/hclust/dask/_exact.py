@@ -187,13 +187,14 @@ def linkage(
     spanning tree is unique under this order, whatever the partitioning.
 
     Ward: the client runs the in-process vector engine's rounds step by step
-    and each round's nearest-neighbour searches are split between the
-    workers, which keep a replica of the active centroids in step (a lost
-    replica is sent again); ties, duplicates and weights therefore come out
-    as in :func:`hclust.linkage`, bit for bit. The client gathers the rows
-    (duplicates collapse there) and, like every worker, holds all active
-    clusters: O(n d) memory each. Where :func:`hclust.linkage` would run
-    ward on the distance matrix (fewer than 2,048 rows, or more than 32
+    and each round's nearest-neighbour searches run on the workers, each of
+    which holds a shard of the active clusters (its share of the rows and a
+    kd-tree over them; a lost shard is sent again from the client's run);
+    ties, duplicates and weights therefore come out as in
+    :func:`hclust.linkage`, bit for bit. The client gathers the rows
+    (duplicates collapse there) and holds the run: O(n d) memory, where a
+    worker holds O(n d / workers) plus a round's searches. Where
+    :func:`hclust.linkage` would run ward on the distance matrix (fewer than 2,048 rows, or more than 32
     features while the matrix fits), the client does just that.
 
     Examples
