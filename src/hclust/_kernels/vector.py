@@ -160,34 +160,24 @@ def _from_candidates(C, w, alive, ids, into, cand, bound, x):
     return -1, current
 
 
-@njit(cache=NUMBA_CACHE)
-def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi,
-             node_wmin, node_count, cand, bound, x, use_tree, live, m):
-    """Refresh x's candidates: its len(cand[x]) nearest live clusters by Ward's
-    cost, ties to the smaller id, and ``bound[x]``, the cost of the last one
-    (any other cluster costs at least that). Returns the nearest (slot, cost).
+@njit(cache=NUMBA_CACHE, inline="always")
+def knn_core(C, w, alive, ids, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count, x, use_tree,
+             live, m, best_s, best_c, count, limit, stack, stack_gap):
+    """Offer x's nearest live clusters (other than x) into the list best_s/best_c[:count]
+    (see ``_offer``: kept sorted by (cost, id), at most len(best_s) long; its
+    entries must be live clusters other than x). Only clusters costing at
+    most ``limit`` are offered (inf: any). Returns the new count.
 
-    The search starts from the clusters the old list leads to, so its pruning
-    bound is tight from the first node; a node is pruned by Ward's bound
-    ``f(w_x, w_min) * mindist(c_x, box)^2`` with ``w_min`` the smallest
-    weight below it (``f`` increases with the weight), and skipped when no
-    live slot is left below it. ``use_tree`` False scans live[:m].
+    The query is row x of C with weight w[x]; x need not be a slot of the
+    tree (a row past the tree's slots holds a query from elsewhere). A node
+    is pruned by Ward's bound ``f(w_x, w_min) * mindist(c_x, box)^2`` with
+    ``w_min`` the smallest weight below it (``f`` increases with the
+    weight), and skipped when no live slot is left below it. ``use_tree``
+    False scans the slots live[:m] instead. stack/stack_gap: scratch of
+    STACK_SIZE entries.
     """
-    cap = cand.shape[1]
-    best_s = np.empty(cap, dtype=np.int64)
-    best_c = np.empty(cap)
-    count = 0
-    for e in range(cap):
-        s = cand[x, e]
-        if s < 0:
-            continue
-        s = _follow(into, alive, s)
-        if s == x or _listed(best_s, count, s):
-            continue
-        count = _offer(best_s, best_c, count, ids, s, _ward_cost(C, w, x, s))
+    cap = best_s.shape[0]
     if use_tree:
-        stack = np.empty(STACK_SIZE, dtype=np.int64)
-        stack_gap = np.empty(STACK_SIZE)
         q = C[x]  # a view: no allocation per search
         wx = w[x]
         stack[0] = 0
@@ -200,7 +190,8 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
                 continue
             gap = stack_gap[top]
             wmin = node_wmin[k]
-            if count == cap and wx * wmin / (wx + wmin) * gap * BOUND_SHRINK > best_c[cap - 1]:
+            cut = best_c[cap - 1] if count == cap else limit
+            if wx * wmin / (wx + wmin) * gap * BOUND_SHRINK > cut:
                 continue
             left = node_left[k]
             if left < 0:
@@ -208,7 +199,7 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
                     if j == x or not alive[j]:
                         continue
                     cost = _ward_cost(C, w, x, j)
-                    if count == cap and cost > best_c[cap - 1]:
+                    if cost > (best_c[cap - 1] if count == cap else limit):
                         continue
                     if not _listed(best_s, count, j):
                         count = _offer(best_s, best_c, count, ids, j, cost)
@@ -234,10 +225,39 @@ def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi
             if j == x:
                 continue
             cost = _ward_cost(C, w, x, j)
-            if count == cap and cost > best_c[cap - 1]:
+            if cost > (best_c[cap - 1] if count == cap else limit):
                 continue
             if not _listed(best_s, count, j):
                 count = _offer(best_s, best_c, count, ids, j, cost)
+    return count
+
+
+@njit(cache=NUMBA_CACHE)
+def knn_ward(C, w, alive, ids, into, node_lo, node_hi, node_left, box_lo, box_hi,
+             node_wmin, node_count, cand, bound, x, use_tree, live, m):
+    """Refresh x's candidates: its len(cand[x]) nearest live clusters by Ward's
+    cost, ties to the smaller id, and ``bound[x]``, the cost of the last one
+    (any other cluster costs at least that). Returns the nearest (slot, cost).
+
+    The search (``knn_core``) starts from the clusters the old list leads
+    to, so its pruning bound is tight from the first node.
+    """
+    cap = cand.shape[1]
+    best_s = np.empty(cap, dtype=np.int64)
+    best_c = np.empty(cap)
+    count = 0
+    for e in range(cap):
+        s = cand[x, e]
+        if s < 0:
+            continue
+        s = _follow(into, alive, s)
+        if s == x or _listed(best_s, count, s):
+            continue
+        count = _offer(best_s, best_c, count, ids, s, _ward_cost(C, w, x, s))
+    stack = np.empty(STACK_SIZE, dtype=np.int64)
+    stack_gap = np.empty(STACK_SIZE)
+    count = knn_core(C, w, alive, ids, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count, x,
+                     use_tree, live, m, best_s, best_c, count, np.inf, stack, stack_gap)
     for e in range(cap):
         cand[x, e] = best_s[e] if e < count else -1
     bound[x] = best_c[cap - 1] if count == cap else np.inf

@@ -23,7 +23,7 @@ from numba import njit
 
 from .._config import NUMBA_CACHE
 from .kdtree import point_box_dist2, refit_path
-from .vector import BOUND_SHRINK, STACK_SIZE, _from_candidates, _offer, _ward_cost
+from .vector import BOUND_SHRINK, STACK_SIZE, _from_candidates, _offer, _ward_cost, knn_core
 
 
 @njit(cache=NUMBA_CACHE)
@@ -111,79 +111,37 @@ def shard_apply(C, w, alive, ids, node_lo, node_hi, node_left, node_parent, slot
 
 @njit(cache=NUMBA_CACHE)
 def shard_knn(C, w, alive, ids, key_of, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count,
-              use_tree, Q, wq, skip, upper, out_key, out_cost):
-    """For each query i (centroid Q[i], weight wq[i]): the K = out_key.shape[1]
-    nearest live clusters of this shard by Ward's cost, ties to the smaller
-    id, among those costing at most upper[i], other than slot skip[i] (the
-    query itself when it lives here, else -1): their keys into out_key[i]
-    (-1 past the end) and costs into out_cost[i] (inf past the end).
+              use_tree, live, n_live, own, Q, wq, upper, out_key, out_cost):
+    """The K = out_key.shape[1] nearest live clusters of this shard by Ward's
+    cost, ties to the smaller id, among those costing at most upper[i], for
+    each search i: first this shard's slots ``own`` (the cluster itself
+    excluded), then the centroids Q with weights wq from other shards. Their
+    keys go to out_key[i] (-1 past the end), their costs to out_cost[i] (inf
+    past the end).
 
-    The cost is ``_ward_cost``'s expression with the query first, so it is
-    the in-process engine's value bit for bit."""
+    C and w have one row more than the shard's slots: a search from another
+    shard is put there, so that ``knn_core`` (the in-process search) runs on
+    it and every cost is the in-process expression on the same values.
+    ``use_tree`` False (or an empty shard) scans live[:n_live].
+    """
     cap = out_key.shape[1]
-    m = C.shape[0]
+    spare = C.shape[0] - 1
+    use = use_tree and node_left.shape[0] > 0
     best_s = np.empty(cap, dtype=np.int64)
     best_c = np.empty(cap)
     stack = np.empty(STACK_SIZE, dtype=np.int64)
     stack_gap = np.empty(STACK_SIZE)
-    d = C.shape[1]
-    for i in range(Q.shape[0]):
-        q = Q[i]
-        wx = wq[i]
-        limit = upper[i]
-        count = 0
-        if use_tree and node_left.shape[0] > 0:
-            stack[0] = 0
-            stack_gap[0] = point_box_dist2(q, box_lo, box_hi, 0)
-            top = 1
-            while top > 0:
-                top -= 1
-                k = stack[top]
-                if node_count[k] == 0:
-                    continue
-                cut = best_c[cap - 1] if count == cap else limit
-                wmin = node_wmin[k]
-                if wx * wmin / (wx + wmin) * stack_gap[top] * BOUND_SHRINK > cut:
-                    continue
-                left = node_left[k]
-                if left < 0:
-                    for j in range(node_lo[k], node_hi[k]):
-                        if j == skip[i] or not alive[j]:
-                            continue
-                        acc = 0.0
-                        for f in range(d):
-                            diff = q[f] - C[j, f]
-                            acc += diff * diff
-                        cost = wx * w[j] / (wx + w[j]) * acc
-                        if cost > (best_c[cap - 1] if count == cap else limit):
-                            continue
-                        count = _offer(best_s, best_c, count, ids, j, cost)
-                    continue
-                gap_left = point_box_dist2(q, box_lo, box_hi, left)
-                gap_right = point_box_dist2(q, box_lo, box_hi, left + 1)
-                if gap_left <= gap_right:
-                    stack[top] = left + 1
-                    stack_gap[top] = gap_right
-                    stack[top + 1] = left
-                    stack_gap[top + 1] = gap_left
-                else:
-                    stack[top] = left
-                    stack_gap[top] = gap_left
-                    stack[top + 1] = left + 1
-                    stack_gap[top + 1] = gap_right
-                top += 2
+    n_own = own.shape[0]
+    for i in range(n_own + Q.shape[0]):
+        if i < n_own:
+            x = own[i]
         else:
-            for j in range(m):
-                if j == skip[i] or not alive[j]:
-                    continue
-                acc = 0.0
-                for f in range(d):
-                    diff = q[f] - C[j, f]
-                    acc += diff * diff
-                cost = wx * w[j] / (wx + w[j]) * acc
-                if cost > (best_c[cap - 1] if count == cap else limit):
-                    continue
-                count = _offer(best_s, best_c, count, ids, j, cost)
+            x = spare
+            for f in range(C.shape[1]):
+                C[x, f] = Q[i - n_own, f]
+            w[x] = wq[i - n_own]
+        count = knn_core(C, w, alive, ids, node_lo, node_hi, node_left, box_lo, box_hi, node_wmin, node_count, x,
+                         use, live, n_live, best_s, best_c, 0, upper[i], stack, stack_gap)
         for e in range(cap):
             if e < count:
                 out_key[i, e] = key_of[best_s[e]]

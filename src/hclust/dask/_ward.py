@@ -242,19 +242,22 @@ class _Shard:
         from .._kernels import vector as _vector
 
         m = index.shape[0]
+        d = C.shape[1]
+        # one row more than the slots: where a search from another shard is put (see shard_knn)
+        self.C = np.empty((m + 1, d))
+        self.w = np.empty(m + 1)
         if m > 0:
             tree = _kdtree.build(np.ascontiguousarray(C, dtype=np.float64), _vector.LEAF_SIZE)
             perm = tree.perm
-            self.C = tree.data
+            self.C[:m] = tree.data
             self.node = (tree.node_lo, tree.node_hi, tree.node_left, tree.box_lo, tree.box_hi)
             self.node_parent, self.slot_leaf = _kdtree.node_parents(tree)
         else:
             perm = np.arange(0)
-            self.C = np.empty((0, C.shape[1]))
             empty = np.empty(0, dtype=np.int64)
-            self.node = (empty, empty, empty, np.empty((0, C.shape[1])), np.empty((0, C.shape[1])))
+            self.node = (empty, empty, empty, np.empty((0, d)), np.empty((0, d)))
             self.node_parent, self.slot_leaf = empty, empty
-        self.w = np.ascontiguousarray(w[perm], dtype=np.float64)
+        self.w[:m] = w[perm]
         self.ids = np.ascontiguousarray(ids[perm], dtype=np.int64)
         self.key_of = np.ascontiguousarray(index[perm] + self.lo, dtype=np.int64)
         self.alive = np.ones(m, dtype=np.bool_)
@@ -303,16 +306,15 @@ class _Shard:
         from .._kernels import ward_shards as _shards
 
         slots = self.slot_of[own - self.lo]
-        Q_all = np.concatenate([self.C[slots], Q]) if own.shape[0] else Q
-        w_all = np.concatenate([self.w[slots], wq]) if own.shape[0] else wq
-        skip = np.concatenate([slots, np.full(Q.shape[0], -1, dtype=np.int64)])
-        upper_all = np.concatenate([own_upper, upper])
-        out_key = np.empty((Q_all.shape[0], cap), dtype=np.int64)
-        out_cost = np.empty((Q_all.shape[0], cap))
+        n_q = own.shape[0] + Q.shape[0]
+        out_key = np.empty((n_q, cap), dtype=np.int64)
+        out_cost = np.empty((n_q, cap))
+        live = np.empty(0, dtype=np.int64) if self.use_tree else np.flatnonzero(self.alive)
         node_lo, node_hi, node_left, box_lo, box_hi = self.node
         _shards.shard_knn(self.C, self.w, self.alive, self.ids, self.key_of, node_lo, node_hi, node_left, box_lo,
-                          box_hi, self.node_wmin, self.node_count, self.use_tree, np.ascontiguousarray(Q_all),
-                          w_all, skip, upper_all, out_key, out_cost)
+                          box_hi, self.node_wmin, self.node_count, self.use_tree, live, live.shape[0], slots,
+                          np.ascontiguousarray(Q, dtype=np.float64), np.ascontiguousarray(wq, dtype=np.float64),
+                          np.concatenate([own_upper, upper]), out_key, out_cost)
         return out_key, out_cost
 
 
