@@ -180,13 +180,14 @@ def test_ward_worker_killed_mid_run_gives_the_same_result(client):
 def test_ward_lost_shards_are_sent_again(client, monkeypatch):
     X = _blobs(2_500, 2, seed=12)
     lost, copied = [], []
-    real_copy = _ward._ShardSet.copy
+    real_copies = _ward._ShardSet.copies
 
-    def copy(self, run, s):
-        copied.append((run.version, s))
-        return real_copy(self, run, s)
+    def copies(self, run):
+        made = real_copies(self, run)
+        copied.extend((run.version, s) for s in made)
+        return made
 
-    monkeypatch.setattr(_ward._ShardSet, "copy", copy)
+    monkeypatch.setattr(_ward._ShardSet, "copies", copies)
 
     def clear():  # on a worker: its module's shards
         from hclust.dask import _ward

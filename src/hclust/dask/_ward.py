@@ -473,20 +473,28 @@ class _ShardSet:
                 self.where[s] = workers[s % len(workers)]
                 self.known[s] = None
 
-    def copy(self, run: _WardRun, s: int) -> tuple[Any, ...]:
-        """Shard s at the run's version, from the client's run; sets its box."""
+    def copies(self, run: _WardRun) -> dict[int, tuple[Any, ...]]:
+        """The shards that need a copy, at the run's version, from the client's run; sets their boxes."""
+        needed = [s for s in range(self.k) if self.known[s] is None]
+        if not needed:
+            return {}
         live = run.live_slots()
-        lo, hi = int(self.bounds[s]), int(self.bounds[s + 1])
-        keys = run.key[live]
-        mine = live[(keys >= lo) & (keys < hi)]
-        C = run.C[mine]
-        w = run.w[mine]
-        self.count[s] = mine.shape[0]
-        if mine.shape[0]:
-            self.box_lo[s], self.box_hi[s], self.wmin[s] = C.min(axis=0), C.max(axis=0), w.min()
-        else:
-            self.box_lo[s], self.box_hi[s], self.wmin[s] = np.inf, -np.inf, np.inf
-        return (lo, hi, run.key[mine] - lo, C, w, run.ids[mine], run.use_tree)
+        owner = self.owner(run.key[live])
+        by_shard = live[np.argsort(owner, kind="stable")]  # slot order within each shard
+        starts = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=self.k))])
+        out = {}
+        for s in needed:
+            mine = by_shard[starts[s] : starts[s + 1]]
+            lo, hi = int(self.bounds[s]), int(self.bounds[s + 1])
+            C = run.C[mine]
+            w = run.w[mine]
+            self.count[s] = mine.shape[0]
+            if mine.shape[0]:
+                self.box_lo[s], self.box_hi[s], self.wmin[s] = C.min(axis=0), C.max(axis=0), w.min()
+            else:
+                self.box_lo[s], self.box_hi[s], self.wmin[s] = np.inf, -np.inf, np.inf
+            out[s] = (lo, hi, run.key[mine] - lo, C, w, run.ids[mine], run.use_tree)
+        return out
 
     def updates_for(self, s: int, since: int) -> list[tuple[Any, ...]]:
         """Shard s's part of the merges of the rounds after ``since``."""
@@ -508,14 +516,12 @@ class _ShardSet:
         known = [v for v in self.known if v is not None]
         oldest = min(known) if len(known) == self.k else -1
         self.log = [entry for entry in self.log if entry[0] > oldest]
-        for s in range(self.k):
-            lo, hi = self.bounds[s], self.bounds[s + 1]
-            b = (kept >= lo) & (kept < hi)
-            if b.any():
-                self.box_lo[s] = np.minimum(self.box_lo[s], kept_C[b].min(axis=0))
-                self.box_hi[s] = np.maximum(self.box_hi[s], kept_C[b].max(axis=0))
-                self.wmin[s] = min(self.wmin[s], float(kept_w[b].min()))
-            self.count[s] -= int(((dead >= lo) & (dead < hi)).sum())
+        # (a shard's count only falls: clusters never move between shards)
+        into = self.owner(kept)
+        np.minimum.at(self.box_lo, into, kept_C)
+        np.maximum.at(self.box_hi, into, kept_C)
+        np.minimum.at(self.wmin, into, kept_w)
+        self.count -= np.bincount(self.owner(dead), minlength=self.k)
 
 
 def _rounds(
@@ -608,7 +614,7 @@ def _remote_round(client: Any, token: str, run: _WardRun, shards: _ShardSet, n_t
     queries = np.ascontiguousarray(state.todo[picked])
     q_upper = upper[picked]
     owner = shards.owner(run.key[queries])
-    copies = {s: shards.copy(run, s) for s in range(shards.k) if shards.known[s] is None}  # (sets their boxes)
+    copies = shards.copies(run)  # (sets their boxes)
     k = shards.k
     answered = np.zeros((queries.shape[0], k), dtype=np.bool_)
     rows: list[IntArray] = []
