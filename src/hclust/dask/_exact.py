@@ -74,6 +74,11 @@ SLAB_BYTES = 256 * 2**20
 class RoundStats:
     """What one distributed round cost.
 
+    The fields below describe single linkage's rounds; for ward's, the bytes
+    are the shards' updates and searches sent, and their answers returned
+    (``bytes_points`` 0), and ``tasks`` the shard tasks (0 for a round run on
+    the client, or whose searches the candidate lists all decided).
+
     Attributes
     ----------
     round : int
