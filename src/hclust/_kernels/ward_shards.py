@@ -23,7 +23,7 @@ from numba import njit
 
 from .._config import NUMBA_CACHE
 from .kdtree import point_box_dist2, refit_path
-from .vector import BOUND_SHRINK, STACK_SIZE, _from_candidates, _offer, _ward_cost, knn_core
+from .vector import BOUND_SHRINK, STACK_SIZE, _from_candidates, _listed, _offer, _ward_cost, knn_core
 
 
 @njit(cache=NUMBA_CACHE)
@@ -47,14 +47,7 @@ def candidate_pass(C, w, alive, ids, into, cand, bound, nn, nn_cost, todo, n_tod
         top = 0.0
         for e in range(cap):
             s = cand[x, e]  # followed by _from_candidates: live, or -1
-            if s < 0:
-                continue
-            repeated = False
-            for f in range(e):
-                if cand[x, f] == s:
-                    repeated = True
-                    break
-            if repeated:
+            if s < 0 or _listed(cand[x], e, s):
                 continue
             distinct += 1
             c = _ward_cost(C, w, x, s)
@@ -86,13 +79,9 @@ def shard_apply(C, w, alive, ids, node_lo, node_hi, node_left, node_parent, slot
                 node_wmin, node_count, slot_of, lo, dead, kept, kept_C, kept_w, kept_ids):
     """A round's merges on a shard: the clusters of keys ``dead`` (rows of
     this shard) end; those of keys ``kept`` take their merged centroid,
-    weight and id; the tree is refitted along their paths. Returns the
-    number of clusters that ended."""
-    ended = 0
+    weight and id; the tree is refitted along their paths."""
     for i in range(dead.shape[0]):
-        s = slot_of[dead[i] - lo]
-        alive[s] = False
-        ended += 1
+        alive[slot_of[dead[i] - lo]] = False
     for i in range(kept.shape[0]):
         s = slot_of[kept[i] - lo]
         for f in range(C.shape[1]):
@@ -106,7 +95,6 @@ def shard_apply(C, w, alive, ids, node_lo, node_hi, node_left, node_parent, slot
         for i in range(kept.shape[0]):
             refit_path(C, w, alive, node_lo, node_hi, node_left, node_parent, slot_leaf, box_lo, box_hi,
                        node_wmin, node_count, slot_of[kept[i] - lo])
-    return ended
 
 
 @njit(cache=NUMBA_CACHE)

@@ -284,10 +284,10 @@ class _Shard:
 
         dead, kept, kept_C, kept_w, kept_ids = updates
         node_lo, node_hi, node_left, box_lo, box_hi = self.node
-        self.n_live -= int(_shards.shard_apply(
-            self.C, self.w, self.alive, self.ids, node_lo, node_hi, node_left, self.node_parent, self.slot_leaf,
-            box_lo, box_hi, self.node_wmin, self.node_count, self.slot_of, self.lo, dead, kept, kept_C, kept_w,
-            kept_ids))
+        _shards.shard_apply(self.C, self.w, self.alive, self.ids, node_lo, node_hi, node_left, self.node_parent,
+                            self.slot_leaf, box_lo, box_hi, self.node_wmin, self.node_count, self.slot_of, self.lo,
+                            dead, kept, kept_C, kept_w, kept_ids)
+        self.n_live -= dead.shape[0]
         if self.built > _REBUILD_MIN and 2 * self.n_live <= self.built:
             # the boxes of a tree whose clusters have merged away grow loose: rebuild over the live ones
             live = np.flatnonzero(self.alive)
