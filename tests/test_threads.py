@@ -264,10 +264,16 @@ def test_the_matrix_engine_preloads_its_kernels_before_allocating(monkeypatch):
     monkeypatch.setattr(module, "_PRELOAD_FROM", 10)
     original_preload = module._preload_matrix_kernels
     original_distances = module._distances
+    original_vector_matrix = module._vector_matrix
     monkeypatch.setattr(module, "_preload_matrix_kernels", lambda d: (order.append("preload"), original_preload(d)))
     monkeypatch.setattr(module, "_distances", lambda *a: (order.append("matrix"), original_distances(*a))[1])
-    hclust.linkage(np.random.default_rng(1).normal(size=(20, 2)), "average")
-    assert order == ["preload", "matrix"]
+    monkeypatch.setattr(
+        module, "_vector_matrix", lambda *a: (order.append("matrix"), original_vector_matrix(*a))[1]
+    )
+    X = np.random.default_rng(1).normal(size=(20, 2))
+    hclust.linkage(X, "average")  # the distances and first neighbours in one pass
+    hclust.linkage(X, "average", "cityblock")  # pdist, then the engine's first pass
+    assert order == ["preload", "matrix"] * 2
 
 
 def test_openmp_workers_are_told_to_sleep_soon():

@@ -299,7 +299,10 @@ def linkage(
                 # compile/load the kernels now, not while the matrix is alive
                 _preload_matrix_kernels(kind == "vectors")
             copy = False
-            if kind == "vectors":
+            init = None
+            if kind == "vectors" and _computes_nearest(metric, method, w):
+                D, init = _vector_matrix(data, metric, n, method, w, threads)
+            elif kind == "vectors":
                 D = _distances(data, metric, n, method, n_jobs, w)
             elif method == "single":
                 D = data  # Prim only reads the matrix
@@ -309,7 +312,7 @@ def linkage(
                 if copy:
                     # the caller's matrix: the engine updates a copy in place
                     _check_matrix_memory(n, method, copy=True)
-            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads, copy=copy)
+            a, b, h = _run_matrix(D, n, method, beta, w, progress, threads, copy=copy, init=init)
 
     Z = merges_to_linkage(a, b, h, np.ones(n))
     if optimal_ordering:
@@ -470,6 +473,11 @@ def _preload_matrix_kernels(distances: bool) -> None:
         from .metrics import preload_kernels
 
         preload_kernels()
+        XT = np.array([[0.0, 1.0, 3.0, 6.0]])
+        bounds = np.array([0, 3], dtype=np.int64)
+        for init in (_generic.vector_init, _generic.vector_init_parallel):
+            init(XT, np.empty(6), _lw.row_offsets(4), bounds, True, False,
+                 np.full(4, -1, dtype=np.int64), np.full(4, np.inf))
     y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     for run in (_generic.generic_run, _generic.generic_run_parallel):
         D = y.copy()
@@ -510,6 +518,81 @@ def _distances(
     name = metric if isinstance(metric, str) else "metric function"
     check_distance_scale(largest, method, w, n, f"The {name} distances")
     return y
+
+
+def _computes_nearest(metric: Any, method: str, w: FloatArray | None) -> bool:
+    """Whether the matrix engine computes the distances and the first nearest
+    neighbours in one pass (``_vector_matrix``) rather than pdist, then ``copy_init``."""
+    if metric not in ("euclidean", "sqeuclidean") or method == "single":
+        return False
+    # weighted ward scales its matrix before the first scan
+    return not (method == "ward" and w is not None)
+
+
+def _vector_matrix(
+    X: FloatArray, metric: str, n: int, method: str, w: FloatArray | None, threads: int
+) -> tuple[FloatArray, tuple[Any, ...] | None]:
+    """The condensed (squared) euclidean matrix of X and the generic algorithm's
+    first state (neighbour, mindist, heap, pos, heap size), from one pass.
+
+    The same matrix and state as ``_distances`` then ``copy_init`` (the
+    distances bit for bit as scipy's pdist), without reading the matrix back
+    nor scanning it for its largest value: the diagonal of the observations'
+    bounding box, summed in feature order like a distance, is never below a
+    computed distance (rounding is monotone), so where it passes
+    ``check_distance_scale`` every distance does. Where it does not (huge or
+    overflowing coordinates), the distances come from ``_distances``, whose
+    scan names the problem, and the state is None (``copy_init`` makes it).
+    """
+    spans = X.max(axis=0) - X.min(axis=0)
+    bound = 0.0
+    for span in spans.tolist():
+        bound += span * span
+    if metric == "euclidean":
+        bound = math.sqrt(bound)
+    try:
+        check_distance_scale(bound, method, w, n, "")
+        fits = math.isfinite(bound)
+    except ValueError:
+        fits = False
+    if not fits:
+        return _distances(X, metric, n, method, threads, w), None
+    _check_matrix_memory(n, method, copy=False)
+    D = np.empty(n * (n - 1) // 2)
+    XT = np.ascontiguousarray(X.T)
+    d = XT.shape[0]
+    offsets = _lw.row_offsets(n)
+    rows = np.arange(n, dtype=np.int64)
+    pairs_before = rows * (n - 1) - (rows * (rows - 1)) // 2  # pairs in the rows before each row
+    neighbour = np.full(n, -1, dtype=np.int64)
+    mindist = np.full(n, np.inf)
+    root = metric == "euclidean"
+    square = method_info(method).squared
+    from .metrics import _row_bounds
+
+    chooser = ParallelChooser(
+        "vector_init", threads, enabled=n * n * d >= _VECTOR_INIT_PARALLEL_WORK, first_work=_FIRST_WORK * 16
+    )
+    r0 = 0
+    while r0 < n - 1:
+        parallel, guess = chooser.next()
+        target = pairs_before[r0] + max(1.0, min(guess, _WORK_PER_CALL) / d)
+        r1 = int(min(n - 1, max(r0 + 1, np.searchsorted(pairs_before, target, side="left"))))
+        bounds = _row_bounds(pairs_before, r0, r1, 4 * threads) if parallel else np.array([r0, r1], np.int64)
+        kernel = _generic.vector_init_parallel if parallel else _generic.vector_init
+        start = time.perf_counter()
+        kernel(XT, D, offsets, bounds, root, square, neighbour, mindist)
+        chooser.record(parallel, float(pairs_before[r1] - pairs_before[r0]) * d, time.perf_counter() - start)
+        r0 = r1
+    heap = np.empty(n, dtype=np.int64)
+    pos = np.full(n, -1, dtype=np.int64)
+    heap_size = _generic.heapify_slots(mindist, heap, pos, n - 1)
+    return D, (neighbour, mindist, heap, pos, heap_size)
+
+
+#: Work (n^2 d) from which the one-pass matrix and nearest neighbours may run
+#: on all threads (ParallelChooser decides).
+_VECTOR_INIT_PARALLEL_WORK = 1 << 24
 
 
 def _single_vectors(
@@ -582,9 +665,12 @@ def _run_matrix(
     progress: ProgressCallback | None,
     threads: int = 1,
     copy: bool = False,
+    init: tuple[Any, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, FloatArray]:
     """Merges from a condensed matrix ``D`` (modified, except for single, unless
-    ``copy``: then the engine works on a copy)."""
+    ``copy``: then the engine works on a copy). init: the first state
+    (neighbour, mindist, heap, pos, heap size) where ``D`` came with it
+    (``_vector_matrix``: already squared for the squared methods)."""
     offsets = _lw.row_offsets(n)
     size = np.ones(n) if w is None else w.copy()
     a = np.empty(n - 1, dtype=np.int64)
@@ -631,7 +717,9 @@ def _run_matrix(
     mindist = np.full(n, np.inf)
     heap = np.empty(n, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)
-    if squared and method == "ward" and w is not None:
+    if init is not None:
+        neighbour, mindist, heap, pos, heap_size = init
+    elif squared and method == "ward" and w is not None:
         if copy:
             D = D.copy()
         _lw.square_in_place(D)

@@ -138,12 +138,89 @@ def copy_init(source, D, n, square, neighbour, mindist, heap, pos):
             k += 1
         neighbour[x] = best
         mindist[x] = current
+    return heapify_slots(mindist, heap, pos, n - 1)
+
+
+@njit(cache=NUMBA_CACHE)
+def heapify_slots(mindist, heap, pos, size):
+    """The heap over slots 0..size-1 keyed by mindist (every slot active); returns size."""
+    for x in range(size):
         heap[x] = x
         pos[x] = x
-    size = n - 1
     for p in range((size - 2) // 2, -1, -1):
         heap_sift_down(heap, pos, mindist, p, size)
     return size
+
+
+def _vector_init(XT, D, offsets, bounds, root, square, neighbour, mindist):
+    """Rows bounds[0]..bounds[-1]-1 of the euclidean matrix of XT's columns, with their nearest later slots.
+
+    ``copy_init``'s pass for distances computed here instead of copied: while
+    row i is in the cache its nearest later slot (ties to the smaller slot)
+    comes with it, so the matrix is written once and not read back before
+    the run. XT : float64[d, n], the observations as columns. Each distance sums
+    the squared coordinate differences in feature order, as scipy's
+    ``pdist`` (bit for bit: four features per pass over the row add the same
+    terms in the same order); root: then its square root (euclidean, else
+    sqeuclidean); square: then that value squared (the squared methods, as
+    ``copy_init`` squares given distances). Chunks of rows (bounds) run in
+    parallel in the parallel twin. ``heapify_slots`` then builds the heap.
+    """
+    d, n = XT.shape
+    for c in prange(bounds.shape[0] - 1):
+        acc = np.empty(n)
+        for i in range(bounds[c], bounds[c + 1]):
+            j = i + 1
+            m = n - j
+            for q in range(m):
+                acc[q] = 0.0
+            k = 0
+            while k + 4 <= d:
+                a0 = XT[k, i]
+                a1 = XT[k + 1, i]
+                a2 = XT[k + 2, i]
+                a3 = XT[k + 3, i]
+                r0 = XT[k, j:]
+                r1 = XT[k + 1, j:]
+                r2 = XT[k + 2, j:]
+                r3 = XT[k + 3, j:]
+                for q in range(m):
+                    t0 = a0 - r0[q]
+                    t1 = a1 - r1[q]
+                    t2 = a2 - r2[q]
+                    t3 = a3 - r3[q]
+                    acc[q] = (((acc[q] + t0 * t0) + t1 * t1) + t2 * t2) + t3 * t3
+                k += 4
+            while k < d:
+                a0 = XT[k, i]
+                r0 = XT[k, j:]
+                for q in range(m):
+                    t0 = a0 - r0[q]
+                    acc[q] += t0 * t0
+                k += 1
+            # the roots (and squares) in loops LLVM vectorizes, then the scan
+            if root:
+                for q in range(m):
+                    acc[q] = np.sqrt(acc[q])
+            o = offsets[i] + j
+            if square:
+                for q in range(m):
+                    D[o + q] = acc[q] * acc[q]
+            else:
+                for q in range(m):
+                    D[o + q] = acc[q]
+            best = -1
+            current = np.inf
+            for q in range(m):
+                v = D[o + q]
+                if v < current:
+                    current = v
+                    best = j + q
+            neighbour[i] = best
+            mindist[i] = current
+
+
+vector_init, vector_init_parallel = twins(_vector_init)
 
 
 @njit(cache=NUMBA_CACHE, inline="always")
