@@ -492,3 +492,50 @@ def test_gh19_distances_for_a_large_table_are_computed_on_the_sample_only():
         expected = silhouette_score(D, labels, metric="precomputed") if len(set(labels)) > 1 else math.nan
         assert result.table.loc[k, "silhouette"] == pytest.approx(expected, rel=1e-10, nan_ok=True)
     assert result.silhouette_rows == 50
+
+
+# ------------------------------------------------------------- summaries (within_ss)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_summaries_weigh_silhouette_and_davies_bouldin_by_count(seed):
+    """Rows that summarise customers (within_ss=): scikit-learn's indices on the means
+    repeated by their counts, as if every customer sat at its summary's mean."""
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(int(rng.integers(8, 40)), int(rng.integers(1, 4))))
+    counts = rng.integers(1, 7, size=means.shape[0]).astype(float)
+    Z = linkage(means, "ward", weights=counts)
+    ks = [2, 3, 4]
+    got = evaluate(Z, means, ks=ks, weights=counts, within_ss=np.full(means.shape[0], 0.5),
+                   criteria=("silhouette", "davies_bouldin"), min_segment_size=None).table
+    repeats = counts.astype(int)
+    customers = np.repeat(means, repeats, axis=0)
+    for k in ks:
+        labels = np.repeat(cut(Z, n_clusters=k), repeats)
+        exact = silhouette_score(cdist(customers, customers), labels, metric="precomputed")
+        assert got.at[k, "silhouette"] == pytest.approx(exact, rel=1e-12, abs=1e-15)
+        assert got.at[k, "davies_bouldin"] == pytest.approx(davies_bouldin_score(customers, labels), rel=1e-12)
+    # the means' own (unweighted) indices differ
+    plain = evaluate(Z, means, ks=ks, criteria=("silhouette", "davies_bouldin"), min_segment_size=None).table
+    assert not np.allclose(plain["silhouette"], got["silhouette"])
+    assert not np.allclose(plain["davies_bouldin"], got["davies_bouldin"])
+
+
+def test_summaries_silhouette_on_a_sample_keeps_the_counts():
+    rng = np.random.default_rng(4)
+    means = rng.normal(size=(300, 2))
+    counts = rng.integers(1, 5, size=300).astype(float)
+    Z = linkage(means, "ward", weights=counts)
+    got = evaluate(Z, means, ks=[3], weights=counts, within_ss=np.zeros(300), sample_size=120,
+                   criteria=("silhouette",), min_segment_size=None, random_state=1)
+    rows = np.sort(np.random.default_rng(1).choice(300, size=120, replace=False))
+    labels = cut(Z, n_clusters=3)[rows]
+    repeats = counts[rows].astype(int)
+    customers = np.repeat(means[rows], repeats, axis=0)
+    from scipy.spatial.distance import cdist
+
+    exact = silhouette_score(cdist(customers, customers), np.repeat(labels, repeats), metric="precomputed")
+    assert got.silhouette_rows == 120
+    assert got.table.at[3, "silhouette"] == pytest.approx(exact, rel=1e-12)

@@ -322,6 +322,7 @@ def _distance_pass(
     columns: IntArray,
     ks: Sequence[int],
     with_squares: bool = False,
+    counts: FloatArray | None = None,
 ) -> tuple[list[float], FloatArray, list[FloatArray]]:
     """One pass over the m x m distances, block of rows by block, for every labelling at once.
 
@@ -331,6 +332,10 @@ def _distance_pass(
     len(ks)), and, with ``with_squares``, each labelling's (k, k) matrix of summed
     squared distances between (and within) clusters.
 
+    ``counts`` (m,): each row stands for that many points at its place (integers >= 1):
+    the silhouette is then that of those points (the rows repeated by their counts),
+    from the count-weighted sums; the returned sums stay unweighted.
+
     The per-cluster sums for every labelling are one matrix product of the distance
     block with the stacked one-hot indicators of the labellings.
     """
@@ -339,8 +344,8 @@ def _distance_pass(
     rows = np.arange(m)
     sizes = np.zeros(int(offsets[-1]))
     for j in range(len(ks)):
-        indicator[rows, offsets[j] + columns[:, j]] = 1.0
-        sizes[offsets[j] : offsets[j + 1]] = np.bincount(columns[:, j], minlength=ks[j])
+        indicator[rows, offsets[j] + columns[:, j]] = 1.0 if counts is None else counts
+        sizes[offsets[j] : offsets[j + 1]] = np.bincount(columns[:, j], weights=counts, minlength=ks[j])
     totals = np.zeros(len(ks))
     own_sums = np.zeros((m, len(ks)))
     squares = [np.zeros((k, k)) for k in ks]
@@ -369,21 +374,47 @@ def _distance_pass(
                 silhouette = (b - a) / denominator
             # Singletons score 0 (Rousseeuw 1987), as do identical points (0 / 0).
             silhouette[(own_size <= 1) | (denominator == 0)] = 0.0
-            totals[j] += silhouette.sum()
+            totals[j] += silhouette.sum() if counts is None else silhouette @ counts[start:stop]
             if with_squares:
                 # rows of this block summed by their own cluster: (k, k) between-cluster sums
                 np.add.at(squares[j], own, squared_sums[:, offsets[j] : offsets[j + 1]])
-    return list(totals / m), own_sums, squares
+    if counts is not None:
+        # the sums returned are the unweighted ones (the medoids' Davies-Bouldin reads them)
+        assert not with_squares
+    return list(totals / (m if counts is None else float(counts.sum()))), own_sums, squares
 
 
-def _silhouettes(X: FloatArray, columns: IntArray, ks: Sequence[int]) -> list[float]:
+def _silhouettes(
+    X: FloatArray, columns: IntArray, ks: Sequence[int], counts: FloatArray | None = None
+) -> list[float]:
     """Mean silhouette of each labelling column of ``columns`` (m, len(ks)), one Euclidean pass.
 
     Euclidean distances are computed once per block of rows (exactly, by
-    ``scipy.spatial.distance.cdist``).
+    ``scipy.spatial.distance.cdist``). counts: see ``_distance_pass``.
     """
-    scores, _, _ = _distance_pass(lambda start, stop: cdist(X[start:stop], X), X.shape[0], columns, ks)
+    scores, _, _ = _distance_pass(
+        lambda start, stop: cdist(X[start:stop], X), X.shape[0], columns, ks, counts=counts
+    )
     return scores
+
+
+def _davies_bouldin_of_summaries(X: FloatArray, counts: FloatArray, labels: IntArray, k: int) -> float:
+    """scikit-learn's Davies-Bouldin of the rows of ``X`` repeated by their ``counts``.
+
+    Centroids are the count-weighted means of each cluster's rows (the exact means of
+    the customers that summaries stand for), a cluster's scatter the count-weighted
+    mean distance of its rows to its centroid (each customer counted at its
+    summary's mean).
+    """
+    sizes, centroids, _ = _cluster_moments(X, labels, k, (counts, np.zeros_like(counts)))
+    reach = np.linalg.norm(X - centroids[labels], axis=1)
+    scatter = np.bincount(labels, weights=counts * reach, minlength=k) / sizes
+    gaps = cdist(centroids, centroids)
+    # scikit-learn's conventions: 0 for no scatter or one place; equal centroids never count
+    if np.allclose(scatter, 0) or np.allclose(gaps, 0):
+        return 0.0
+    gaps[gaps == 0] = np.inf
+    return float(np.max((scatter[:, None] + scatter[None, :]) / gaps, axis=1).mean())
 
 
 def _distance_criteria(
@@ -699,7 +730,8 @@ def evaluate(
         qualifies, ``recommended_k`` is None and the reasons say why. None: no minimum.
     weights : array-like of shape (n,), optional
         Customers per row (counts), for the segment sizes that ``min_segment_size``
-        checks; the indices themselves are unweighted.
+        checks; the indices themselves are unweighted, unless ``within_ss`` says
+        that the rows are summaries.
     distance_name : str, optional
         How the reasons name the distances (default: from ``metric``, e.g.
         ``"Euclidean distances"``, ``"precomputed distances"``).
@@ -710,7 +742,10 @@ def evaluate(
         :class:`hclust.Summary`'s ``ssd``). Then ``wss``, ``calinski_harabasz`` and
         ``pseudo_t2`` are those of the customers summarised, exactly (the sums of
         squares add up: ``W = sum ssd + sum_i w_i |mean_i - centre|^2``); the
-        silhouette, Davies-Bouldin and the gap statistic are computed on the means.
+        silhouette and Davies-Bouldin are those of the customers as if each sat at
+        its summary's mean (scikit-learn's on the means repeated by their counts:
+        a micro-cluster of 5 000 customers weighs 5 000 times one of one); the gap
+        statistic is computed on the means.
 
     Returns
     -------
@@ -997,7 +1032,8 @@ def _euclidean_indices(
                 "Pass a smaller sample_size.",
             )
             stacked = np.column_stack([labels for labels, _ in relabelled])
-            scores = _silhouettes(X[rows], stacked, [c for _, c in relabelled])
+            counts = None if summaries is None else summaries[0][rows]
+            scores = _silhouettes(X[rows], stacked, [c for _, c in relabelled], counts)
             values[valid] = scores
         table["silhouette"] = values
         table["silhouette_rows"] = float(m)
@@ -1012,7 +1048,8 @@ def _euclidean_indices(
                     ch[j] = (calinski_harabasz_score(X, labels) if summaries is None
                              else _calinski_harabasz_of_summaries(X, summaries, moments[k][2], k))
                 if "davies_bouldin" in chosen:
-                    db[j] = davies_bouldin_score(X, labels)
+                    db[j] = (davies_bouldin_score(X, labels) if summaries is None
+                             else _davies_bouldin_of_summaries(X, summaries[0], labels, k))
         if "calinski_harabasz" in chosen:
             table["calinski_harabasz"] = ch
         if "davies_bouldin" in chosen:
