@@ -334,7 +334,7 @@ def _distance_pass(
 
     ``counts`` (m,): each row stands for that many points at its place (integers >= 1):
     the silhouette is then that of those points (the rows repeated by their counts),
-    from the count-weighted sums; the returned sums stay unweighted.
+    and the returned sums are count-weighted too.
 
     The per-cluster sums for every labelling are one matrix product of the distance
     block with the stacked one-hot indicators of the labellings.
@@ -378,9 +378,6 @@ def _distance_pass(
             if with_squares:
                 # rows of this block summed by their own cluster: (k, k) between-cluster sums
                 np.add.at(squares[j], own, squared_sums[:, offsets[j] : offsets[j + 1]])
-    if counts is not None:
-        # the sums returned are the unweighted ones (the medoids' Davies-Bouldin reads them)
-        assert not with_squares
     return list(totals / (m if counts is None else float(counts.sum()))), own_sums, squares
 
 
