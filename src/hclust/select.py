@@ -395,15 +395,17 @@ def _silhouettes(
     return scores
 
 
-def _davies_bouldin_of_summaries(X: FloatArray, counts: FloatArray, labels: IntArray, k: int) -> float:
+def _davies_bouldin_of_summaries(
+    X: FloatArray, counts: FloatArray, labels: IntArray, sizes: FloatArray, centroids: FloatArray
+) -> float:
     """scikit-learn's Davies-Bouldin of the rows of ``X`` repeated by their ``counts``.
 
-    Centroids are the count-weighted means of each cluster's rows (the exact means of
-    the customers that summaries stand for), a cluster's scatter the count-weighted
-    mean distance of its rows to its centroid (each customer counted at its
-    summary's mean).
+    ``sizes`` and ``centroids``: the clusters' summed counts and count-weighted means
+    (``_cluster_moments`` with the summaries: the exact means of the customers they
+    stand for); a cluster's scatter is the count-weighted mean distance of its rows
+    to its centroid (each customer counted at its summary's mean).
     """
-    sizes, centroids, _ = _cluster_moments(X, labels, k, (counts, np.zeros_like(counts)))
+    k = sizes.shape[0]
     reach = np.linalg.norm(X - centroids[labels], axis=1)
     scatter = np.bincount(labels, weights=counts * reach, minlength=k) / sizes
     gaps = cdist(centroids, centroids)
@@ -1046,7 +1048,7 @@ def _euclidean_indices(
                              else _calinski_harabasz_of_summaries(X, summaries, moments[k][2], k))
                 if "davies_bouldin" in chosen:
                     db[j] = (davies_bouldin_score(X, labels) if summaries is None
-                             else _davies_bouldin_of_summaries(X, summaries[0], labels, k))
+                             else _davies_bouldin_of_summaries(X, summaries[0], labels, *moments[k][:2]))
         if "calinski_harabasz" in chosen:
             table["calinski_harabasz"] = ch
         if "davies_bouldin" in chosen:
